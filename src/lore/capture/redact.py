@@ -1,0 +1,128 @@
+"""Secret redaction, applied to every string before anything is stored.
+
+Redacted: private keys, provider tokens, passwords in URLs, values of ``.env``-style secret
+assignments, and whatever sits between ``<private>`` and ``</private>``. Diffs of excluded paths
+(``*.env``, keys, lock files, binaries, ``node_modules/``, ...) are dropped whole.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from fnmatch import fnmatch
+from typing import Any
+
+REDACTED = "[REDACTED]"
+
+_PRIVATE = re.compile(r"<private>.*?(?:</private>|\Z)", re.DOTALL | re.IGNORECASE)
+_PRIVATE_KEY = re.compile(
+    r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----.*?"
+    r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\Z)",
+    re.DOTALL,
+)
+_TOKENS = re.compile(
+    "|".join(
+        [
+            r"sk-ant-[A-Za-z0-9_\-]{20,}",  # Anthropic
+            r"sk-(?:proj-|live-|test-)?[A-Za-z0-9_\-]{20,}",  # OpenAI, Stripe secret keys
+            r"gh[pousr]_[A-Za-z0-9]{30,}",  # GitHub tokens
+            r"github_pat_[A-Za-z0-9_]{40,}",
+            r"glpat-[A-Za-z0-9_\-]{20,}",  # GitLab
+            r"xox[abprs]-[A-Za-z0-9\-]{10,}",  # Slack
+            r"(?:AKIA|ASIA)[0-9A-Z]{16}",  # AWS access key ids
+            r"AIza[0-9A-Za-z_\-]{35}",  # Google API keys
+            r"(?:rk|pk|sk)_(?:live|test)_[0-9a-zA-Z]{20,}",  # Stripe
+            r"SG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}",  # SendGrid
+            r"hf_[A-Za-z0-9]{30,}",  # Hugging Face
+            r"npm_[A-Za-z0-9]{36}",
+            r"eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}",  # JWTs
+        ]
+    )
+)
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]+):[^@/\s]+@")
+_BEARER = re.compile(
+    r"(?i)\b(authorization\s*[:=]\s*(?:bearer|basic|token)\s+)[A-Za-z0-9._~+/=\-]{8,}"
+)
+_SECRET_NAME = r"[A-Za-z0-9_.\-]*(?:SECRET|PASSWORD|PASSWD|PWD|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)[A-Za-z0-9_.\-]*"
+_ASSIGNMENT = re.compile(
+    rf"(?im)^(?P<lead>[+\- ]?\s*(?:export\s+)?[\"']?{_SECRET_NAME}[\"']?\s*[:=]\s*)(?P<value>[^\s#].*?)\s*$"
+)
+_INLINE_ASSIGNMENT = re.compile(
+    rf"(?i)(?P<lead>\b{_SECRET_NAME}[\"']?\s*[:=]\s*)(?P<value>\"[^\"\n]*\"|'[^'\n]*'|[^\s,;&\"'}}]+)"
+)
+_DIFF_FILE = re.compile(r"(?m)^diff --git a/(?P<path>\S+) b/\S+$")
+
+
+def redact_text(text: str) -> str:
+    """Remove secrets from one string."""
+    if not text:
+        return text
+    text = _PRIVATE.sub("", text)
+    text = _PRIVATE_KEY.sub(REDACTED, text)
+    text = _TOKENS.sub(REDACTED, text)
+    text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{REDACTED}@", text)
+    text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _ASSIGNMENT.sub(_redact_assignment, text)
+    return _INLINE_ASSIGNMENT.sub(_redact_assignment, text)
+
+
+# References to where a secret lives are not secrets themselves.
+_NOT_A_VALUE = ("${", "$(", "os.environ", "os.getenv", "process.env", "[REDACTED]")
+
+
+def _redact_assignment(match: re.Match[str]) -> str:
+    value = match["value"]
+    if value.strip("\"'") in ("", REDACTED) or value.startswith(_NOT_A_VALUE):
+        return match.group(0)
+    return match["lead"] + REDACTED
+
+
+def redact(value: Any) -> Any:
+    """Redact every string inside a JSON-like value; keys are kept."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if _is_secret_field(key, item) else redact(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    return value
+
+
+_SECRET_FIELD = re.compile(rf"(?i)^{_SECRET_NAME}$")
+
+
+def _is_secret_field(key: str, value: Any) -> bool:
+    """A string under a key like ``password`` or ``api_key`` is a secret, whatever it looks like."""
+    return isinstance(value, str) and bool(value) and bool(_SECRET_FIELD.match(key))
+
+
+def is_excluded(path: str, patterns: Iterable[str]) -> bool:
+    """True when ``path`` matches an exclusion pattern, by full path or by file name."""
+    name = path.rsplit("/", 1)[-1]
+    for pattern in patterns:
+        if pattern.endswith("/*"):
+            folder = pattern[:-2]
+            if path.startswith(folder + "/") or f"/{folder}/" in path:
+                return True
+        elif fnmatch(path, pattern) or fnmatch(name, pattern):
+            return True
+    return False
+
+
+def drop_excluded_diffs(diff: str, patterns: Iterable[str]) -> str:
+    """Remove the per-file sections of a unified git diff whose path is excluded."""
+    patterns = list(patterns)
+    starts = [m.start() for m in _DIFF_FILE.finditer(diff)]
+    if not starts:
+        return diff
+    kept = [diff[: starts[0]]]
+    for begin, end in zip(starts, [*starts[1:], len(diff)], strict=True):
+        section = diff[begin:end]
+        match = _DIFF_FILE.match(section)
+        if match and is_excluded(match["path"], patterns):
+            continue
+        kept.append(section)
+    return "".join(kept)

@@ -1,0 +1,95 @@
+"""The typer application and what every command shares: options, opening lore, error mapping.
+
+Each area adds its commands in its own module (``lore.cli.<area>``) with ``@app.command()``;
+``lore.cli.main`` imports them all.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from lore.config import LoadedSettings, load_settings
+from lore.core import Lore
+from lore.errors import LoreError
+
+app = typer.Typer(
+    name="lore",
+    help="Long-term memory for AI coding agents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+class GlobalOptions:
+    db: str | None = None
+
+
+options = GlobalOptions()
+
+
+@app.callback()
+def main_options(
+    db: str = typer.Option(
+        None,
+        "--db",
+        help="Database file or URL (default $LORE_HOME/lore.db).",
+        envvar="LORE_DATABASE_URL",
+    ),
+) -> None:
+    options.db = db
+
+
+def settings(**overrides: Any) -> LoadedSettings:
+    """Settings for this invocation: the layers plus the command line."""
+    if options.db:
+        overrides.setdefault("database_url", options.db)
+    return load_settings(overrides=overrides)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handles_errors(func: F) -> F:
+    """Turn lore's errors into a one-line message and exit code 1 (2 for bad input)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except LoreError as exc:
+            from lore.errors import ValidationError
+
+            err_console.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(2 if isinstance(exc, ValidationError) else 1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def cwd() -> Path:
+    return Path.cwd()
+
+
+def open_lore() -> Lore:
+    return Lore.open(settings=settings())
+
+
+def print_json(data: Any) -> None:
+    console.print_json(json.dumps(data, default=str))
+
+
+def when(timestamp: float | None) -> str:
+    """A stored UNIX time as local ``YYYY-MM-DD HH:MM``; blank when unset."""
+    if timestamp is None:
+        return ""
+    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")

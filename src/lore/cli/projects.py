@@ -1,0 +1,131 @@
+"""Commands for projects: ``init``, ``projects``, ``token``."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from lore.cli.app import app, console, handles_errors, open_lore, print_json, when
+from lore.config import PROJECT_FILE
+from lore.domain import Project
+from lore.server.auth import ensure_token
+
+projects_app = typer.Typer(help="List, show and change projects.", no_args_is_help=True)
+app.add_typer(projects_app, name="projects")
+
+
+@app.command()
+@handles_errors
+def init(
+    name: str = typer.Option(None, help="Project name (default: the repository folder's name)."),
+    path: Path = typer.Argument(Path("."), help="A folder inside the repository."),
+) -> None:
+    """Create the project for this repository and link them with .lore.toml.
+
+    Example: cd my-repo && lore init
+    """
+    root = git_root(path) or path.resolve()
+    with open_lore() as lore:
+        project = lore.create_project(name or root.name, repo=str(root))
+        token_path = lore.settings.token_path
+        ensure_token(token_path)
+    write_project_file(root, project.name)
+    console.print(f"Project [bold]{project.name}[/] (id {project.id}) linked to {root}")
+    console.print(f"Wrote {root / PROJECT_FILE}; API token in {token_path} (`lore token`).")
+
+
+@app.command()
+@handles_errors
+def token() -> None:
+    """Print the API token (creating it if needed).
+
+    Example: curl -H "Authorization: Bearer $(lore token)" http://127.0.0.1:8765/api/v1/projects
+    """
+    with open_lore() as lore:
+        print(ensure_token(lore.settings.token_path))
+
+
+@projects_app.command("list")
+@handles_errors
+def list_projects(json_out: bool = typer.Option(False, "--json")) -> None:
+    """List projects. Example: lore projects list"""
+    with open_lore() as lore:
+        projects = lore.projects()
+    if json_out:
+        print_json([p.model_dump() for p in projects])
+        return
+    table = Table("id", "name", "repo", "tier", "created")
+    for project in projects:
+        table.add_row(
+            str(project.id),
+            project.name,
+            project.repo or "",
+            project.settings.model_tier,
+            when(project.created_at),
+        )
+    console.print(table)
+
+
+@projects_app.command("show")
+@handles_errors
+def show_project(
+    ref: str = typer.Argument(None, help="Name or id (default: this repository's)."),
+) -> None:
+    """Show a project and its settings. Example: lore projects show my-repo"""
+    with open_lore() as lore:
+        print_project(lore.project(ref))
+
+
+@projects_app.command("set")
+@handles_errors
+def set_project(
+    ref: str = typer.Argument(None, help="Name or id (default: this repository's)."),
+    name: str = typer.Option(None, help="New name."),
+    repo: str = typer.Option(None, help="Linked repository: a local path or a git URL."),
+    tier: str = typer.Option(None, help="AI model tier: small or medium."),
+    auto_learn: bool = typer.Option(
+        None, "--auto-learn/--no-auto-learn", help="Learn from commits."
+    ),
+    deep_enrich: bool = typer.Option(None, "--deep-enrich/--no-deep-enrich"),
+    auto_commit: bool = typer.Option(None, "--auto-commit/--no-auto-commit"),
+) -> None:
+    """Change a project's settings. Example: lore projects set --tier medium --no-auto-learn"""
+    changes = {
+        key: value
+        for key, value in {
+            "model_tier": tier,
+            "auto_learn": auto_learn,
+            "deep_enrich": deep_enrich,
+            "auto_commit": auto_commit,
+        }.items()
+        if value is not None
+    }
+    with open_lore() as lore:
+        print_project(lore.update_project(lore.project(ref), name=name, repo=repo, **changes))
+
+
+def print_project(project: Project) -> None:
+    console.print(f"[bold]{project.name}[/] (id {project.id})")
+    console.print(f"  repository       {project.repo or '-'}")
+    for key, value in project.settings.model_dump().items():
+        console.print(f"  {key:<16} {value}")
+    console.print(f"  embedding model  {project.embedding_model or '-'}")
+
+
+def git_root(path: Path) -> Path | None:
+    result = subprocess.run(
+        ["git", "-C", str(path), "rev-parse", "--show-toplevel"], capture_output=True, text=True
+    )
+    return Path(result.stdout.strip()) if result.returncode == 0 else None
+
+
+def write_project_file(root: Path, name: str) -> None:
+    """Write ``project = name`` into .lore.toml, keeping any other content."""
+    path = root / PROJECT_FILE
+    lines = path.read_text().splitlines() if path.exists() else []
+    lines = [line for line in lines if not line.strip().startswith("project =")]
+    escaped = name.replace("\\", "\\\\").replace('"', '\\"')
+    path.write_text("\n".join([f'project = "{escaped}"', *lines]) + "\n")

@@ -1,0 +1,311 @@
+"""Settings: defaults, then ``$LORE_HOME/config.toml``, then ``.lore.toml``, then the environment.
+
+Every value remembers the layer it came from, so ``lore config`` can show it. Nothing here reads
+the environment at import time: ``load_settings()`` is called by whoever opens lore.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from lore.errors import ConfigError
+
+PROJECT_FILE = ".lore.toml"
+SECRET_KEYS = ("api_key", "token", "password")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class CaptureSettings(Section):
+    session_window_hours: float = 4.0
+    max_payload_bytes: int = 256 * 1024
+    max_batch: int = 500
+    diff_max_chars: int = 3000
+    digest_first_run: int = 20
+    exclude_paths: list[str] = Field(
+        default_factory=lambda: [
+            "*.env",
+            ".env",
+            ".env.*",
+            "*.pem",
+            "*.key",
+            "*.p12",
+            "*.pfx",
+            "*.lock",
+            "package-lock.json",
+            "pnpm-lock.yaml",
+            "yarn.lock",
+            "poetry.lock",
+            "uv.lock",
+            "Cargo.lock",
+            "go.sum",
+            "node_modules/*",
+            "dist/*",
+            "*.png",
+            "*.jpg",
+            "*.jpeg",
+            "*.gif",
+            "*.ico",
+            "*.pdf",
+            "*.zip",
+            "*.gz",
+            "*.so",
+            "*.dll",
+            "*.exe",
+            "*.bin",
+            "*.onnx",
+            "*.woff",
+            "*.woff2",
+        ]
+    )
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = 8765
+    run_worker: bool = True
+
+
+class LLMEndpoint(Section):
+    """One configured chat model. ``provider`` is ``openai`` (any OpenAI-compatible server) or
+    ``anthropic``."""
+
+    provider: Literal["openai", "anthropic"] = "openai"
+    base_url: str = ""
+    api_key: str = ""
+    model: str = ""
+    timeout_s: float = 60.0
+
+
+class LLMSettings(Section):
+    """No ``model`` means offline: the rule-based extractor does every step."""
+
+    provider: Literal["openai", "anthropic", "offline"] = "offline"
+    base_url: str = ""
+    api_key: str = ""
+    model: str = ""
+    timeout_s: float = 60.0
+    max_retries: int = 3
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 20.0
+    tiers: dict[str, str] = Field(default_factory=dict)
+    steps: dict[str, str] = Field(default_factory=dict)
+    fallbacks: list[LLMEndpoint] = Field(default_factory=list)
+    code_model: str = ""
+
+
+class EmbeddingSettings(Section):
+    provider: Literal["local", "openai"] = "local"
+    model: str = "all-MiniLM-L6-v2"
+    base_url: str = ""
+    api_key: str = ""
+    batch_size: int = 32
+    timeout_s: float = 30.0
+
+
+class SessionSettings(Section):
+    boundary_threshold: float = 0.75
+    append_timeout_s: float = 60.0
+    max_pending_ops: int = 5
+    trajectory_idle_s: float = 120.0
+    session_idle_s: float = 600.0
+    intent_merge_threshold: float = 0.8
+    intent_identical_threshold: float = 0.95
+
+
+class PipelineSettings(Section):
+    chunk_size: int = 10
+    evidence_max_chars: int = 2000
+    auto_learn_interval_s: float = 600.0
+    auto_enrich_sources: list[str] = Field(default_factory=lambda: ["git"])
+    lease_s: float = 120.0
+    max_attempts: int = 3
+    dedup_exact: bool = True
+    dedup_near_threshold: float = 0.92
+    auto_approve_confidence: float | None = None
+
+
+class RecallSettings(Section):
+    limit: int = 10
+    min_similarity: float = 0.0
+    rrf_k: int = 60
+    brain_l0_tokens: int = 500
+    brain_l1_tokens: int = 1500
+    brain_l2_tokens: int = 2000
+    context_pack_tokens: int = 4000
+
+
+class Settings(Section):
+    home: Path = Path("~/.lore")
+    database_url: str = ""
+    project: str = ""
+    capture: CaptureSettings = Field(default_factory=CaptureSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    sessions: SessionSettings = Field(default_factory=SessionSettings)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+    recall: RecallSettings = Field(default_factory=RecallSettings)
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite file: ``database_url`` when it is a path or ``sqlite:///`` URL."""
+        url = self.database_url
+        if not url:
+            return self.home / "lore.db"
+        if url.startswith("sqlite:///"):
+            return Path(url.removeprefix("sqlite:///")).expanduser()
+        if "://" in url:
+            raise ConfigError(f"unsupported database URL scheme in {url.split('://')[0]!r}")
+        return Path(url).expanduser()
+
+    @property
+    def token_path(self) -> Path:
+        return self.home / "token"
+
+
+class LoadedSettings(BaseModel):
+    """Settings plus, for every dotted key set by a layer, the layer's name."""
+
+    settings: Settings
+    sources: dict[str, str]
+    project_file: Path | None = None
+
+    def source_of(self, key: str) -> str:
+        return self.sources.get(key, "default")
+
+
+# The short environment names users know from other tools; everything else is LORE_SECTION__KEY.
+ENV_ALIASES = {
+    "LORE_HOME": "home",
+    "LORE_DATABASE_URL": "database_url",
+    "LORE_PROJECT": "project",
+    "LORE_LLM_PROVIDER": "llm.provider",
+    "LORE_LLM_BASE_URL": "llm.base_url",
+    "LORE_LLM_API_KEY": "llm.api_key",
+    "LORE_LLM_MODEL": "llm.model",
+    "LORE_EMBEDDING_PROVIDER": "embedding.provider",
+    "LORE_EMBEDDING_MODEL": "embedding.model",
+    "LORE_EMBEDDING_BASE_URL": "embedding.base_url",
+    "LORE_EMBEDDING_API_KEY": "embedding.api_key",
+}
+
+
+def load_settings(
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> LoadedSettings:
+    """Merge the layers in order; later layers win. ``overrides`` (dotted keys) come last."""
+    env = os.environ if env is None else env
+    cwd = cwd or Path.cwd()
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+
+    env_layer = _env_layer(env)
+    home = Path(env_layer.get("home", "~/.lore")).expanduser()
+    _apply(merged, sources, {"home": str(home)}, "default")
+
+    home_file = home / "config.toml"
+    _apply(merged, sources, _flatten(_read_toml(home_file)), str(home_file))
+
+    project_file = find_project_file(cwd)
+    if project_file is not None:
+        data = _read_toml(project_file)
+        layer = _flatten(data.get("config", {}))
+        if "project" in data:
+            layer["project"] = data["project"]
+        _apply(merged, sources, layer, str(project_file))
+
+    _apply(merged, sources, env_layer, "environment")
+    _apply(merged, sources, dict(overrides or {}), "command line")
+    try:
+        settings = Settings.model_validate(_nest(merged))
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"invalid setting {where}: {first['msg']}") from None
+    settings.home = settings.home.expanduser()
+    return LoadedSettings(settings=settings, sources=sources, project_file=project_file)
+
+
+def find_project_file(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        candidate = folder / PROJECT_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def describe(loaded: LoadedSettings) -> list[tuple[str, str, str]]:
+    """(dotted key, shown value, source) for every leaf setting; secrets are masked."""
+    rows = []
+    for key, value in _flatten(loaded.settings.model_dump(mode="json")).items():
+        rows.append((key, _shown(key, value), loaded.source_of(key)))
+    return rows
+
+
+def _shown(key: str, value: Any) -> str:
+    if any(key.endswith(secret) for secret in SECRET_KEYS) and value:
+        return "****"
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return f"[{len(value)} entries]"
+    return str(value)
+
+
+def _env_layer(env: Mapping[str, str]) -> dict[str, Any]:
+    layer: dict[str, Any] = {}
+    for name, value in env.items():
+        if name in ENV_ALIASES:
+            layer[ENV_ALIASES[name]] = value
+        elif name.startswith("LORE_") and "__" in name:
+            layer[name.removeprefix("LORE_").lower().replace("__", ".")] = value
+    return layer
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping) and key not in ("tiers", "steps"):
+            flat.update(_flatten(value, dotted + "."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for dotted, value in flat.items():
+        *parents, leaf = dotted.split(".")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return nested
+
+
+def _apply(
+    merged: dict[str, Any], sources: dict[str, str], layer: Mapping[str, Any], source: str
+) -> None:
+    for key, value in layer.items():
+        merged[key] = value
+        sources[key] = source

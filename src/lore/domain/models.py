@@ -1,0 +1,140 @@
+"""Projects, events and sessions as plain, frozen records."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ModelTier = Literal["small", "medium"]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ProjectSettings(BaseModel):
+    """What a user can change about a project; validated on every update."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model_tier: ModelTier = "small"
+    auto_learn: bool = True
+    deep_enrich: bool = True
+    auto_commit: bool = True
+    auto_approve_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+class Project(Record):
+    id: int
+    name: str
+    repo: str | None
+    settings: ProjectSettings
+    embedding_model: str | None
+    embedding_dim: int | None
+    created_at: float
+    updated_at: float
+
+
+class SessionState(StrEnum):
+    IDLE = "idle"
+    COLLECTING = "collecting"
+    EXTRACTING = "extracting"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class SessionStatus(StrEnum):
+    """What the dashboard shows; derived from the state, never stored."""
+
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    ENRICHING = "enriching"
+    FAILED = "failed"
+
+
+_STATUS_OF_STATE = {
+    SessionState.COLLECTING: SessionStatus.ACTIVE,
+    SessionState.IDLE: SessionStatus.COMPLETED,
+    SessionState.READY: SessionStatus.COMPLETED,
+    SessionState.EXTRACTING: SessionStatus.ENRICHING,
+    SessionState.FAILED: SessionStatus.FAILED,
+}
+
+
+def session_status(state: SessionState) -> SessionStatus:
+    return _STATUS_OF_STATE[state]
+
+
+class Session(Record):
+    id: int
+    project_id: int
+    source: str
+    goal: str
+    state: SessionState
+    overrides: dict[str, Any]
+    created_at: float
+    last_event_at: float | None
+    closed_at: float | None
+    completed_at: float | None
+    event_count: int
+    items_extracted: int
+    enriched: bool
+    error: str | None
+
+    @property
+    def status(self) -> SessionStatus:
+        return session_status(self.state)
+
+
+class EventIn(BaseModel):
+    """An event as a client sends it, before validation, redaction and hashing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    type: str
+    payload: dict[str, Any]
+    session_id: int | None = None
+    idempotency_key: str | None = None
+    occurred_at: float | None = None
+
+
+class Event(Record):
+    id: int
+    project_id: int
+    session_id: int
+    episode_id: int | None
+    source: str
+    type: str
+    payload: dict[str, Any]
+    content_hash: str
+    idempotency_key: str | None
+    created_at: float
+    occurred_at: float | None
+    enriched_job_id: int | None
+
+
+class IngestResult(Record):
+    """What capture answers: the ids in the order sent (duplicates map to the stored event)."""
+
+    event_ids: list[int]
+    session_ids: list[int]
+    duplicates: int
+
+
+def states_of_status(status: str | None) -> list[SessionState] | None:
+    """The states a dashboard status filter stands for; ``None`` means no filter."""
+    if not status:
+        return None
+    try:
+        wanted = SessionStatus(status)
+    except ValueError:
+        from lore.errors import ValidationError
+
+        choices = ", ".join(s.value for s in SessionStatus)
+        raise ValidationError(
+            f"status must be one of {choices} (got {status!r})", "status"
+        ) from None
+    return [state for state, shown in _STATUS_OF_STATE.items() if shown is wanted]

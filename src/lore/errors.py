@@ -1,0 +1,71 @@
+"""The one exception tree of lore.
+
+    LoreError
+    ├── ConfigError            bad or contradictory configuration
+    ├── ValidationError        bad input; names the offending field
+    ├── NotFoundError          a project, session, item or job that does not exist
+    ├── ConflictError          an operation that clashes with stored state
+    │   └── EmbeddingMismatchError
+    ├── SessionError           a session operation invalid in the current state (has .reason)
+    ├── ProviderError          an LLM or embedding provider failed (after retries)
+    │   ├── TransientProviderError   rate limits, timeouts, 5xx: worth retrying
+    │   └── StructuredOutputError    the model's output never matched the schema
+    └── StoreError             the database could not do what was asked
+
+Dependency errors are mapped into this tree at the boundary: callers never catch a vendor's error.
+"""
+
+from __future__ import annotations
+
+
+class LoreError(Exception):
+    """Base class of every error lore raises on purpose."""
+
+
+class ConfigError(LoreError):
+    pass
+
+
+class ValidationError(LoreError):
+    """Bad input. ``field`` names what was wrong, as a dotted path (``events[3].payload``)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class NotFoundError(LoreError):
+    pass
+
+
+class ConflictError(LoreError):
+    pass
+
+
+class EmbeddingMismatchError(ConflictError):
+    pass
+
+
+class SessionError(LoreError):
+    """An operation the session's state does not allow; ``reason`` is machine-readable."""
+
+    def __init__(self, reason: str, message: str | None = None) -> None:
+        super().__init__(message or reason)
+        self.reason = reason
+
+
+class ProviderError(LoreError):
+    pass
+
+
+class TransientProviderError(ProviderError):
+    pass
+
+
+class StructuredOutputError(ProviderError):
+    pass
+
+
+class StoreError(LoreError):
+    pass

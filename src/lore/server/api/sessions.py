@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from lore.server.api.schemas import SessionOut
+from lore.server.deps import LoreDep
+
+router = APIRouter(tags=["sessions"])
+
+
+@router.get("/sessions")
+def list_sessions(
+    lore: LoreDep,
+    project: str | None = None,
+    status: str | None = None,
+    source: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[SessionOut]:
+    sessions = lore.sessions(
+        project, status=status, source=source, limit=min(limit, 500), offset=offset
+    )
+    return [SessionOut.of(session) for session in sessions]
+
+
+@router.get("/sessions/{session_id}")
+def show_session(session_id: int, lore: LoreDep, events: int = 100) -> dict[str, Any]:
+    session = lore.session(session_id)
+    shown = lore.store.events.for_session(session_id, limit=min(events, 1000))
+    return {
+        "session": SessionOut.of(session).model_dump(),
+        "events": [event.model_dump() for event in shown],
+    }
+
+
+@router.post("/sessions/{session_id}/close")
+def close_session(session_id: int, lore: LoreDep) -> SessionOut:
+    return SessionOut.of(lore.close_session(session_id))

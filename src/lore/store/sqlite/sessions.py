@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from lore.domain import Session, SessionState
+from lore.errors import ConflictError, NotFoundError
+from lore.store.sqlite.db import Database
+from lore.store.sqlite.rows import session_from_row
+
+
+def insert_session(
+    conn: sqlite3.Connection,
+    project_id: int,
+    source: str,
+    goal: str,
+    state: SessionState,
+    overrides: dict[str, Any],
+    now: float,
+) -> tuple[int, int | None]:
+    """Insert a session; a collecting one gets its open episode. Returns (session, episode)."""
+    cursor = conn.execute(
+        "INSERT INTO sessions (project_id, source, goal, state, overrides, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (project_id, source, goal, state.value, json.dumps(overrides), now),
+    )
+    session_id = cursor.lastrowid
+    assert session_id is not None
+    if state is not SessionState.COLLECTING:
+        return session_id, None
+    cursor = conn.execute(
+        "INSERT INTO episodes (session_id, goal, status, started_at) VALUES (?, ?, 'open', ?)",
+        (session_id, goal, now),
+    )
+    return session_id, cursor.lastrowid
+
+
+def _filters(
+    project_id: int | None, states: Sequence[SessionState] | None, source: str | None
+) -> tuple[str, list[Any]]:
+    clauses: list[str] = ["1 = 1"]
+    params: list[Any] = []
+    if project_id is not None:
+        clauses.append("project_id = ?")
+        params.append(project_id)
+    if states:
+        clauses.append(f"state IN ({', '.join('?' * len(states))})")
+        params.extend(state.value for state in states)
+    if source is not None:
+        clauses.append("source = ?")
+        params.append(source)
+    return " AND ".join(clauses), params
+
+
+class SQLiteSessions:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create(
+        self,
+        project_id: int,
+        source: str,
+        goal: str = "",
+        state: SessionState = SessionState.COLLECTING,
+        overrides: dict[str, Any] | None = None,
+    ) -> Session:
+        with self.db.write() as conn:
+            session_id, _ = insert_session(
+                conn, project_id, source, goal, state, overrides or {}, time.time()
+            )
+        return self.get(session_id)
+
+    def get(self, session_id: int) -> Session:
+        row = self.db.conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no session with id {session_id}")
+        return session_from_row(row)
+
+    def find(
+        self,
+        project_id: int | None = None,
+        *,
+        states: Sequence[SessionState] | None = None,
+        source: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Session]:
+        where, params = _filters(project_id, states, source)
+        rows = self.db.conn.execute(
+            f"SELECT * FROM sessions WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        ).fetchall()
+        return [session_from_row(row) for row in rows]
+
+    def count(
+        self,
+        project_id: int | None = None,
+        *,
+        states: Sequence[SessionState] | None = None,
+        source: str | None = None,
+    ) -> int:
+        where, params = _filters(project_id, states, source)
+        row = self.db.conn.execute(
+            f"SELECT count(*) FROM sessions WHERE {where}", params
+        ).fetchone()
+        return int(row[0])
+
+    def set_state(
+        self,
+        session_id: int,
+        state: SessionState,
+        *,
+        expected: Sequence[SessionState] | None = None,
+        error: str | None = None,
+    ) -> Session:
+        with self.db.write() as conn:
+            current = self.get(session_id)
+            if expected is not None and current.state not in expected:
+                raise ConflictError(
+                    f"session {session_id} is {current.state.value}, expected one of "
+                    + ", ".join(s.value for s in expected)
+                )
+            completed = time.time() if state in (SessionState.IDLE, SessionState.READY) else None
+            conn.execute(
+                "UPDATE sessions SET state = ?, error = ?,"
+                " completed_at = COALESCE(?, completed_at) WHERE id = ?",
+                (state.value, error, completed, session_id),
+            )
+        return self.get(session_id)
+
+    def close(self, session_id: int) -> Session:
+        now = time.time()
+        with self.db.write() as conn:
+            current = self.get(session_id)
+            if current.state is not SessionState.COLLECTING:
+                raise ConflictError(
+                    f"session {session_id} is {current.state.value}, not collecting"
+                )
+            conn.execute(
+                "UPDATE episodes SET status = 'closed', closed_at = ?"
+                " WHERE session_id = ? AND status = 'open'",
+                (now, session_id),
+            )
+            conn.execute(
+                "UPDATE sessions SET state = 'idle', closed_at = ?, completed_at = ? WHERE id = ?",
+                (now, now, session_id),
+            )
+        return self.get(session_id)
+
+    def record_items(self, session_id: int, items_extracted: int) -> Session:
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE sessions SET items_extracted = ?, enriched = 1 WHERE id = ?",
+                (items_extracted, session_id),
+            )
+        return self.get(session_id)

@@ -129,6 +129,9 @@ class PipelineSettings(Section):
     auto_enrich_sources: list[str] = Field(default_factory=lambda: ["git"])
     lease_s: float = 120.0
     max_attempts: int = 3
+    retry_backoff_s: float = 5.0
+    retry_backoff_max_s: float = 300.0
+    worker_poll_s: float = 1.0
     dedup_exact: bool = True
     dedup_near_threshold: float = 0.92
     auto_approve_confidence: float | None = None

@@ -5,12 +5,14 @@
     ├── ValidationError        bad input; names the offending field
     ├── NotFoundError          a project, session, item or job that does not exist
     ├── ConflictError          an operation that clashes with stored state
-    │   └── EmbeddingMismatchError
+    │   ├── EmbeddingMismatchError
+    │   └── LeaseLostError     a worker's lease on a job ran out and another worker took it
     ├── SessionError           a session operation invalid in the current state (has .reason)
     ├── ProviderError          an LLM or embedding provider failed (after retries)
     │   ├── TransientProviderError   rate limits, timeouts, 5xx: worth retrying
     │   └── StructuredOutputError    the model's output never matched the schema
-    └── StoreError             the database could not do what was asked
+    ├── StoreError             the database could not do what was asked
+    └── WaitTimeoutError       waiting for a job (or an extraction) took longer than allowed
 
 Dependency errors are mapped into this tree at the boundary: callers never catch a vendor's error.
 """
@@ -47,6 +49,10 @@ class EmbeddingMismatchError(ConflictError):
     pass
 
 
+class LeaseLostError(ConflictError):
+    pass
+
+
 class SessionError(LoreError):
     """An operation the session's state does not allow; ``reason`` is machine-readable."""
 
@@ -68,4 +74,8 @@ class StructuredOutputError(ProviderError):
 
 
 class StoreError(LoreError):
+    pass
+
+
+class WaitTimeoutError(LoreError):
     pass

@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lore.domain import Event, Project, ProjectSettings, Session, SessionState
+from lore.domain.jobs import Job, JobStatus, StageStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,11 +230,99 @@ class VectorStore(Protocol):
     ) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class StageOutcome:
+    """How a stage ended, as the runner records it with the stage's stored output."""
+
+    status: StageStatus
+    duration_ms: float
+    output: str | None = None
+    tokens: int = 0
+    llm_calls: int = 0
+    items: int = 0
+    note: str | None = None
+    error: str | None = None
+    error_detail: str | None = None
+
+
+class JobStore(Protocol):
+    """Durable enrichment jobs. Every change a worker makes names the worker: once its lease is
+    gone (another worker claimed the job) the change raises ``LeaseLostError``."""
+
+    def enqueue(
+        self,
+        project_id: int,
+        session_id: int,
+        trigger: str,
+        stages: Sequence[str],
+        *,
+        max_attempts: int,
+        run_after: float,
+        now: float,
+    ) -> tuple[Job, bool]:
+        """Queue a job for the session, atomically, unless one is already queued or processing;
+        returns (that job, whether it was created)."""
+        ...
+
+    def get(self, job_id: int) -> Job: ...
+    def find(
+        self,
+        *,
+        project_id: int | None = None,
+        session_id: int | None = None,
+        statuses: Sequence[JobStatus] | None = None,
+        trigger: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Job]:
+        """Newest first."""
+        ...
+
+    def claim(self, worker: str, lease_s: float, now: float) -> Job | None:
+        """Atomically take the oldest due queued job, or a processing one whose lease expired."""
+        ...
+
+    def renew(self, job_id: int, worker: str, lease_s: float, now: float) -> bool:
+        """Extend the lease; False when the worker no longer holds it."""
+        ...
+
+    def start_stage(self, job_id: int, worker: str, stage: str, now: float) -> None: ...
+    def end_stage(self, job_id: int, worker: str, stage: str, outcome: StageOutcome) -> None:
+        """Record a completed, skipped or failed stage and its output in one transaction."""
+        ...
+
+    def stage_output(self, job_id: int, stage: str) -> str | None: ...
+    def complete(
+        self, job_id: int, worker: str, items: int, event_ids: Sequence[int], now: float
+    ) -> Job:
+        """Finish the job and mark its events enriched by it, atomically."""
+        ...
+
+    def release(
+        self,
+        job_id: int,
+        worker: str,
+        *,
+        error: str,
+        error_detail: str,
+        run_after: float | None,
+        now: float,
+    ) -> Job:
+        """Give the job back: queued again at ``run_after`` (a transient error), or failed for
+        good when ``run_after`` is None."""
+        ...
+
+    def retry(self, job_id: int, extra_attempts: int, now: float) -> Job:
+        """Queue a failed job again; its failed stages go back to pending, finished ones stay."""
+        ...
+
+
 class Store(Protocol):
     projects: ProjectStore
     events: EventStore
     sessions: SessionStore
     llm_calls: LLMCallStore
     vectors: VectorStore
+    jobs: JobStore
 
     def close(self) -> None: ...

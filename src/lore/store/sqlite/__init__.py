@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lore.store.base import EventStore, ProjectStore, SessionStore
+from lore.store.base import EventStore, JobStore, ProjectStore, SessionStore
 from lore.store.sqlite.db import Database
 from lore.store.sqlite.events import SQLiteEvents
+from lore.store.sqlite.jobs import SQLiteJobs
 from lore.store.sqlite.projects import SQLiteProjects
 from lore.store.sqlite.sessions import SQLiteSessions
 
@@ -17,6 +18,7 @@ class SQLiteStore:
         self.projects: ProjectStore = SQLiteProjects(db)
         self.events: EventStore = SQLiteEvents(db)
         self.sessions: SessionStore = SQLiteSessions(db)
+        self.jobs: JobStore = SQLiteJobs(db)
 
     @classmethod
     def open(cls, path: Path) -> SQLiteStore:

@@ -1,0 +1,121 @@
+"""Queueing enrichment jobs: manual triggers, auto-learn after git digests, retries and waiting.
+
+Auto-learn: a new event from one of ``pipeline.auto_enrich_sources`` (``git`` by default) or of
+type ``git_digest`` queues a job for its session when the project's ``auto_learn`` is on. Runs
+are at least ``pipeline.auto_learn_interval_s`` apart per project: a trigger inside the interval
+queues a job that waits for the end of it, and later triggers join that job (it processes every
+event not yet enriched when it runs).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+
+from lore.config import Settings
+from lore.domain import Project
+from lore.domain.jobs import STAGES, TRIGGERS, Job, JobStatus
+from lore.errors import ValidationError, WaitTimeoutError
+from lore.pipeline.context import Clock
+from lore.store.base import AppendOutcome, PreparedEvent, Store
+
+AUTO_LEARN = "auto_learn"
+# project_state key: when the latest auto-learn run of the project was scheduled to start.
+AUTO_LEARN_STATE = "pipeline.auto_learn.last_run"
+OPEN_STATUSES = (JobStatus.QUEUED, JobStatus.PROCESSING)
+
+
+class JobManager:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        clock: Clock = time.time,
+        on_queued: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        # Set by whoever runs an in-process worker, to wake it when a job is queued.
+        self.on_queued = on_queued
+
+    def enqueue(
+        self, session_id: int, trigger: str = "manual", *, run_after: float | None = None
+    ) -> Job:
+        """Queue an enrichment job for a session, or return the one already queued or running."""
+        if trigger not in TRIGGERS:
+            raise ValidationError(f"trigger must be one of {', '.join(TRIGGERS)}", "trigger")
+        session = self.store.sessions.get(session_id)
+        now = self.clock()
+        job, created = self.store.jobs.enqueue(
+            session.project_id,
+            session_id,
+            trigger,
+            STAGES,
+            max_attempts=self.settings.pipeline.max_attempts,
+            run_after=now if run_after is None else run_after,
+            now=now,
+        )
+        if created and self.on_queued is not None:
+            self.on_queued()
+        return job
+
+    def retry(self, job_id: int) -> Job:
+        """Queue a failed job again: it resumes at the stage that failed."""
+        job = self.store.jobs.retry(job_id, self.settings.pipeline.max_attempts, self.clock())
+        if self.on_queued is not None:
+            self.on_queued()
+        return job
+
+    def get(self, job_id: int) -> Job:
+        return self.store.jobs.get(job_id)
+
+    def wait(self, job_id: int, *, timeout_s: float = 600.0, poll_s: float = 0.2) -> Job:
+        """Poll until the job is completed or failed (a requeued job keeps waiting)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            job = self.store.jobs.get(job_id)
+            if job.finished:
+                return job
+            if time.monotonic() > deadline:
+                raise WaitTimeoutError(f"job {job_id} is still {job.status.value}")
+            time.sleep(poll_s)
+
+    def on_events(
+        self, project: Project, outcome: AppendOutcome, events: Sequence[PreparedEvent]
+    ) -> None:
+        """Capture listener: queue auto-learn jobs for the sessions new trigger events joined."""
+        if not project.settings.auto_learn:
+            return
+        for session_id in self._triggered_sessions(outcome, events):
+            self._schedule_auto_learn(project, session_id)
+
+    def _triggered_sessions(
+        self, outcome: AppendOutcome, events: Sequence[PreparedEvent]
+    ) -> list[int]:
+        sources = set(self.settings.pipeline.auto_enrich_sources)
+        new = set(outcome.new_event_ids)
+        sessions: list[int] = []
+        for event, event_id, session_id in zip(
+            events, outcome.event_ids, outcome.session_ids, strict=True
+        ):
+            triggers = event.type == "git_digest" or event.source in sources
+            if triggers and event_id in new and session_id not in sessions:
+                sessions.append(session_id)
+        return sessions
+
+    def _schedule_auto_learn(self, project: Project, session_id: int) -> None:
+        waiting = self.store.jobs.find(
+            project_id=project.id, statuses=OPEN_STATUSES, trigger=AUTO_LEARN, session_id=session_id
+        )
+        if waiting:
+            return  # the events join the run already queued (or running) for this session
+        last = self.store.projects.get_state(project.id, AUTO_LEARN_STATE)
+        earliest = (
+            float(last) if last else -math.inf
+        ) + self.settings.pipeline.auto_learn_interval_s
+        run_after = max(self.clock(), earliest)
+        self.enqueue(session_id, AUTO_LEARN, run_after=run_after)
+        self.store.projects.set_state(project.id, AUTO_LEARN_STATE, repr(run_after))

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lore.capture.ingest import Capture
 from lore.config import LoadedSettings, Settings, load_settings
 from lore.domain import EventIn, IngestResult, Project, ProjectSettings, Session
 from lore.errors import NotFoundError, ValidationError
 from lore.store import Store, open_store
+
+if TYPE_CHECKING:
+    from lore.capture.git import DigestResult
+    from lore.capture.scan import ScanResult
 
 PROJECT_NAME_MAX = 100
 
@@ -162,6 +166,25 @@ class Lore:
     def close_session(self, session_id: int) -> Session:
         """End a capture session: it takes no more events and waits for enrichment."""
         return self.store.sessions.close(session_id)
+
+    # Sources: git digest and repository scan
+
+    def digest(
+        self, path: str | Path | None = None, *, project: str | int | Project | None = None
+    ) -> DigestResult:
+        """Capture the commits since the last digest (``git_digest`` events, source ``git``).
+        ``path`` defaults to the project's linked local repository, then the current folder."""
+        from lore.capture.git import digest
+
+        return digest(self, self.project(project), path)
+
+    def scan(
+        self, path: str | Path | None = None, *, project: str | int | Project | None = None
+    ) -> ScanResult:
+        """Describe a repository and capture it as one ``scan_result`` event (source ``scan``)."""
+        from lore.capture.scan import scan
+
+        return scan(self, self.project(project), path)
 
 
 def _check_project_name(name: str) -> None:

@@ -50,11 +50,12 @@ def main_options(
     options.db = db
 
 
-def settings(**overrides: Any) -> LoadedSettings:
-    """Settings for this invocation: the layers plus the command line."""
+def settings(cwd: Path | None = None, **overrides: Any) -> LoadedSettings:
+    """Settings for this invocation: the layers (``.lore.toml`` searched from ``cwd``, default
+    the current folder) plus the command line."""
     if options.db:
         overrides.setdefault("database_url", options.db)
-    return load_settings(overrides=overrides)
+    return load_settings(cwd=cwd, overrides=overrides)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -80,8 +81,8 @@ def cwd() -> Path:
     return Path.cwd()
 
 
-def open_lore() -> Lore:
-    return Lore.open(settings=settings())
+def open_lore(cwd: Path | None = None) -> Lore:
+    return Lore.open(settings=settings(cwd))
 
 
 def print_json(data: Any) -> None:

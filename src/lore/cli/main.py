@@ -1,8 +1,11 @@
 """Entry point of the ``lore`` command: imports every command module, then exposes ``app``."""
 
+import lore.cli.bench
 import lore.cli.capture
+import lore.cli.hooks
 import lore.cli.projects
-import lore.cli.serve  # noqa: F401
+import lore.cli.serve
+import lore.cli.sources  # noqa: F401
 from lore.cli.app import app
 
 __all__ = ["app"]

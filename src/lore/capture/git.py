@@ -1,0 +1,400 @@
+"""Git digest: capture the commits made since the last digest, one ``git_digest`` event each.
+
+Plain ``git`` through subprocess, two calls per run: ``git log --numstat`` for the metadata and the
+changed files, and a streamed ``git log -p`` for the diffs, so a huge commit costs reading, not
+memory. Each diff keeps only files outside ``capture.exclude_paths``, is redacted whole and then
+cut to ``capture.diff_max_chars`` (redacting before cutting, so a cut can never leave half a token
+that the patterns no longer recognise).
+
+One event per commit, not one per run, because:
+- a commit is the natural step of an episode (what was done, with its evidence), so enrichment and
+  provenance links point at one commit rather than at a bundle of twenty;
+- each event gets the idempotency key ``git:<sha>``, so a commit is stored once however often it
+  is digested (a rewritten history, a lost state, two hooks racing);
+- twenty commits with 3,000-character diffs can pass the payload limit as one event.
+Every payload keeps the ``{"commits": [...], "repo", "branch"}`` shape, with one commit.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lore.capture.redact import is_excluded, redact_text
+from lore.domain import EventIn, Project
+from lore.errors import ConfigError, LoreError, ValidationError
+
+if TYPE_CHECKING:
+    from lore.core import Lore
+
+STATE_KEY = "git.last_digested"
+SOURCE = "git"
+EVENT_TYPE = "git_digest"
+GIT_TIMEOUT_S = 120
+MAX_FILES_PER_COMMIT = 300
+COMMIT_START = "\x1e"
+FIELD_END = "\x1f"
+# sha, parents, author name, author email, author date (ISO), author time (UNIX), message
+LOG_FORMAT = FIELD_END.join(["%H", "%P", "%an", "%ae", "%aI", "%at", "%B"]) + FIELD_END
+_DIFF_HEADER = re.compile(r"^diff --git a/(?P<old>\S+) b/(?P<new>\S+)$")
+
+
+@dataclass(frozen=True)
+class DigestResult:
+    """What one digest run did. ``commits`` are the shas read, oldest first; ``duplicates`` of
+    them were stored before."""
+
+    repo: str
+    branch: str
+    head: str | None
+    commits: list[str] = field(default_factory=list)
+    duplicates: int = 0
+    event_ids: list[int] = field(default_factory=list)
+    session_id: int | None = None
+    since: str | None = None
+    fell_back: bool = False
+    message: str = ""
+
+    @property
+    def captured(self) -> int:
+        return len(self.commits) - self.duplicates
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"captured": self.captured}
+
+
+def digest(lore: Lore, project: Project, path: str | Path | None = None) -> DigestResult:
+    """Capture the commits since the last digested one (the last N on the first run, or when
+    that commit is no longer in the history of HEAD)."""
+    root = repo_root(resolve_repo_path(project, path))
+    head = _head(root)
+    branch = _branch(root)
+    if head is None:
+        return DigestResult(str(root), branch, None, message="the repository has no commits yet")
+    last = lore.store.projects.get_state(project.id, STATE_KEY)
+    if last == head:
+        return DigestResult(
+            str(root), branch, head, since=last, message=f"no new commits since {last[:10]}"
+        )
+    settings = lore.settings.capture
+    follows = last is not None and _is_ancestor(root, last, head)
+    revisions = [f"{last}..{head}"] if follows else ["-n", str(settings.digest_first_run), head]
+    commits = read_commits(root, revisions, settings.diff_max_chars, settings.exclude_paths)
+    result = _capture(lore, project, root, branch, commits)
+    lore.store.projects.set_state(project.id, STATE_KEY, head)
+    return DigestResult(
+        str(root),
+        branch,
+        head,
+        commits=[commit["sha"] for commit in commits],
+        duplicates=result[2],
+        event_ids=result[0],
+        session_id=result[1],
+        since=last,
+        fell_back=last is not None and not follows,
+        message=_summary(len(commits), result[2], last, follows),
+    )
+
+
+def _capture(
+    lore: Lore, project: Project, root: Path, branch: str, commits: Sequence[dict[str, Any]]
+) -> tuple[list[int], int | None, int]:
+    """Store one event per commit in batches; returns (event ids, session id, duplicates)."""
+    remote = _remote(root)
+    events = [
+        EventIn(
+            source=SOURCE,
+            type=EVENT_TYPE,
+            payload={"commits": [commit], "repo": str(root), "branch": branch}
+            | ({"remote": remote} if remote else {}),
+            idempotency_key=f"git:{commit['sha']}",
+            occurred_at=commit["timestamp"],
+        )
+        for commit in commits
+    ]
+    event_ids: list[int] = []
+    session_id: int | None = None
+    duplicates = 0
+    batch = lore.settings.capture.max_batch
+    for start in range(0, len(events), batch):
+        result = lore.capture_events(events[start : start + batch], project=project)
+        event_ids += result.event_ids
+        session_id = result.session_ids[-1]
+        duplicates += result.duplicates
+    return event_ids, session_id, duplicates
+
+
+def _summary(count: int, duplicates: int, last: str | None, follows: bool) -> str:
+    if count == 0:
+        return "no new commits"
+    text = f"digested {count - duplicates} commit{'s' if count - duplicates != 1 else ''}"
+    if duplicates:
+        text += f" ({duplicates} already stored)"
+    if last is None:
+        return text + " (first digest)"
+    if not follows:
+        return (
+            text + f"; the last digested commit {last[:10]} is no longer in the history of HEAD"
+            " (rewritten, or another branch), so the latest commits were read again"
+        )
+    return text + f" since {last[:10]}"
+
+
+def read_commits(
+    root: Path, revisions: Sequence[str], diff_max_chars: int, exclude: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The commits ``git log`` selects with ``revisions``, oldest first, each with its files
+    (against the first parent for merges) and its redacted, truncated diff (none for merges:
+    the merged commits carry their own)."""
+    commits = _log(root, revisions)
+    diffs = dict(_diffs(root, revisions, diff_max_chars, exclude))
+    for commit in commits:
+        commit["diff"] = diffs.get(commit["sha"], "")
+    return commits
+
+
+def _log(root: Path, revisions: Sequence[str]) -> list[dict[str, Any]]:
+    out = run_git(
+        root,
+        "log",
+        "--reverse",
+        "-z",
+        "-M",
+        "--numstat",
+        "--diff-merges=first-parent",
+        "--no-show-signature",
+        f"--format={COMMIT_START}{LOG_FORMAT}",
+        *revisions,
+    )
+    return [_commit(record) for record in out.split(COMMIT_START) if record.strip("\x00\n")]
+
+
+def _commit(record: str) -> dict[str, Any]:
+    sha, parents, name, email, date, timestamp, message, stat = record.split(FIELD_END, 7)
+    subject, _, body = message.strip().partition("\n")
+    parent_list = parents.split()
+    files = _numstat(stat)
+    commit: dict[str, Any] = {
+        "sha": sha,
+        "parents": parent_list,
+        "merge": len(parent_list) > 1,
+        "author": name,
+        "email": email,
+        "date": date,
+        "timestamp": float(timestamp),
+        "subject": subject.strip(),
+        "body": body.strip(),
+        "files": files[:MAX_FILES_PER_COMMIT],
+        "insertions": sum(f["insertions"] or 0 for f in files),
+        "deletions": sum(f["deletions"] or 0 for f in files),
+    }
+    if len(files) > MAX_FILES_PER_COMMIT:
+        commit["files_total"] = len(files)
+    return commit
+
+
+def _numstat(stat: str) -> list[dict[str, Any]]:
+    """Parse ``--numstat -z``: ``ins TAB del TAB path NUL``, or for a rename
+    ``ins TAB del TAB NUL old NUL new NUL``; binary files count ``-``."""
+    parts = stat.lstrip("\x00\n").split("\x00")
+    files: list[dict[str, Any]] = []
+    index = 0
+    while index < len(parts):
+        line = parts[index].lstrip("\n")
+        index += 1
+        if not line:
+            continue
+        added, deleted, path = line.split("\t", 2)
+        entry: dict[str, Any] = {}
+        if not path:  # a rename: the old and new paths follow
+            entry["old_path"], path = parts[index], parts[index + 1]
+            index += 2
+        binary = added == "-"
+        files.append(
+            {"path": path}
+            | entry
+            | {
+                "insertions": None if binary else int(added),
+                "deletions": None if binary else int(deleted),
+            }
+            | ({"binary": True} if binary else {})
+        )
+    return files
+
+
+def _diffs(
+    root: Path, revisions: Sequence[str], max_chars: int, exclude: Sequence[str]
+) -> Iterator[tuple[str, str]]:
+    """(sha, diff) per commit from one streamed ``git log -p``."""
+    command = [
+        "git",
+        "-C",
+        str(root),
+        "-c",
+        "core.quotepath=false",
+        "log",
+        "-p",
+        "-M",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--no-show-signature",
+        "--diff-merges=off",
+        "--src-prefix=a/",
+        "--dst-prefix=b/",
+        f"--format={COMMIT_START}%H",
+        *revisions,
+    ]
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+    ) as process:
+        assert process.stdout is not None
+        diff: _DiffBuffer | None = None
+        for line in process.stdout:
+            if line.startswith(COMMIT_START):
+                if diff is not None:
+                    yield diff.sha, diff.text()
+                diff = _DiffBuffer(line[1:].strip(), max_chars, exclude)
+            elif diff is not None:
+                diff.add(line)
+        if diff is not None:
+            yield diff.sha, diff.text()
+
+
+class _DiffBuffer:
+    """One commit's diff: excluded files dropped, kept lines collected up to a little past the
+    limit (whole lines), the rest only counted."""
+
+    def __init__(self, sha: str, max_chars: int, exclude: Sequence[str]) -> None:
+        self.sha = sha
+        self.max_chars = max_chars
+        self.exclude = exclude
+        self.lines: list[str] = []
+        self.kept_chars = 0
+        self.skipped_chars = 0
+        self.in_excluded_file = False
+
+    def add(self, line: str) -> None:
+        if line.startswith("diff --git "):
+            self.in_excluded_file = any(is_excluded(p, self.exclude) for p in _diff_paths(line))
+        if self.in_excluded_file:
+            return
+        if self.kept_chars > self.max_chars:
+            self.skipped_chars += len(line)
+            return
+        if not self.lines and not line.strip():  # the blank line after the format header
+            return
+        self.lines.append(line)
+        self.kept_chars += len(line)
+
+    def text(self) -> str:
+        text = redact_text("".join(self.lines))
+        hidden = self.skipped_chars + max(0, len(text) - self.max_chars)
+        if not hidden:
+            return text
+        return text[: self.max_chars] + f"\n[diff truncated: {hidden} more characters]\n"
+
+
+def _diff_paths(header: str) -> list[str]:
+    """Both paths of a ``diff --git a/OLD b/NEW`` line; paths with spaces are handled when
+    old and new are the same (the only case git leaves them ambiguous)."""
+    rest = header.rstrip("\n")[len("diff --git ") :]
+    half = (len(rest) - 1) // 2
+    if (
+        rest[half] == " "
+        and rest[:half].startswith("a/")
+        and rest[half + 1 :] == "b/" + rest[2:half]
+    ):
+        return [rest[2:half]]
+    match = _DIFF_HEADER.match(header.rstrip("\n"))
+    return [match["old"], match["new"]] if match else [rest]
+
+
+def resolve_repo_path(project: Project, path: str | Path | None) -> Path:
+    """The folder to read: the given path, else the project's linked local repository, else
+    the current directory."""
+    if path is not None:
+        return Path(path).expanduser()
+    return linked_repo(project) or Path.cwd()
+
+
+def linked_repo(project: Project) -> Path | None:
+    """The project's linked repository when it is a local folder (not a URL)."""
+    if not project.repo or "://" in project.repo:
+        return None
+    folder = Path(project.repo).expanduser()
+    return folder if folder.is_dir() else None
+
+
+def repo_root(path: Path) -> Path:
+    """The top folder of the git repository holding ``path``."""
+    if not path.is_dir():
+        raise ValidationError(f"{path} is not a folder", "path")
+    try:
+        return Path(run_git(path, "rev-parse", "--show-toplevel").strip())
+    except LoreError:
+        raise ValidationError(f"{path} is not inside a git repository", "path") from None
+
+
+def is_git_repo(path: Path) -> bool:
+    try:
+        repo_root(path)
+    except ValidationError:
+        return False
+    return True
+
+
+def run_git(root: Path, *args: str, check: bool = True) -> str:
+    """Run ``git -C root ARGS`` and return its output; a failure raises LoreError."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), *args],
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=GIT_TIMEOUT_S,
+        )
+    except FileNotFoundError:
+        raise ConfigError("git is not installed (or not on PATH)") from None
+    except subprocess.TimeoutExpired:
+        raise LoreError(f"git {args[0]} took longer than {GIT_TIMEOUT_S} s") from None
+    if check and done.returncode != 0:
+        raise LoreError(f"git {args[0]} failed: {done.stderr.strip()[:300]}")
+    return done.stdout
+
+
+def _head(root: Path) -> str | None:
+    out = run_git(root, "rev-parse", "--verify", "-q", "HEAD^{commit}", check=False).strip()
+    return out or None
+
+
+def _branch(root: Path) -> str:
+    """The current branch, or ``HEAD`` when detached."""
+    return run_git(root, "symbolic-ref", "--short", "-q", "HEAD", check=False).strip() or "HEAD"
+
+
+def _remote(root: Path) -> str:
+    return run_git(root, "config", "--get", "remote.origin.url", check=False).strip()
+
+
+def _is_ancestor(root: Path, older: str, newer: str) -> bool:
+    """False as well when ``older`` is no longer a known commit (history rewritten, gc'd)."""
+    done = subprocess.run(
+        ["git", "-C", str(root), "merge-base", "--is-ancestor", older, newer],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=GIT_TIMEOUT_S,
+    )
+    return done.returncode == 0

@@ -1,0 +1,421 @@
+"""Repository scan: one ``scan_result`` event describing a repository.
+
+The files are the ones git would track (``git ls-files --cached --others --exclude-standard``,
+so ``.gitignore`` is respected), or, outside git, a walk that skips the usual junk folders. The
+description holds: languages (files and lines), manifests with their dependencies, the
+frameworks those reveal, scripts and commands (package.json, Makefile, justfile, pyproject),
+CI jobs and their steps, README headings, the directory structure and the test setup.
+
+It stays fast (files are read only to count lines and to parse the few known manifests) and
+bounded: every list is capped, and the payload is shrunk to fit the event size limit. No
+timestamp is included, so scanning an unchanged repository twice stores one event.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from lore.capture import manifests as mf
+from lore.capture.git import resolve_repo_path, run_git
+from lore.domain import Project
+from lore.errors import LoreError, ValidationError
+
+if TYPE_CHECKING:
+    from lore.core import Lore
+
+SOURCE = "scan"
+EVENT_TYPE = "scan_result"
+MAX_FILES = 100_000
+MAX_MANIFESTS = 40
+MAX_LINE_COUNT_FILE_BYTES = 2_000_000
+LINE_COUNT_BUDGET_BYTES = 200_000_000
+MAX_DIRS_PER_DEPTH = 80
+STRUCTURE_DEPTH = 3
+MAX_TOP_FILES = 60
+MAX_HEADINGS = 60
+SIZE_MARGIN = 0.85  # of the payload limit: redaction and JSON re-encoding may add a little
+
+# Folders no scan wants when there is no .gitignore to say so.
+JUNK_DIRS = {
+    ".git", "node_modules", ".venv", "venv", "env", "__pycache__", "dist", "build", "target",
+    ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".next", ".nuxt", ".cache",
+    ".idea", ".vscode", "coverage", "htmlcov", ".gradle", "vendor", ".terraform", "site-packages",
+    ".eggs", "bower_components", ".svelte-kit", ".parcel-cache", ".turbo",
+}  # fmt: skip
+
+# Extension (or file name) -> (language, kind). Kinds other than code are counted apart.
+LANGUAGES: dict[str, tuple[str, str]] = {
+    ".py": ("Python", "code"), ".pyi": ("Python", "code"), ".ipynb": ("Jupyter", "code"),
+    ".js": ("JavaScript", "code"), ".mjs": ("JavaScript", "code"), ".cjs": ("JavaScript", "code"),
+    ".jsx": ("JavaScript", "code"), ".ts": ("TypeScript", "code"), ".tsx": ("TypeScript", "code"),
+    ".mts": ("TypeScript", "code"), ".vue": ("Vue", "code"), ".svelte": ("Svelte", "code"),
+    ".go": ("Go", "code"), ".rs": ("Rust", "code"), ".java": ("Java", "code"),
+    ".kt": ("Kotlin", "code"), ".kts": ("Kotlin", "code"), ".scala": ("Scala", "code"),
+    ".rb": ("Ruby", "code"), ".php": ("PHP", "code"), ".cs": ("C#", "code"), ".fs": ("F#", "code"),
+    ".c": ("C", "code"), ".h": ("C", "code"), ".cc": ("C++", "code"), ".cpp": ("C++", "code"),
+    ".cxx": ("C++", "code"), ".hpp": ("C++", "code"), ".swift": ("Swift", "code"),
+    ".m": ("Objective-C", "code"), ".dart": ("Dart", "code"), ".ex": ("Elixir", "code"),
+    ".exs": ("Elixir", "code"), ".erl": ("Erlang", "code"), ".hs": ("Haskell", "code"),
+    ".lua": ("Lua", "code"), ".r": ("R", "code"), ".jl": ("Julia", "code"), ".zig": ("Zig", "code"),
+    ".sh": ("Shell", "code"), ".bash": ("Shell", "code"), ".zsh": ("Shell", "code"),
+    ".ps1": ("PowerShell", "code"), ".sql": ("SQL", "code"), ".html": ("HTML", "markup"),
+    ".htm": ("HTML", "markup"), ".jinja": ("Jinja", "markup"), ".j2": ("Jinja", "markup"),
+    ".css": ("CSS", "markup"), ".scss": ("SCSS", "markup"), ".less": ("Less", "markup"),
+    ".tf": ("HCL", "config"), ".proto": ("Protocol Buffers", "code"),
+    ".graphql": ("GraphQL", "code"), ".md": ("Markdown", "prose"), ".rst": ("reStructuredText", "prose"),
+    ".txt": ("Text", "prose"), ".json": ("JSON", "data"), ".yml": ("YAML", "config"),
+    ".yaml": ("YAML", "config"), ".toml": ("TOML", "config"), ".ini": ("INI", "config"),
+    ".cfg": ("INI", "config"), ".xml": ("XML", "data"), ".csv": ("CSV", "data"),
+    "Dockerfile": ("Dockerfile", "config"), "Makefile": ("Makefile", "config"),
+}  # fmt: skip
+
+TEST_DIR_NAMES = {"tests", "test", "__tests__", "spec", "specs", "e2e", "testing"}
+TEST_FILE = re.compile(
+    r"(^test_.*\.py$|.*_test\.py$|.*\.(test|spec)\.[cm]?[jt]sx?$|.*_test\.go$|.*_spec\.rb$"
+    r"|.*Test\.(java|kt|php)$|.*Tests?\.cs$)"
+)
+TEST_CONFIGS = {
+    "conftest.py", "pytest.ini", "tox.ini", "noxfile.py", ".rspec", "phpunit.xml",
+    "phpunit.xml.dist", ".mocharc.json", ".mocharc.yml", "karma.conf.js",
+}  # fmt: skip
+TEST_CONFIG_PREFIXES = ("jest.config.", "vitest.config.", "playwright.config.", "cypress.config.")
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_SETEXT = re.compile(r"^(=+|-+)\s*$")
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    root: str
+    event_id: int
+    session_id: int
+    duplicate: bool
+    payload: dict[str, Any]
+
+    def as_dict(self, *, full: bool = False) -> dict[str, Any]:
+        """Where it went; with ``full``, the description itself too."""
+        shown = {"root": self.root, "event_id": self.event_id, "session_id": self.session_id}
+        return shown | {"duplicate": self.duplicate} | ({"payload": self.payload} if full else {})
+
+
+def scan(lore: Lore, project: Project, path: str | Path | None = None) -> ScanResult:
+    """Describe the repository at ``path`` (default: the project's) and capture it."""
+    root = resolve_repo_path(project, path).resolve()
+    if not root.is_dir():
+        raise ValidationError(f"{root} is not a folder", "path")
+    budget = int(lore.settings.capture.max_payload_bytes * SIZE_MARGIN)
+    payload = describe_repository(root, max_bytes=budget)
+    result = lore.capture_event(SOURCE, EVENT_TYPE, payload, project=project)
+    return ScanResult(
+        str(root), result.event_ids[0], result.session_ids[0], result.duplicates > 0, payload
+    )
+
+
+def describe_repository(root: Path, *, max_bytes: int = 200_000) -> dict[str, Any]:
+    files, in_git = list_files(root)
+    manifests = _manifests(root, files)
+    scripts = _scripts(root, files, manifests)
+    payload: dict[str, Any] = {
+        "root": str(root),
+        "name": root.name,
+        "git": in_git,
+        "files": len(files),
+        **_languages(root, files),
+        "manifests": manifests,
+        "frameworks": mf.frameworks(manifests),
+        "scripts": scripts,
+        "ci": _ci(root, files),
+        "readme": _readme(root, files),
+        "structure": _structure(files),
+        "tests": _tests(files, manifests, scripts),
+    }
+    return fit(payload, max_bytes)
+
+
+# Files
+
+
+def list_files(root: Path) -> tuple[list[str], bool]:
+    """Paths relative to ``root`` (``/``-separated) and whether git chose them."""
+    try:
+        out = run_git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    except LoreError:  # not a repository, or no git: walk instead
+        return _walk(root), False
+    listed = sorted({path for path in out.split("\0") if path})
+    return [path for path in listed[:MAX_FILES] if (root / path).is_file()], True
+
+
+def _walk(root: Path) -> list[str]:
+    found: list[str] = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(
+            d for d in dirs if d not in JUNK_DIRS and not (d.startswith(".") and d != ".github")
+        )
+        relative = os.path.relpath(folder, root)
+        prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+        found += (prefix + name for name in sorted(names) if not name.endswith((".pyc", ".pyo")))
+        if len(found) >= MAX_FILES:
+            return found[:MAX_FILES]
+    return found
+
+
+def _language(path: str) -> tuple[str, str] | None:
+    pure = PurePosixPath(path)
+    return LANGUAGES.get(pure.name) or LANGUAGES.get(pure.suffix.lower())
+
+
+def _languages(root: Path, files: Sequence[str]) -> dict[str, Any]:
+    """Code languages, and other known formats, by files and lines, largest first."""
+    counts: dict[tuple[str, str], list[int]] = {}
+    budget = LINE_COUNT_BUDGET_BYTES
+    partial = False
+    for path in files:
+        language = _language(path)
+        if language is None:
+            continue
+        entry = counts.setdefault(language, [0, 0])
+        entry[0] += 1
+        lines, size = _count_lines(root / path, budget)
+        entry[1] += lines
+        budget -= max(size, 0)
+        partial = partial or size < 0
+    ordered = sorted(counts.items(), key=lambda item: (-item[1][1], -item[1][0]))
+    code = {name: {"files": f, "lines": n} for (name, kind), (f, n) in ordered if kind != "prose"}
+    other = {name: {"files": f, "lines": n} for (name, kind), (f, n) in ordered if kind == "prose"}
+    primary = [name for (name, kind), _ in ordered if kind == "code"][:1]
+    result: dict[str, Any] = {
+        "primary_language": primary[0] if primary else None,
+        "languages": code,
+        "documents": other,
+    }
+    if partial:
+        result["lines_partial"] = True
+    return result
+
+
+def _count_lines(path: Path, budget: int) -> tuple[int, int]:
+    """(lines, bytes read); bytes is -1 when the file was too big or the budget ran out."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_LINE_COUNT_FILE_BYTES or size > budget:
+            return 0, -1
+        data = path.read_bytes()
+    except OSError:
+        return 0, 0
+    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0), len(data)
+
+
+# Manifests, scripts, CI
+
+
+def _manifests(root: Path, files: Sequence[str]) -> list[dict[str, Any]]:
+    paths = sorted((p for p in files if mf.is_manifest(p)), key=lambda p: (p.count("/"), p))
+    found = (mf.read_manifest(root, path) for path in paths[:MAX_MANIFESTS])
+    return [manifest for manifest in found if manifest is not None]
+
+
+def _scripts(
+    root: Path, files: Sequence[str], manifests: Sequence[dict[str, Any]]
+) -> dict[str, dict[str, str]]:
+    """Commands by the file that defines them."""
+    scripts = {m["path"]: m["scripts"] for m in manifests if m.get("scripts")}
+    for path in files:
+        name = PurePosixPath(path).name
+        if path.count("/") > 1:
+            continue
+        if name in ("Makefile", "makefile", "GNUmakefile"):
+            scripts[path] = mf.makefile_targets(_read(root / path))
+        elif name in ("justfile", "Justfile", ".justfile"):
+            scripts[path] = mf.justfile_recipes(_read(root / path))
+    return {path: commands for path, commands in scripts.items() if commands}
+
+
+def _ci(root: Path, files: Sequence[str]) -> list[dict[str, Any]]:
+    found = []
+    for path in files:
+        if re.fullmatch(r"\.github/workflows/[^/]+\.ya?ml", path):
+            parse = mf.github_workflow
+        elif path == ".gitlab-ci.yml":
+            parse = mf.gitlab_ci
+        elif path in (".circleci/config.yml", "azure-pipelines.yml", "Jenkinsfile", ".travis.yml"):
+            found.append({"path": path})
+            continue
+        else:
+            continue
+        try:
+            found.append({"path": path, **parse(_read(root / path))})
+        except Exception as exc:  # a broken CI file is reported, never fatal
+            found.append({"path": path, "error": f"could not be read: {exc}"[:200]})
+    return found
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+# README, structure, tests
+
+
+def _readme(root: Path, files: Sequence[str]) -> dict[str, Any] | None:
+    candidates = [p for p in files if "/" not in p and p.lower().startswith("readme")]
+    if not candidates:
+        return None
+    path = min(candidates, key=lambda p: (not p.lower().endswith(".md"), len(p)))
+    text = _read(root / path)
+    headings = readme_headings(text)
+    return {"path": path, "headings": headings[:MAX_HEADINGS], "summary": _first_paragraph(text)}
+
+
+def readme_headings(text: str) -> list[str]:
+    """Headings as ``#``-prefixed lines: Markdown ATX and setext, and reStructuredText
+    underlined titles; fenced code blocks are skipped."""
+    headings: list[str] = []
+    underline_levels: list[str] = []
+    in_fence = False
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        if match := _MD_HEADING.match(line):
+            headings.append(f"{match[1]} {match[2]}")
+            continue
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        underline = following.strip()
+        if line.strip() and _is_underline(underline) and len(underline) >= len(line.strip()) - 1:
+            char = underline[0]
+            if char not in underline_levels:
+                underline_levels.append(char)
+            headings.append("#" * (underline_levels.index(char) + 1) + " " + line.strip())
+    return headings
+
+
+def _is_underline(text: str) -> bool:
+    return len(text) >= 3 and len(set(text)) == 1 and text[0] in "=-~^*+#"
+
+
+def _first_paragraph(text: str) -> str:
+    """The first paragraph of prose: not a heading, badge, HTML, list or code."""
+    for block in re.split(r"\n\s*\n", text):
+        stripped = block.strip()
+        if not stripped or stripped.startswith(("#", "<", "[!", "![", "```", "=", "-", "*", "|")):
+            continue
+        lines = stripped.splitlines()
+        if len(lines) > 1 and _is_underline(lines[1].strip()):
+            continue
+        return " ".join(line.strip() for line in lines)[:500]
+    return ""
+
+
+def _structure(files: Sequence[str]) -> dict[str, Any]:
+    """Files per folder down to a few levels (the largest folders of each level), plus the
+    files at the top."""
+    per_dir: Counter[str] = Counter()
+    for path in files:
+        parts = path.split("/")[:-1]
+        for depth in range(1, min(len(parts), STRUCTURE_DEPTH) + 1):
+            per_dir["/".join(parts[:depth])] += 1
+    kept: dict[str, int] = {}
+    for depth in range(1, STRUCTURE_DEPTH + 1):
+        level = [(d, n) for d, n in per_dir.items() if d.count("/") == depth - 1]
+        level.sort(key=lambda item: -item[1])
+        kept.update(level[:MAX_DIRS_PER_DEPTH])
+    top_files = [p for p in files if "/" not in p]
+    return {
+        "dirs": dict(sorted(kept.items())),
+        "top_files": top_files[:MAX_TOP_FILES],
+    }
+
+
+def _tests(
+    files: Sequence[str], manifests: Sequence[dict[str, Any]], scripts: dict[str, dict[str, str]]
+) -> dict[str, Any]:
+    names = [PurePosixPath(p).name for p in files]
+    test_dirs = sorted(
+        {
+            "/".join(p.split("/")[: i + 1])
+            for p in files
+            for i, part in enumerate(p.split("/")[:-1][:3])
+            if part in TEST_DIR_NAMES
+        },
+        key=lambda d: (d.count("/"), d),
+    )
+    runners = [f["name"] for f in mf.frameworks(manifests) if f["category"] == "test"]
+    if any(name.endswith("_test.go") for name in names):
+        runners.append("go test")
+    if any(m.get("kind") == "cargo" for m in manifests):
+        runners.append("cargo test")
+    configs = sorted(
+        {p for p, n in zip(files, names, strict=True) if _is_test_config(n) and p.count("/") < 3}
+    )
+    return {
+        "frameworks": runners,
+        "dirs": test_dirs[:20],
+        "test_files": sum(1 for name in names if TEST_FILE.match(name)),
+        "config_files": configs[:20],
+        "commands": _test_commands(scripts),
+        "pytest": next((m["pytest"] for m in manifests if m.get("pytest")), None),
+    }
+
+
+def _is_test_config(name: str) -> bool:
+    return name in TEST_CONFIGS or name.startswith(TEST_CONFIG_PREFIXES)
+
+
+def _test_commands(scripts: dict[str, dict[str, str]]) -> dict[str, str]:
+    return {
+        f"{path}:{name}": command
+        for path, commands in scripts.items()
+        for name, command in commands.items()
+        if name == "test" or name.startswith(("test:", "test-", "test_"))
+    }
+
+
+# Size
+
+
+def fit(payload: dict[str, Any], max_bytes: int) -> dict[str, Any]:
+    """Halve the collection with the most entries until the JSON fits ``max_bytes``."""
+    while _size(payload) > max_bytes:
+        holder, key = _largest_collection(payload)
+        if holder is None:
+            break
+        value = holder[key]
+        keep = len(value) // 2
+        holder[key] = value[:keep] if isinstance(value, list) else dict(list(value.items())[:keep])
+        payload["truncated"] = True
+    return payload
+
+
+def _size(payload: dict[str, Any]) -> int:
+    return len(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def _largest_collection(value: Any) -> tuple[Any, Any]:
+    """(container, key) of the list or dict with the most entries below the top level."""
+    best: tuple[int, Any, Any] = (1, None, None)
+    for holder, key, item in _children(value):
+        if isinstance(item, (list, dict)) and len(item) > best[0]:
+            best = (len(item), holder, key)
+    return best[1], best[2]
+
+
+def _children(value: Any) -> Iterable[tuple[Any, Any, Any]]:
+    entries: Iterable[tuple[Any, Any]] = (
+        value.items() if isinstance(value, dict) else enumerate(value)
+    )
+    for key, item in entries:
+        if isinstance(item, (list, dict)):
+            yield value, key, item
+            yield from _children(item)

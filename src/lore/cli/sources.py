@@ -1,0 +1,93 @@
+"""Commands that capture a repository: ``digest`` (git commits) and ``scan`` (its layout)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import typer
+
+from lore.capture.git import DigestResult
+from lore.capture.scan import ScanResult
+from lore.cli.app import app, console, handles_errors, open_lore, print_json
+
+PATH_HELP = "A folder in the repository (default: the project's linked repository)."
+
+
+@app.command()
+@handles_errors
+def digest(
+    path: Path = typer.Argument(None, help=PATH_HELP),
+    project: str = typer.Option(None, help="Project name (default: this repository's)."),
+    hook: bool = typer.Option(
+        False, "--hook", help="Run as the post-commit hook does: skip when auto-learn is off."
+    ),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Capture the git commits made since the last digest (the last 20 the first time).
+
+    Example: lore digest
+    """
+    with open_lore(path) as lore:
+        target = lore.project(project)
+        if hook and not target.settings.auto_learn:
+            console.print(f"{_stamp(hook)}auto-learn is off for {target.name}: nothing digested")
+            return
+        result = lore.digest(path, project=target)
+    if json_out:
+        print_json(result.as_dict())
+        return
+    console.print(f"{_stamp(hook)}{_digest_line(result)}")
+
+
+@app.command()
+@handles_errors
+def scan(
+    path: Path = typer.Argument(None, help=PATH_HELP),
+    project: str = typer.Option(None, help="Project name (default: this repository's)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the whole description."),
+) -> None:
+    """Describe a repository (languages, dependencies, scripts, CI, structure) and capture it.
+
+    Example: lore scan .
+    """
+    with open_lore(path) as lore:
+        result = lore.scan(path, project=project)
+    if json_out:
+        print_json(result.as_dict(full=True))
+        return
+    print_scan(result)
+
+
+def _digest_line(result: DigestResult) -> str:
+    where = f"{result.repo} ({result.branch})"
+    if result.captured:
+        return f"{where}: {result.message}; session {result.session_id}."
+    return f"{where}: {result.message}; nothing stored."
+
+
+def _stamp(hook: bool) -> str:
+    """The hook writes to a log file: each line says when."""
+    return datetime.now().strftime("%Y-%m-%d %H:%M:%S ") if hook else ""
+
+
+def print_scan(result: ScanResult) -> None:
+    payload = result.payload
+    languages = ", ".join(
+        f"{name} {stats['files']} files/{stats['lines']} lines"
+        for name, stats in list(payload["languages"].items())[:5]
+    )
+    jobs = sum(len(ci.get("jobs") or {}) for ci in payload["ci"])
+    console.print(f"[bold]{result.root}[/]: {payload['files']} files")
+    console.print(f"  languages   {languages or '-'}")
+    console.print(f"  manifests   {', '.join(m['path'] for m in payload['manifests']) or '-'}")
+    console.print(f"  frameworks  {', '.join(f['name'] for f in payload['frameworks']) or '-'}")
+    console.print(
+        f"  scripts     {sum(len(s) for s in payload['scripts'].values())}"
+        f" in {', '.join(payload['scripts']) or '-'}"
+    )
+    console.print(f"  CI          {len(payload['ci'])} files, {jobs} jobs")
+    if result.duplicate:
+        console.print(f"Unchanged since the last scan (event {result.event_id}): nothing stored.")
+    else:
+        console.print(f"Captured as event {result.event_id} in session {result.session_id}.")

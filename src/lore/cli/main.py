@@ -1,5 +1,6 @@
 """Entry point of the ``lore`` command: imports every command module, then exposes ``app``."""
 
+import lore.cli.agents
 import lore.cli.bench
 import lore.cli.capture
 import lore.cli.hooks

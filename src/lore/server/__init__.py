@@ -14,7 +14,9 @@ def extensions() -> list[Extension]:
     Each is ``extend(app, lore)``: it adds routes and startup/shutdown hooks
     (``app.state.on_startup`` / ``app.state.on_shutdown``).
     """
-    return []
+    from lore.mcp.http import mount_mcp
+
+    return [mount_mcp]
 
 
 def build_app(lore: Lore, *, token: str | None = None) -> FastAPI:

@@ -1,0 +1,69 @@
+"""What every MCP tool shares: the open ``Lore``, the project a call is about, and the one place
+lore's errors become messages an agent can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+
+from lore import errors
+from lore.core import Lore
+from lore.domain import Project
+
+PROJECT_HEADER = "x-lore-project"
+
+# What an agent can do about each kind of error, appended to lore's own message.
+HINTS: list[tuple[type[errors.LoreError], str]] = [
+    (errors.ValidationError, "fix that argument and call again"),
+    (errors.NotFoundError, "ids come from search, list_findings or session_state"),
+    (errors.SessionError, "check session_state before retrying"),
+    (errors.ConflictError, "the stored state changed: read it again before retrying"),
+    (errors.ProviderError, "the model provider failed; retry later or work without it"),
+    (errors.ConfigError, "ask the user to fix lore's configuration (`lore config`)"),
+]
+
+
+@dataclass
+class ToolContext:
+    lore: Lore
+    # The one project of a stdio server; None on HTTP, where each request names its project.
+    project_name: str | None = None
+
+    def project(self, ctx: Context | None = None) -> Project:
+        """The project of this call: the server's own, else the ``X-Lore-Project`` header or
+        ``?project=`` of the HTTP request, else the configured default."""
+        return self.lore.project(self.project_name or _requested_project(ctx))
+
+
+def _requested_project(ctx: Context | None) -> str | None:
+    if ctx is None:
+        return None
+    try:
+        request = ctx.request_context.request
+    except ValueError:  # not inside a request
+        return None
+    headers = getattr(request, "headers", None) or {}
+    query = getattr(request, "query_params", None) or {}
+    return headers.get(PROJECT_HEADER) or query.get("project") or None
+
+
+@contextmanager
+def agent_errors() -> Iterator[None]:
+    """Turn lore's errors into tool errors whose text says what went wrong and what to do."""
+    try:
+        yield
+    except errors.LoreError as exc:
+        raise ToolError(describe(exc)) from exc
+
+
+def describe(exc: errors.LoreError) -> str:
+    kind = type(exc).__name__
+    field = getattr(exc, "field", None)
+    reason = getattr(exc, "reason", None)
+    where = f" (field {field})" if field else f" (reason {reason})" if reason else ""
+    hint = next((text for cls, text in HINTS if isinstance(exc, cls)), "")
+    return f"{kind}{where}: {exc}" + (f". {hint[0].upper()}{hint[1:]}." if hint else "")

@@ -20,8 +20,10 @@ _PRIVATE_KEY = re.compile(
     r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\Z)",
     re.DOTALL,
 )
+# Each token must start a word: scanning a long run of text then stays linear.
 _TOKENS = re.compile(
-    "|".join(
+    r"(?<![A-Za-z0-9_\-])(?:"
+    + "|".join(
         [
             r"sk-ant-[A-Za-z0-9_\-]{20,}",  # Anthropic
             r"sk-(?:proj-|live-|test-)?[A-Za-z0-9_\-]{20,}",  # OpenAI, Stripe secret keys
@@ -38,12 +40,16 @@ _TOKENS = re.compile(
             r"eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}",  # JWTs
         ]
     )
+    + ")"
 )
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]+):[^@/\s]+@")
+_URL_PASSWORD = re.compile(
+    r"(?P<scheme>(?<![a-zA-Z0-9+.\-])[a-zA-Z][a-zA-Z0-9+.\-]{0,30}://)(?P<user>[^:/@\s]+):[^@/\s]+@"
+)
 _BEARER = re.compile(
     r"(?i)\b(authorization\s*[:=]\s*(?:bearer|basic|token)\s+)[A-Za-z0-9._~+/=\-]{8,}"
 )
-_SECRET_NAME = r"[A-Za-z0-9_.\-]*(?:SECRET|PASSWORD|PASSWD|PWD|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)[A-Za-z0-9_.\-]*"
+# Bounded, and anchored at the start of an identifier, so long runs of text stay linear.
+_SECRET_NAME = r"(?<![A-Za-z0-9_.\-])[A-Za-z0-9_.\-]{0,40}?(?:SECRET|PASSWORD|PASSWD|PWD|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)[A-Za-z0-9_.\-]{0,40}"
 _ASSIGNMENT = re.compile(
     rf"(?im)^(?P<lead>[+\- ]?\s*(?:export\s+)?[\"']?{_SECRET_NAME}[\"']?\s*[:=]\s*)(?P<value>[^\s#].*?)\s*$"
 )

@@ -1,0 +1,40 @@
+"""Fixtures shared by every test: an isolated LORE_HOME and an open ``Lore`` on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lore import Lore
+from lore.config import load_settings
+from lore.domain import Project
+
+
+@pytest.fixture(autouse=True)
+def lore_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own home, and no user config or project file leaks in."""
+    home = tmp_path / "lore-home"
+    monkeypatch.setenv("LORE_HOME", str(home))
+    for name in (
+        "LORE_DATABASE_URL",
+        "LORE_PROJECT",
+        "LORE_LLM_BASE_URL",
+        "LORE_LLM_API_KEY",
+        "LORE_LLM_MODEL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return home
+
+
+@pytest.fixture
+def lore(lore_home: Path) -> Iterator[Lore]:
+    with Lore.open(settings=load_settings()) as opened:
+        yield opened
+
+
+@pytest.fixture
+def project(lore: Lore) -> Project:
+    return lore.create_project("demo")

@@ -1,0 +1,70 @@
+"""The `lore` command as a user runs it: a real process in a real git repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+LORE = [sys.executable, "-m", "lore"]
+
+
+def lore(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*LORE, *args], cwd=cwd, capture_output=True, text=True, input=stdin, env=os.environ
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "shop"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    return root
+
+
+def test_init_links_the_repository_and_creates_a_private_token(repo: Path, lore_home: Path) -> None:
+    result = lore("init", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert (repo / ".lore.toml").read_text().startswith('project = "shop"')
+    token = lore_home / "token"
+    assert stat.S_IMODE(token.stat().st_mode) == 0o600
+    assert lore("token", cwd=repo).stdout.strip() == token.read_text().strip()
+    shown = lore("projects", "show", cwd=repo)
+    assert "shop" in shown.stdout and str(repo) in shown.stdout
+    assert lore("init", cwd=repo).returncode == 0  # idempotent
+
+
+def test_capture_save_and_sessions(repo: Path) -> None:
+    lore("init", cwd=repo)
+    captured = lore("capture", "note", '{"text": "we pin numpy"}', cwd=repo)
+    assert captured.returncode == 0, captured.stderr
+    session_id = json.loads(captured.stdout)["session_id"]
+    assert lore("save", "Moved auth to JWT", "-d", "JWT: stateless", cwd=repo).returncode == 0
+    listed = json.loads(lore("sessions", "--json", cwd=repo).stdout)
+    assert {s["source"] for s in listed} == {"cli"}
+    assert listed[0]["event_count"] == 2 and listed[0]["status"] == "active"
+    shown = lore("sessions", "show", str(session_id), cwd=repo)
+    assert "session_save" in shown.stdout and "we pin numpy" in shown.stdout
+    assert lore("sessions", "close", str(session_id), cwd=repo).returncode == 0
+    assert json.loads(lore("sessions", "--json", cwd=repo).stdout)[0]["status"] == "completed"
+
+
+def test_bad_input_gets_a_message_and_a_nonzero_exit(repo: Path) -> None:
+    lore("init", cwd=repo)
+    bad_json = lore("capture", "note", "{nope", cwd=repo)
+    assert bad_json.returncode == 2 and "not valid JSON" in bad_json.stderr
+    bad_tier = lore("projects", "set", "--tier", "huge", cwd=repo)
+    assert bad_tier.returncode == 2 and "model_tier" in bad_tier.stderr
+    missing = lore("sessions", "show", "999", cwd=repo)
+    assert missing.returncode == 1 and "no session with id 999" in missing.stderr
+
+
+def test_commands_outside_a_project_say_what_to_do(tmp_path: Path) -> None:
+    result = lore("save", "something", cwd=tmp_path)
+    assert result.returncode == 1 and "lore init" in result.stderr

@@ -1,0 +1,82 @@
+import pytest
+
+from lore.capture.redact import REDACTED, drop_excluded_diffs, is_excluded, redact, redact_text
+
+SECRETS = [
+    "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789",
+    "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123",
+    "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+    "AKIAIOSFODNN7EXAMPLE",
+    "xoxb-1234567890-abcdefghij",
+    "AIzaSyA1234567890abcdefghijklmnopqrstuv",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+]
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_provider_tokens_are_redacted(secret: str) -> None:
+    text = f"calling the API with {secret} now"
+    assert secret not in redact_text(text)
+    assert REDACTED in redact_text(text)
+
+
+def test_private_key_block_is_redacted_whole() -> None:
+    key = (
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA1234\nabcd\n-----END RSA PRIVATE KEY-----"
+    )
+    out = redact_text(f"key:\n{key}\nafter")
+    assert "MIIEpAIBAAKCAQEA1234" not in out
+    assert out.endswith("after")
+
+
+def test_password_in_url_keeps_user_and_host() -> None:
+    assert (
+        redact_text("postgres://bob:s3cret@db:5432/app") == f"postgres://bob:{REDACTED}@db:5432/app"
+    )
+
+
+def test_env_style_lines_lose_their_values() -> None:
+    env = (
+        "DEBUG=true\nDATABASE_PASSWORD=hunter2\nexport STRIPE_SECRET='abc def'\nAPI_KEY=${API_KEY}"
+    )
+    out = redact_text(env)
+    assert "hunter2" not in out and "abc def" not in out
+    assert "DEBUG=true" in out
+    assert "API_KEY=${API_KEY}" in out  # a reference to a secret is not a secret
+
+
+def test_inline_assignment_and_secret_fields() -> None:
+    assert "hunter2" not in redact_text("login with password=hunter2 then")
+    cleaned = redact({"password": "pw", "author": "bob", "nested": [{"api_key": "k"}], "count": 3})
+    assert cleaned == {
+        "password": REDACTED,
+        "author": "bob",
+        "nested": [{"api_key": REDACTED}],
+        "count": 3,
+    }
+
+
+def test_private_sections_are_dropped() -> None:
+    assert redact_text("a <private>my salary</private> b") == "a  b"
+    assert "never" not in redact_text("a <PRIVATE>never closed")
+
+
+def test_excluded_paths() -> None:
+    patterns = ["*.env", ".env", "*.pem", "*.lock", "node_modules/*", "dist/*"]
+    assert is_excluded(".env", patterns)
+    assert is_excluded("config/prod.env", patterns)
+    assert is_excluded("certs/server.pem", patterns)
+    assert is_excluded("web/node_modules/react/index.js", patterns)
+    assert is_excluded("dist/app.js", patterns)
+    assert not is_excluded("src/env.py", patterns)
+
+
+def test_diffs_of_excluded_paths_are_dropped() -> None:
+    diff = (
+        "diff --git a/src/app.py b/src/app.py\n+print('hi')\n"
+        "diff --git a/.env b/.env\n+SECRET=abc\n"
+        "diff --git a/README.md b/README.md\n+docs\n"
+    )
+    out = drop_excluded_diffs(diff, [".env"])
+    assert "SECRET=abc" not in out
+    assert "print('hi')" in out and "+docs" in out

@@ -270,9 +270,10 @@ def makefile_targets(text: str) -> dict[str, str]:
         match = _MAKE_TARGET.match(line)
         if not match or line.startswith((" ", "#")):
             continue
+        current = []  # one recipe, shared by every target of the rule
         for name in match[1].split():
             if not name.startswith(".") and "%" not in name and len(targets) < MAX_SCRIPTS:
-                current = targets.setdefault(name, [])
+                targets.setdefault(name, current)
     return {name: "; ".join(recipe) for name, recipe in targets.items()}
 
 

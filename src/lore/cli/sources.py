@@ -31,13 +31,16 @@ def digest(
     with open_lore(path) as lore:
         target = lore.project(project)
         if hook and not target.settings.auto_learn:
-            console.print(f"{_stamp(hook)}auto-learn is off for {target.name}: nothing digested")
+            console.print(
+                f"{_stamp(hook)}auto-learn is off for {target.name}: nothing digested",
+                soft_wrap=True,
+            )
             return
         result = lore.digest(path, project=target)
     if json_out:
         print_json(result.as_dict())
         return
-    console.print(f"{_stamp(hook)}{_digest_line(result)}")
+    console.print(f"{_stamp(hook)}{_digest_line(result)}", soft_wrap=True)
 
 
 @app.command()

@@ -1,0 +1,270 @@
+"""The repository scan on a small fixture repository: what the ``scan_result`` event says, what
+it leaves out (ignored files, junk folders), how it stays under the size limit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lore import Lore
+from lore.capture.manifests import justfile_recipes, makefile_targets
+from lore.capture.scan import describe_repository, fit, readme_headings
+from lore.domain import Project
+from tests.gitrepo import GitRepo
+
+PACKAGE_JSON = {
+    "name": "web",
+    "scripts": {"dev": "next dev", "build": "next build", "test": "jest --ci"},
+    "dependencies": {"next": "14.1.0", "react": "^18.2.0", "express": "^4.18.0"},
+    "devDependencies": {"jest": "^29.0.0", "typescript": "^5.3.0"},
+}
+PYPROJECT = """\
+[project]
+name = "api"
+requires-python = ">=3.11"
+dependencies = ["fastapi>=0.110", "tiktoken==0.7.0", "SQLAlchemy[asyncio]>=2"]
+
+[project.optional-dependencies]
+dev = ["pytest>=8", "ruff"]
+
+[project.scripts]
+api = "api.main:run"
+
+[tool.ruff]
+line-length = 100
+
+[tool.pytest.ini_options]
+testpaths = ["tests"]
+"""
+MAKEFILE = """\
+.PHONY: test lint
+PYTHON := python3
+
+test: deps
+\t@$(PYTHON) -m pytest -q
+lint:
+\truff check .
+\truff format --check .
+%.o: %.c
+\tcc -c $<
+"""
+WORKFLOW = """\
+name: CI
+on:
+  push:
+  pull_request:
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: pip install -e .[dev]
+      - name: Tests
+        run: |
+          pytest -q
+"""
+README = """\
+# Shop
+
+A small shop: a Next.js front end and a FastAPI back end.
+
+## Quick start
+
+```bash
+# not a heading
+make test
+```
+
+Deploying
+---------
+"""
+ENV_SECRET = "scan-must-not-read-this-value"
+
+
+def fixture_files() -> dict[str, str]:
+    return {
+        "package.json": json.dumps(PACKAGE_JSON),
+        "pyproject.toml": PYPROJECT,
+        "Makefile": MAKEFILE,
+        ".github/workflows/ci.yml": WORKFLOW,
+        "README.md": README,
+        ".gitignore": "build/\n.env\nnode_modules/\n",
+        "api/main.py": "def run():\n    pass\n",
+        "api/routes/items.py": "ITEMS = []\n" * 10,
+        "web/pages/index.tsx": "export default function Home() {\n  return null\n}\n",
+        "tests/test_items.py": "def test_items():\n    assert True\n",
+        "tests/conftest.py": "",
+        "requirements-dev.txt": "# tools\npytest==8.0\n-r requirements.txt\nblack ; python_version > '3.8'\n",
+    }
+
+
+def untracked_junk(root: Path) -> None:
+    (root / "build").mkdir()
+    (root / "build" / "out.py").write_text("generated = 1\n" * 500)
+    (root / "node_modules" / "left-pad").mkdir(parents=True)
+    (root / "node_modules" / "left-pad" / "index.js").write_text("module.exports = 1\n")
+    (root / ".env").write_text(f"SECRET={ENV_SECRET}\n")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> GitRepo:
+    repo = GitRepo(tmp_path / "shop")
+    repo.commit("initial", fixture_files())
+    untracked_junk(repo.root)
+    return repo
+
+
+def manifest(payload: dict[str, Any], path: str) -> dict[str, Any]:
+    return next(m for m in payload["manifests"] if m["path"] == path)
+
+
+def test_scan_describes_languages_manifests_frameworks_scripts_and_ci(
+    lore: Lore, project: Project, repo: GitRepo
+) -> None:
+    result = lore.scan(repo.root, project=project)
+    stored = lore.store.events.get(result.event_id)
+    assert stored.source == "scan" and stored.type == "scan_result"
+    payload = stored.payload
+    assert payload["root"] == str(repo.root) and payload["git"] is True
+
+    assert payload["primary_language"] == "Python"
+    assert payload["languages"]["Python"] == {"files": 4, "lines": 14}
+    assert payload["languages"]["TypeScript"] == {"files": 1, "lines": 3}
+
+    npm = manifest(payload, "package.json")
+    assert ["react", "^18.2.0"] in npm["dependencies"]
+    assert ["jest", "^29.0.0"] in npm["dev_dependencies"]
+    python = manifest(payload, "pyproject.toml")
+    assert python["dependencies"] == [
+        ["fastapi", ">=0.110"],
+        ["tiktoken", "==0.7.0"],
+        ["sqlalchemy", ">=2"],
+    ]
+    assert python["optional_dependencies"] == {"dev": [["pytest", ">=8"], ["ruff", ""]]}
+    assert python["tools"] == ["pytest", "ruff"]
+    assert manifest(payload, "requirements-dev.txt")["dependencies"] == [
+        ["pytest", "==8.0"],
+        ["black", "; python_version > '3.8'"],
+    ]
+    names = {f["name"] for f in payload["frameworks"]}
+    assert {"Next.js", "React", "Express", "FastAPI", "SQLAlchemy", "Jest", "pytest"} <= names
+
+    assert payload["scripts"]["package.json"]["test"] == "jest --ci"
+    assert payload["scripts"]["pyproject.toml"] == {"api": "api.main:run"}
+    assert payload["scripts"]["Makefile"] == {
+        "test": "$(PYTHON) -m pytest -q",
+        "lint": "ruff check .; ruff format --check .",
+    }
+    (workflow,) = payload["ci"]
+    assert workflow["path"] == ".github/workflows/ci.yml" and workflow["name"] == "CI"
+    assert workflow["on"] == ["pull_request", "push"]
+    assert workflow["jobs"]["test"] == {
+        "runs_on": "ubuntu-latest",
+        "steps": ["uses: actions/checkout@v4", "run: pip install -e .[dev]", "run: pytest -q"],
+    }
+
+
+def test_scan_reports_readme_structure_and_tests(
+    lore: Lore, project: Project, repo: GitRepo
+) -> None:
+    payload = lore.scan(repo.root, project=project).payload
+    assert payload["readme"] == {
+        "path": "README.md",
+        "headings": ["# Shop", "## Quick start", "# Deploying"],
+        "summary": "A small shop: a Next.js front end and a FastAPI back end.",
+    }
+    assert payload["structure"]["dirs"] == {
+        ".github": 1,
+        ".github/workflows": 1,
+        "api": 2,
+        "api/routes": 1,
+        "tests": 2,
+        "web": 1,
+        "web/pages": 1,
+    }
+    assert "package.json" in payload["structure"]["top_files"]
+    tests = payload["tests"]
+    assert tests["frameworks"] == ["Jest", "pytest"]
+    assert tests["dirs"] == ["tests"] and tests["test_files"] == 1
+    assert tests["config_files"] == ["tests/conftest.py"]
+    assert tests["commands"] == {
+        "package.json:test": "jest --ci",
+        "Makefile:test": "$(PYTHON) -m pytest -q",
+    }
+    assert tests["pytest"] == {"testpaths": ["tests"]}
+
+
+def test_ignored_files_and_env_values_stay_out(lore: Lore, project: Project, repo: GitRepo) -> None:
+    payload = lore.scan(repo.root, project=project).payload
+    text = json.dumps(payload)
+    assert "build" not in payload["structure"]["dirs"]
+    assert "node_modules" not in text and "left-pad" not in text and '.env"' not in text
+    assert ENV_SECRET not in text
+    # A dependency named like a secret keeps its version: pairs, not a name -> spec map.
+    assert ["tiktoken", "==0.7.0"] in manifest(payload, "pyproject.toml")["dependencies"]
+
+
+def test_a_folder_outside_git_is_walked_without_junk(tmp_path: Path) -> None:
+    root = tmp_path / "plain"
+    for name, text in fixture_files().items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    untracked_junk(root)
+    (root / ".venv" / "lib").mkdir(parents=True)
+    (root / ".venv" / "lib" / "site.py").write_text("x = 1\n")
+    payload = describe_repository(root)
+    assert payload["git"] is False
+    assert set(payload["structure"]["dirs"]) == {
+        ".github", ".github/workflows", "api", "api/routes", "tests", "web", "web/pages",
+    }  # fmt: skip
+    assert payload["languages"]["Python"]["files"] == 4
+
+
+def test_scanning_an_unchanged_repository_twice_stores_one_event(
+    lore: Lore, project: Project, repo: GitRepo
+) -> None:
+    first = lore.scan(repo.root, project=project)
+    second = lore.scan(repo.root, project=project)
+    assert second.duplicate and second.event_id == first.event_id
+    (repo.root / "api" / "new.py").write_text("y = 2\n")
+    third = lore.scan(repo.root, project=project)
+    assert not third.duplicate and third.event_id != first.event_id
+
+
+def test_a_huge_repository_description_is_shrunk_under_the_limit(
+    lore: Lore, project: Project, tmp_path: Path
+) -> None:
+    repo = GitRepo(tmp_path / "monorepo")
+    deps = {f"package-with-a-long-name-{i}": f"^{i}.0.0" for i in range(150)}
+    files = {
+        f"packages/p{i}/package.json": json.dumps({"name": f"p{i}", "dependencies": deps})
+        for i in range(40)
+    }
+    repo.write(files)
+    payload = describe_repository(repo.root, max_bytes=100_000)
+    assert payload["truncated"] is True
+    assert len(json.dumps(payload, separators=(",", ":")).encode()) <= 100_000
+    assert lore.scan(repo.root, project=project).payload["truncated"] is True
+
+
+def test_fit_halves_the_largest_collection_first() -> None:
+    payload = {"root": "/r", "big": list(range(1000)), "small": [1, 2, 3]}
+    fitted = fit(payload, 300)
+    assert fitted["small"] == [1, 2, 3] and len(fitted["big"]) < 100 and fitted["truncated"]
+
+
+def test_task_file_parsers() -> None:
+    assert makefile_targets("all build: x\n\tgo build\nX ?= 1\n.DEFAULT: all\n") == {
+        "all": "go build",
+        "build": "go build",
+    }
+    assert justfile_recipes('set shell := ["bash"]\n\ntest *args:\n  pytest {{args}}\n') == {
+        "test": "pytest {{args}}"
+    }
+    assert readme_headings("Title\n=====\n\nSub\n---\n\n~~~\n# code\n~~~\n") == [
+        "# Title",
+        "## Sub",
+    ]

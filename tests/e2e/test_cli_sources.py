@@ -3,6 +3,7 @@ processes on a real repository; ``POST /projects/{ref}/digest`` and ``/scan`` on
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -132,6 +133,15 @@ def test_the_hook_skips_projects_with_auto_learn_off(repo: GitRepo, lore_home: P
     assert git_events(lore_home) == []
 
 
+def test_the_hook_waits_for_a_rebase_to_finish(repo: GitRepo, lore_home: Path) -> None:
+    lore_cli(repo.root, "init")
+    (repo.root / ".git" / "rebase-merge").mkdir()  # what git keeps while it rebases
+    assert "a rebase is in progress" in lore_cli(repo.root, "digest", "--hook").stdout
+    assert git_events(lore_home) == []
+    (repo.root / ".git" / "rebase-merge").rmdir()
+    assert "digested 2 commits" in lore_cli(repo.root, "digest", "--hook").stdout
+
+
 def test_rest_digest_and_scan(lore: Lore, repo: GitRepo, tmp_path: Path) -> None:
     linked = lore.create_project("shop", repo=str(repo.root))
     lore.create_project("unlinked")
@@ -156,3 +166,15 @@ def test_rest_digest_and_scan(lore: Lore, repo: GitRepo, tmp_path: Path) -> None
             assert not_git.status_code == 422
             assert httpx.post(base_url + "/api/v1/projects/shop/digest").status_code == 401
     assert lore.store.events.count(linked.id) == 3
+
+
+def test_bench_ingest_reports_the_three_figures(tmp_path: Path) -> None:
+    done = lore_cli(
+        tmp_path, "bench", "ingest", "--events", "300", "--http-events", "200", "--single", "20",
+        "--json",
+    )  # fmt: skip
+    figures = json.loads(done.stdout)
+    assert figures["api_events"] == 300 and figures["http_events"] == 200
+    assert figures["api_events_per_s"] > 0 and figures["http_events_per_s"] > 0
+    assert 0 < figures["p50_ms"] <= figures["p99_ms"]
+    assert set(figures["meets_targets"]) == {"api_events_per_s", "http_events_per_s", "p99_ms"}

@@ -346,12 +346,14 @@ def repo_root(path: Path) -> Path:
         raise ValidationError(f"{path} is not inside a git repository", "path") from None
 
 
-def is_git_repo(path: Path) -> bool:
-    try:
-        repo_root(path)
-    except ValidationError:
-        return False
-    return True
+def rebase_in_progress(path: Path) -> bool:
+    """True while git rebases: post-commit then fires once per replayed commit."""
+    root = repo_root(path)
+    for state in ("rebase-merge", "rebase-apply"):
+        folder = Path(run_git(root, "rev-parse", "--git-path", state).strip())
+        if (folder if folder.is_absolute() else root / folder).exists():
+            return True
+    return False
 
 
 def run_git(root: Path, *args: str, check: bool = True) -> str:

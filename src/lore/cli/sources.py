@@ -7,9 +7,10 @@ from pathlib import Path
 
 import typer
 
-from lore.capture.git import DigestResult
+from lore.capture.git import DigestResult, rebase_in_progress, resolve_repo_path
 from lore.capture.scan import ScanResult
 from lore.cli.app import app, console, handles_errors, open_lore, print_json
+from lore.domain import Project
 
 PATH_HELP = "A folder in the repository (default: the project's linked repository)."
 
@@ -30,11 +31,9 @@ def digest(
     """
     with open_lore(path) as lore:
         target = lore.project(project)
-        if hook and not target.settings.auto_learn:
-            console.print(
-                f"{_stamp(hook)}auto-learn is off for {target.name}: nothing digested",
-                soft_wrap=True,
-            )
+        skip = _hook_skip_reason(target, path) if hook else None
+        if skip:
+            console.print(f"{_stamp(hook)}{skip}: nothing digested", soft_wrap=True)
             return
         result = lore.digest(path, project=target)
     if json_out:
@@ -67,6 +66,16 @@ def _digest_line(result: DigestResult) -> str:
     if result.captured:
         return f"{where}: {result.message}; session {result.session_id}."
     return f"{where}: {result.message}; nothing stored."
+
+
+def _hook_skip_reason(project: Project, path: Path | None) -> str | None:
+    """Why the post-commit hook should not digest now. During a rebase it fires for every
+    replayed commit; the next digest after the rebase reads them all."""
+    if not project.settings.auto_learn:
+        return f"auto-learn is off for {project.name}"
+    if rebase_in_progress(resolve_repo_path(project, path)):
+        return "a rebase is in progress"
+    return None
 
 
 def _stamp(hook: bool) -> str:

@@ -28,7 +28,15 @@ from typing import Any
 from lore.errors import ConfigError, ValidationError
 
 SERVER = "lore"
-HOOK_EVENTS = ("SessionStart", "UserPromptSubmit", "PostToolUse", "Stop", "SessionEnd")
+HOOK_EVENTS = (
+    "SessionStart",
+    "UserPromptSubmit",
+    "PostToolUse",
+    "PostToolUseFailure",
+    "Stop",
+    "SessionEnd",
+)
+TOOL_EVENTS = ("PostToolUse", "PostToolUseFailure")  # these take a tool-name matcher
 HOOK_TIMEOUT_S = 10
 
 
@@ -95,12 +103,23 @@ def _codex(repo: Path, launch: Launch, home: Path) -> list[Change]:
     before = _parse_toml(path, text)
     kept = _without_toml_table(text, table)
     merged = (kept.rstrip() + "\n\n" if kept.strip() else "") + block
-    after = _parse_toml(path, merged)
-    others_before = {k: v for k, v in before.get("mcp_servers", {}).items() if k != SERVER}
-    others_after = {k: v for k, v in after.get("mcp_servers", {}).items() if k != SERVER}
-    if others_before != others_after or _drop(before, "mcp_servers") != _drop(after, "mcp_servers"):
+    if not _only_lore_changed(before, merged):
         raise ConfigError(f"{path} defines [{table}] in a form lore cannot edit: edit it by hand")
     return [_write(path, text, merged, "MCP server")]
+
+
+def _only_lore_changed(before: dict[str, Any], merged: str) -> bool:
+    """Whether ``merged`` parses and differs from ``before`` only in lore's server."""
+    try:
+        after = tomllib.loads(merged)
+    except tomllib.TOMLDecodeError:
+        return False
+
+    def others(data: dict[str, Any]) -> dict[str, Any]:
+        servers = {k: v for k, v in data.get("mcp_servers", {}).items() if k != SERVER}
+        return {k: v for k, v in data.items() if k != "mcp_servers"} | {"mcp_servers": servers}
+
+    return others(before) == others(after)
 
 
 TOOLS: dict[str, Callable[[Path, Launch, Path], list[Change]]] = {
@@ -144,7 +163,7 @@ def _merge_claude_hooks(path: Path, launch: Launch) -> Change:
                 }
             ]
         }
-        if event == "PostToolUse":
+        if event in TOOL_EVENTS:
             ours = {"matcher": "*"} | ours
         hooks[event] = [group for group in groups if group.get("hooks")] + [ours]
     return _write(path, text, json.dumps(data, indent=2, ensure_ascii=False) + "\n", "hooks")
@@ -192,10 +211,6 @@ def _without_toml_table(text: str, table: str) -> str:
         if not inside:
             kept.append(line)
     return "".join(kept)
-
-
-def _drop(data: dict[str, Any], key: str) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k != key}
 
 
 def _write(path: Path, old: str, new: str, what: str) -> Change:

@@ -45,7 +45,7 @@ def step_event(
     given = tool_input if isinstance(tool_input, dict) else {}
     payload: dict[str, Any] = {
         "tool": tool,
-        "input": summarize_input(tool, given),
+        "input": summarize_input(tool, given, cwd),
         "result": summarize_result(tool, tool_response),
         "error": failed(tool_response) if error is None else error,
     }
@@ -76,11 +76,13 @@ def message_event(uuid: str, text: str, *, occurred_at: float | None = None) -> 
     return _event(MESSAGE, payload, f"{SOURCE}:msg:{uuid}", occurred_at)
 
 
-def summarize_input(tool: str, given: dict[str, Any]) -> str:
+def summarize_input(tool: str, given: dict[str, Any], cwd: str | None = None) -> str:
     """The part of a tool's input a reader needs: the command, path, pattern or query."""
     for key in ("command", "file_path", "notebook_path", "pattern", "url", "query", "description"):
         if given.get(key):
             text = str(given[key])
+            if key.endswith("_path"):
+                text = _relative(text, cwd)
             if key == "pattern" and given.get("path"):
                 text += f" in {given['path']}"
             return _clip(text, INPUT_CHARS)
@@ -140,10 +142,14 @@ def _event(
 
 
 def _path_of(given: dict[str, Any], key: str | None, cwd: str | None) -> str | None:
-    """The file a tool touched, relative to the session's folder when inside it."""
+    """The file a tool touched."""
     if key is None or not given.get(key):
         return None
-    path = str(given[key])
+    return _relative(str(given[key]), cwd)
+
+
+def _relative(path: str, cwd: str | None) -> str:
+    """``path`` relative to the session's folder when inside it."""
     if cwd and os.path.isabs(path):
         relative = os.path.relpath(path, cwd)
         if not relative.startswith(".."):

@@ -1,0 +1,70 @@
+"""``lore mcp`` as agents run it: a subprocess speaking MCP over stdio, driven by the SDK's own
+client."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from mcp.client import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+
+from lore import Lore
+from tests.e2e import mcp_checks
+
+LORE = str(Path(sys.executable).with_name("lore"))
+
+
+def serve_stdio(cwd: Path, *args: str) -> StdioServerParameters:
+    env = {k: v for k, v in os.environ.items() if k.startswith("LORE_")}
+    return StdioServerParameters(command=LORE, args=["mcp", *args], env=env, cwd=cwd)
+
+
+def test_every_tool_over_stdio(lore: Lore, tmp_path: Path) -> None:
+    repo = mcp_checks.make_repo(tmp_path / "app")
+    project = lore.create_project("app", repo=str(repo))
+    item_ids = mcp_checks.seed_items(lore, project)
+
+    async def session_run() -> None:
+        async with (
+            stdio_client(serve_stdio(repo, "--project", "app")) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            await mcp_checks.check_tools_listed(session)
+            await mcp_checks.check_capture_tools(session)
+            await mcp_checks.check_item_tools(session, item_ids)
+            await mcp_checks.check_source_tools(session)
+            await mcp_checks.check_bad_arguments(session)
+
+    asyncio.run(session_run())
+    assert lore.store.events.count(project.id) >= 5
+
+
+def test_the_project_comes_from_lore_toml(lore: Lore, tmp_path: Path) -> None:
+    repo = mcp_checks.make_repo(tmp_path / "app")
+    (repo / ".lore.toml").write_text('project = "app"\n')
+    project = lore.create_project("app", repo=str(repo))
+
+    async def session_run() -> None:
+        async with (
+            stdio_client(serve_stdio(repo)) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            await mcp_checks.call(session, "remember", {"text": "Ship on Thursdays"})
+
+    asyncio.run(session_run())
+    [event] = lore.store.events.for_session(lore.sessions(project)[0].id)
+    assert event.payload["text"] == "Ship on Thursdays"
+
+
+def test_an_unknown_project_fails_at_start(tmp_path: Path) -> None:
+    import subprocess
+
+    done = subprocess.run(
+        [LORE, "mcp", "--project", "nope"], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+    assert done.returncode == 1 and "no project named 'nope'" in done.stderr

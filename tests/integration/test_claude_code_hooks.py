@@ -1,0 +1,177 @@
+"""``lore hook claude-code EVENT`` run as Claude Code runs it: a subprocess fed the hook JSON
+(fixtures shaped like the real input) on stdin."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lore import Lore
+from lore.domain import SessionState
+from lore.integrations.claude_code.hook import brief_path
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "claude_code"
+FIXTURE_REPO = "/home/dev/acme-api"
+LORE = str(Path(sys.executable).with_name("lore"))
+
+
+@pytest.fixture
+def repo(tmp_path: Path, lore: Lore) -> Path:
+    folder = tmp_path / "acme-api"
+    folder.mkdir()
+    (folder / ".lore.toml").write_text('project = "acme"\n')
+    lore.create_project("acme", repo=str(folder))
+    return folder
+
+
+def hook(
+    event: str,
+    repo: Path,
+    fixture: str | None = None,
+    *,
+    sync: bool = True,
+    text: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    raw = (
+        text if text is not None else (FIXTURES / "hooks" / f"{fixture or event}.json").read_text()
+    )
+    env = os.environ | ({"LORE_HOOK_SYNC": "1"} if sync else {})
+    return subprocess.run(
+        [LORE, "hook", "claude-code", event],
+        input=raw.replace(FIXTURE_REPO, str(repo)),
+        capture_output=True,
+        text=True,
+        cwd=repo,
+        env=env,
+        timeout=120,
+    )
+
+
+def claude_sessions(lore: Lore) -> list:  # type: ignore[type-arg]
+    return lore.sessions("acme", source="claude-code")
+
+
+def test_a_turn_of_hooks_becomes_one_closed_capture_session(lore: Lore, repo: Path) -> None:
+    for event, fixture in [
+        ("UserPromptSubmit", None),
+        ("PostToolUse", "PostToolUse_Edit"),
+        ("PostToolUse", "PostToolUse_Write"),
+        ("PostToolUse", "PostToolUse_Bash"),
+        ("PostToolUseFailure", None),
+    ]:
+        done = hook(event, repo, fixture)
+        assert done.returncode == 0, done.stderr
+    assert claude_sessions(lore) == []  # spooled, not stored yet
+    assert hook("Stop", repo).returncode == 0
+
+    [session] = claude_sessions(lore)
+    assert session.state is SessionState.IDLE
+    assert session.goal.startswith("Add retries with exponential backoff")
+    events = lore.store.events.for_session(session.id)
+    assert [e.type for e in events] == ["user_request", "step", "step", "step", "step"]
+    edit, write, bash, failure = (e.payload for e in events[1:])
+    assert edit["tool"] == "Edit" and edit["files"] == ["src/payments/client.py"]
+    assert edit["input"] == "src/payments/client.py" and edit["error"] is False
+    assert write["files"] == ["src/payments/retry.py"]
+    assert write["result"].startswith("create ")
+    assert bash["command"] == "pytest tests/payments -q" and "8 passed" in bash["result"]
+    assert failure["error"] is True and "Exit code 1" in failure["result"]
+    assert events[1].idempotency_key == "claude-code:tool:toolu_01EditPaymentsClient0001"
+
+
+def test_tool_calls_only_touch_a_spool_file(lore: Lore, repo: Path, lore_home: Path) -> None:
+    assert hook("PostToolUse", repo, "PostToolUse_Bash").returncode == 0
+    spooled = list((lore_home / "spool" / "claude-code").glob("*.jsonl"))
+    assert [p.name for p in spooled] == ["3f2b9a51-7c1e-4d2a-9b6e-0a8c5d4e7f10.jsonl"]
+    record = json.loads(spooled[0].read_text())
+    assert record["project"] == "acme" and record["event"]["payload"]["tool"] == "Bash"
+    assert lore.store.events.count() == 0
+
+
+def test_stop_drains_in_the_background(lore: Lore, repo: Path) -> None:
+    assert hook("PostToolUse", repo, "PostToolUse_Edit", sync=False).returncode == 0
+    assert hook("Stop", repo, sync=False).returncode == 0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        sessions = claude_sessions(lore)
+        if sessions and sessions[0].state is SessionState.IDLE:
+            break
+        time.sleep(0.2)
+    [session] = claude_sessions(lore)
+    assert session.state is SessionState.IDLE and session.event_count == 1
+
+
+def test_the_next_turn_opens_a_new_session(lore: Lore, repo: Path) -> None:
+    hook("PostToolUse", repo, "PostToolUse_Edit")
+    hook("Stop", repo)
+    hook("PostToolUse", repo, "PostToolUse_Bash")
+    hook("SessionEnd", repo)
+    first, second = sorted(claude_sessions(lore), key=lambda s: s.id)
+    assert first.event_count == 1 and second.event_count == 1
+    assert first.state is second.state is SessionState.IDLE
+
+
+def test_a_repeated_tool_call_is_stored_once(lore: Lore, repo: Path) -> None:
+    hook("PostToolUse", repo, "PostToolUse_Edit")
+    hook("Stop", repo)
+    hook("PostToolUse", repo, "PostToolUse_Edit")
+    hook("Stop", repo)
+    assert lore.store.events.count() == 1
+
+
+def test_short_prompts_are_captured_without_recall(lore: Lore, repo: Path) -> None:
+    prompt = json.loads((FIXTURES / "hooks" / "UserPromptSubmit.json").read_text())
+    done = hook("UserPromptSubmit", repo, text=json.dumps(prompt | {"prompt": "run the tests"}))
+    assert done.returncode == 0 and done.stdout == ""
+    hook("Stop", repo)
+    [session] = claude_sessions(lore)
+    assert lore.store.events.for_session(session.id)[0].payload["text"] == "run the tests"
+
+
+def test_session_start_prints_the_cached_brief_capped(repo: Path, lore_home: Path) -> None:
+    path = brief_path(lore_home, "acme")
+    path.parent.mkdir(parents=True)
+    path.write_text("B" * 3000)
+    done = hook("SessionStart", repo)
+    assert done.returncode == 0
+    assert done.stdout.strip() == "B" * 2000
+
+
+@pytest.mark.parametrize(
+    ("event", "text"),
+    [
+        ("PostToolUse", "not json"),
+        ("PostToolUse", "[1, 2]"),
+        ("NoSuchEvent", "{}"),
+        ("Stop", '{"session_id": 7, "cwd": 42}'),
+    ],
+)
+def test_a_hook_never_fails_the_agent(repo: Path, event: str, text: str) -> None:
+    done = hook(event, repo, text=text)
+    assert done.returncode == 0 and done.stdout == ""
+
+
+def test_failures_are_logged(repo: Path, lore_home: Path) -> None:
+    hook("PostToolUse", repo, text="not json")
+    assert "JSONDecodeError" in (lore_home / "logs" / "hooks.log").read_text()
+
+
+def test_outside_a_lore_project_nothing_happens(tmp_path: Path, lore_home: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = hook("PostToolUse", elsewhere, "PostToolUse_Bash")
+    assert done.returncode == 0
+    assert not (lore_home / "spool").exists()
+
+
+def test_records_of_an_unknown_project_are_dropped(lore: Lore, repo: Path) -> None:
+    (repo / ".lore.toml").write_text('project = "not-created"\n')
+    assert hook("PostToolUse", repo, "PostToolUse_Bash").returncode == 0
+    assert hook("Stop", repo).returncode == 0
+    assert lore.store.events.count() == 0

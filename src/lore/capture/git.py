@@ -84,19 +84,19 @@ def digest(lore: Lore, project: Project, path: str | Path | None = None) -> Dige
     follows = last is not None and _is_ancestor(root, last, head)
     revisions = [f"{last}..{head}"] if follows else ["-n", str(settings.digest_first_run), head]
     commits = read_commits(root, revisions, settings.diff_max_chars, settings.exclude_paths)
-    result = _capture(lore, project, root, branch, commits)
+    event_ids, session_id, duplicates = _capture(lore, project, root, branch, commits)
     lore.store.projects.set_state(project.id, STATE_KEY, head)
     return DigestResult(
         str(root),
         branch,
         head,
         commits=[commit["sha"] for commit in commits],
-        duplicates=result[2],
-        event_ids=result[0],
-        session_id=result[1],
+        duplicates=duplicates,
+        event_ids=event_ids,
+        session_id=session_id,
         since=last,
         fell_back=last is not None and not follows,
-        message=_summary(len(commits), result[2], last, follows),
+        message=_summary(len(commits), duplicates, last, follows),
     )
 
 
@@ -311,7 +311,8 @@ def _diff_paths(header: str) -> list[str]:
     rest = header.rstrip("\n")[len("diff --git ") :]
     half = (len(rest) - 1) // 2
     if (
-        rest[half] == " "
+        len(rest) > 4
+        and rest[half] == " "
         and rest[:half].startswith("a/")
         and rest[half + 1 :] == "b/" + rest[2:half]
     ):

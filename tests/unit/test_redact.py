@@ -80,3 +80,20 @@ def test_diffs_of_excluded_paths_are_dropped() -> None:
     out = drop_excluded_diffs(diff, [".env"])
     assert "SECRET=abc" not in out
     assert "print('hi')" in out and "+docs" in out
+
+
+def test_package_names_that_contain_secret_words_are_kept() -> None:
+    cleaned = redact(
+        {"tokenizers": "0.19", "tiktoken": "0.7", "max_tokens": "512", "keyboard": "us"}
+    )
+    assert cleaned == {
+        "tokenizers": "0.19",
+        "tiktoken": "0.7",
+        "max_tokens": "512",
+        "keyboard": "us",
+    }
+    assert redact_text("tokenizers==0.19") == "tokenizers==0.19"
+    assert redact({"apiToken": "abc", "OPENAI_API_KEY": "z"}) == {
+        "apiToken": REDACTED,
+        "OPENAI_API_KEY": REDACTED,
+    }

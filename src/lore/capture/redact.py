@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from fnmatch import fnmatch
+from itertools import pairwise
 from typing import Any
 
 REDACTED = "[REDACTED]"
@@ -48,8 +49,9 @@ _URL_PASSWORD = re.compile(
 _BEARER = re.compile(
     r"(?i)\b(authorization\s*[:=]\s*(?:bearer|basic|token)\s+)[A-Za-z0-9._~+/=\-]{8,}"
 )
-# Bounded, and anchored at the start of an identifier, so long runs of text stay linear.
-_SECRET_NAME = r"(?<![A-Za-z0-9_.\-])[A-Za-z0-9_.\-]{0,40}?(?:SECRET|PASSWORD|PASSWD|PWD|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)[A-Za-z0-9_.\-]{0,40}"
+# A whole identifier holding a secret word (GITHUB_TOKEN, apiKey; not tokenizers or max_tokens),
+# bounded and anchored at its start so long runs of text stay linear.
+_SECRET_NAME = r"(?<![A-Za-z0-9_.\-])[A-Za-z0-9_.\-]{0,40}?(?:SECRET|PASSWORD|PASSWD|PWD|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)(?:[_.\-][A-Za-z0-9_.\-]{0,40})?(?![A-Za-z0-9])"
 _ASSIGNMENT = re.compile(
     rf"(?im)^(?P<lead>[+\- ]?\s*(?:export\s+)?[\"']?{_SECRET_NAME}[\"']?\s*[:=]\s*)(?P<value>[^\s#].*?)\s*$"
 )
@@ -97,12 +99,20 @@ def redact(value: Any) -> Any:
     return value
 
 
-_SECRET_FIELD = re.compile(rf"(?i)^{_SECRET_NAME}$")
+_SECRET_WORDS = {"secret", "password", "passwd", "pwd", "token", "credential", "credentials"}
+_SECRET_PAIRS = {("api", "key"), ("access", "key"), ("private", "key"), ("secret", "key")}
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
 def _is_secret_field(key: str, value: Any) -> bool:
-    """A string under a key like ``password`` or ``api_key`` is a secret, whatever it looks like."""
-    return isinstance(value, str) and bool(value) and bool(_SECRET_FIELD.match(key))
+    """A string under a key like ``password``, ``api_key`` or ``apiToken`` is a secret, whatever
+    it looks like; ``tokenizers`` or ``max_tokens`` are not such keys."""
+    if not isinstance(value, str) or not value:
+        return False
+    words = [word.lower() for word in _WORD.findall(key)]
+    if _SECRET_WORDS.intersection(words) or "apikey" in words:
+        return True
+    return any(pair in _SECRET_PAIRS for pair in pairwise(words))
 
 
 def is_excluded(path: str, patterns: Iterable[str]) -> bool:

@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 import tomllib
-import traceback
 from pathlib import Path
 from typing import IO, Any
 
@@ -146,6 +144,8 @@ def _drain_later(home: Path, cwd: str) -> None:
 
         drain.run(home, Path(cwd))
         return
+    import subprocess  # only here: tool calls never spawn
+
     subprocess.Popen(
         [sys.executable, "-m", "lore.integrations.claude_code.drain", str(home)],
         cwd=cwd if os.path.isdir(cwd) else None,
@@ -157,6 +157,8 @@ def _drain_later(home: Path, cwd: str) -> None:
 
 
 def _log_failure(event: str) -> None:
+    import traceback
+
     try:
         log = lore_home() / "logs" / "hooks.log"
         log.parent.mkdir(parents=True, exist_ok=True)

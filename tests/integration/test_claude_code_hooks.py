@@ -175,3 +175,17 @@ def test_records_of_an_unknown_project_are_dropped(lore: Lore, repo: Path) -> No
     assert hook("PostToolUse", repo, "PostToolUse_Bash").returncode == 0
     assert hook("Stop", repo).returncode == 0
     assert lore.store.events.count() == 0
+
+
+def test_the_full_cli_route_handles_hooks_too(repo: Path, lore_home: Path) -> None:
+    """``lore --db X hook claude-code ...`` goes through typer rather than the fast path."""
+    from typer.testing import CliRunner
+
+    from lore.cli.main import app
+
+    raw = (FIXTURES / "hooks" / "PostToolUse_Bash.json").read_text()
+    result = CliRunner().invoke(
+        app, ["hook", "claude-code", "PostToolUse"], input=raw.replace(FIXTURE_REPO, str(repo))
+    )
+    assert result.exit_code == 0, result.output
+    assert list((lore_home / "spool" / "claude-code").glob("*.jsonl"))

@@ -100,8 +100,8 @@ def summarize_result(tool: str, response: Any) -> str:
     if not isinstance(response, dict):
         return "" if response is None else _clip(str(response), RESULT_CHARS)
     if "stdout" in response or "stderr" in response:
-        out = str(response.get("stdout") or "")
-        err = str(response.get("stderr") or "")
+        out = str(response.get("stdout") or "").rstrip()
+        err = str(response.get("stderr") or "").strip()
         text = out[-RESULT_CHARS:] + (f"\nstderr: {err[-RESULT_CHARS // 2 :]}" if err else "")
         return _clip(text.strip(), RESULT_CHARS)
     if response.get("filePath"):

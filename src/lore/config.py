@@ -97,6 +97,7 @@ class LLMSettings(Section):
     max_retries: int = 3
     backoff_base_s: float = 0.5
     backoff_max_s: float = 20.0
+    max_output_tokens: int = 4096
     tiers: dict[str, str] = Field(default_factory=dict)
     steps: dict[str, str] = Field(default_factory=dict)
     fallbacks: list[LLMEndpoint] = Field(default_factory=list)
@@ -110,6 +111,9 @@ class EmbeddingSettings(Section):
     api_key: str = ""
     batch_size: int = 32
     timeout_s: float = 30.0
+    max_retries: int = 3
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 20.0
 
 
 class SessionSettings(Section):
@@ -262,7 +266,18 @@ def _shown(key: str, value: Any) -> str:
         return "****"
     if isinstance(value, list) and value and isinstance(value[0], dict):
         return f"[{len(value)} entries]"
+    if isinstance(value, str):
+        return _without_userinfo(value)
     return str(value)
+
+
+def _without_userinfo(value: str) -> str:
+    """A URL with ``user:password@`` masked (database and provider URLs may carry one)."""
+    scheme, sep, rest = value.partition("://")
+    host, at, tail = rest.partition("@")
+    if not sep or not at or "/" in host:
+        return value
+    return f"{scheme}://****@{tail}"
 
 
 def _env_layer(env: Mapping[str, str]) -> dict[str, Any]:

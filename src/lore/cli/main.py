@@ -5,6 +5,7 @@ import lore.cli.bench
 import lore.cli.capture
 import lore.cli.hooks
 import lore.cli.projects
+import lore.cli.providers
 import lore.cli.serve
 import lore.cli.sources  # noqa: F401
 from lore.cli.app import app

@@ -186,10 +186,12 @@ class LLMCallStore(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class TextToEmbed:
-    """A stored text and where its vector goes: a node, or a step's subgoal."""
+    """A stored text and where its vector goes: a node (title and body), or a step (its subgoal
+    as the title)."""
 
     id: int
-    text: str
+    title: str
+    body: str = ""
 
 
 class VectorStore(Protocol):
@@ -228,6 +230,7 @@ class VectorStore(Protocol):
     def put_subgoal_vectors(
         self, step_ids: Sequence[int], vectors: NDArray[np.float32]
     ) -> None: ...
+    def subgoal_count(self, project_id: int) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lore.store.base import EventStore, JobStore, ProjectStore, SessionStore
+from lore.store.base import (
+    EventStore,
+    JobStore,
+    LLMCallStore,
+    ProjectStore,
+    SessionStore,
+    VectorStore,
+)
 from lore.store.sqlite.db import Database
 from lore.store.sqlite.events import SQLiteEvents
 from lore.store.sqlite.jobs import SQLiteJobs
+from lore.store.sqlite.llm_calls import SQLiteLLMCalls
 from lore.store.sqlite.projects import SQLiteProjects
 from lore.store.sqlite.sessions import SQLiteSessions
+from lore.store.sqlite.vectors import SQLiteVectors
 
 
 class SQLiteStore:
@@ -18,6 +27,8 @@ class SQLiteStore:
         self.projects: ProjectStore = SQLiteProjects(db)
         self.events: EventStore = SQLiteEvents(db)
         self.sessions: SessionStore = SQLiteSessions(db)
+        self.llm_calls: LLMCallStore = SQLiteLLMCalls(db)
+        self.vectors: VectorStore = SQLiteVectors(db)
         self.jobs: JobStore = SQLiteJobs(db)
 
     @classmethod

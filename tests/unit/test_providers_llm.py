@@ -164,6 +164,14 @@ def test_overrides_can_turn_an_offline_config_online() -> None:
     llm.close()
 
 
+def test_an_override_can_turn_a_configured_model_off() -> None:
+    configured = llm_settings(model="gpt-x")
+    assert build_llm(configured, overrides={"provider": "offline"}) is None
+    assert build_llm(configured, overrides={"llm.provider": "offline"}) is None
+    with pytest.raises(ConfigError, match=r"llm\.model set but llm\.provider is offline"):
+        build_llm(Settings(), overrides={"model": "gpt-x"})
+
+
 def test_every_documented_step_is_known() -> None:
     assert STEPS == (
         "annotate", "extract_semantic", "extract_procedural", "score_return", "deep_enrich",

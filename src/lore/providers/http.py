@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import logging
 import random
 import time
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from typing import Any
 import httpx
 
 from lore.errors import ProviderError, TransientProviderError
+
+log = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504, 529})
 
@@ -79,7 +82,9 @@ class JSONClient:
                     raise TransientProviderError(
                         f"{failure} (gave up after {attempt + 1} attempts)"
                     ) from None
-                time.sleep(self.policy.delay(attempt, failure.retry_after))
+                delay = self.policy.delay(attempt, failure.retry_after)
+                log.warning("%s; retry %d in %.2f s", failure, attempt + 1, delay)
+                time.sleep(delay)
                 attempt += 1
 
     def close(self) -> None:

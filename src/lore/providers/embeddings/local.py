@@ -40,7 +40,9 @@ class LocalEmbedder:
         vectors = np.zeros((len(texts), DIM), dtype=np.float32)
         if not texts:
             return vectors
-        encodings = self._tokenizer.encode_batch(list(texts))
+        # One by one: encode_batch would start a thread pool (and warn after any fork) to save
+        # about 10 us a text, next to about 2 ms of model time.
+        encodings = [self._tokenizer.encode(text) for text in texts]
         order = np.argsort([len(encoding.ids) for encoding in encodings], kind="stable")
         for start in range(0, len(order), self.batch_size):
             chosen = order[start : start + self.batch_size]

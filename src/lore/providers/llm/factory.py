@@ -38,7 +38,8 @@ def build_llm(
     command's) laid over the configured ones. None means offline: use the rule-based extractor."""
     llm = effective_llm_settings(settings.llm, overrides)
     if llm.provider == "offline":
-        _refuse_half_configured(llm)
+        if not _asks_for_offline(overrides):
+            _refuse_half_configured(llm)
         return None
     _check_names(llm, tier)
     policy = RetryPolicy(llm.max_retries, llm.backoff_base_s, llm.backoff_max_s)
@@ -117,6 +118,12 @@ def _refuse_half_configured(llm: LLMSettings) -> None:
             f"{', '.join(configured)} set but llm.provider is offline: set llm.provider"
             " (LORE_LLM_PROVIDER) to openai or anthropic, or remove them"
         )
+
+
+def _asks_for_offline(overrides: dict[str, Any] | None) -> bool:
+    """A session or command may turn the LLM off even where config names a model."""
+    overrides = overrides or {}
+    return "offline" in (overrides.get("provider"), overrides.get("llm.provider"))
 
 
 def _check_names(llm: LLMSettings, tier: str) -> None:

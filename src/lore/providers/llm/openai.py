@@ -61,7 +61,9 @@ class OpenAIChat:
         answer = self.http.post("/chat/completions", body)
         choices = answer.get("choices")
         if not isinstance(choices, list) or not choices:
-            raise ProviderError(f"openai at {self.base_url} answered without choices")
+            error = answer.get("error")
+            detail = f": {error}" if error else ""
+            raise ProviderError(f"openai at {self.base_url} answered without choices{detail}")
         choice = choices[0]
         message = choice.get("message") or {}
         if message.get("refusal"):

@@ -1,0 +1,186 @@
+"""The Memory page's Sessions tab and the session detail page (timeline, events, jobs)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel
+
+from lore.domain import Event, Session
+from lore.domain.models import SessionStatus, states_of_status
+from lore.server.deps import LoreDep
+from lore.server.web.present import SourceView, known_sources, source_view
+from lore.server.web.render import back, layout, respond
+from lore.server.web.routing import page_router
+
+router = page_router()
+
+PAGE_SIZE = 12
+EVENTS_PAGE = 100
+
+SessionTab = Literal["events", "jobs"]
+
+
+class SessionCard(BaseModel):
+    id: int
+    project: str
+    source: SourceView
+    status: SessionStatus
+    state: str
+    goal: str
+    event_count: int
+    items_extracted: int
+    enriched: bool
+    created_at: float
+    last_event_at: float | None
+    closed_at: float | None
+    completed_at: float | None
+    error: str | None
+
+
+class SessionsPage(BaseModel):
+    project: str
+    sessions: list[SessionCard]
+    status: str | None
+    source: str | None
+    statuses: list[str]
+    sources: list[SourceView]
+    page: int
+    pages: int
+    total: int
+
+
+class EventRow(BaseModel):
+    id: int
+    type: str
+    source: SourceView
+    created_at: float
+    occurred_at: float | None
+    payload: dict[str, object]
+    enriched: bool
+
+
+class SessionActions(BaseModel):
+    can_close: bool
+    can_generate: bool
+
+
+class SessionPage(BaseModel):
+    session: SessionCard
+    tab: SessionTab
+    events: list[EventRow]
+    more_events_after: int | None
+    actions: SessionActions
+
+
+@router.get("/")
+def home(lore: LoreDep, project: str | None = None) -> Response:
+    """The Memory page of the chosen project (the switcher), the configured one or the only one;
+    else the project list."""
+    projects = lore.projects()
+    if project:
+        chosen: str | None = lore.project(project).name
+    else:
+        chosen = lore.settings.project or (projects[0].name if len(projects) == 1 else None)
+    target = f"/projects/{chosen}/sessions" if chosen else "/projects"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/projects/{ref}/sessions")
+def sessions_tab(
+    request: Request,
+    ref: str,
+    lore: LoreDep,
+    status: str | None = None,
+    source: str | None = None,
+    page: int = 1,
+) -> Response:
+    project = lore.project(ref)
+    status, source = status or None, source or None
+    states = states_of_status(status)
+    total = lore.store.sessions.count(project.id, states=states, source=source)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    found = lore.store.sessions.find(
+        project.id, states=states, source=source, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
+    sources = known_sources()
+    if source and source not in {known.name for known in sources}:
+        sources.append(source_view(source))
+    context = SessionsPage(
+        project=project.name,
+        sessions=[card(session, project.name) for session in found],
+        status=status,
+        source=source,
+        statuses=[shown.value for shown in SessionStatus],
+        sources=sources,
+        page=page,
+        pages=pages,
+        total=total,
+    )
+    frame = layout(lore, f"{project.name} · sessions", "memory", project.name)
+    return respond(request, "sessions.html", context, frame, fragment="_session_list.html")
+
+
+@router.get("/sessions/{session_id}")
+def session_page(
+    request: Request,
+    session_id: int,
+    lore: LoreDep,
+    tab: SessionTab = "events",
+    after: int = 0,
+) -> Response:
+    session = lore.session(session_id)
+    project = lore.store.projects.get(session.project_id)
+    shown = lore.store.events.for_session(session_id, after_id=after, limit=EVENTS_PAGE + 1)
+    context = SessionPage(
+        session=card(session, project.name),
+        tab=tab,
+        events=[_event_row(event) for event in shown[:EVENTS_PAGE]],
+        more_events_after=shown[EVENTS_PAGE - 1].id if len(shown) > EVENTS_PAGE else None,
+        actions=SessionActions(
+            can_close=session.status is SessionStatus.ACTIVE,
+            can_generate=session.status is SessionStatus.COMPLETED and not session.enriched,
+        ),
+    )
+    frame = layout(lore, f"Session {session.id}", "memory", project.name)
+    return respond(request, "session.html", context, frame, fragment="_events.html")
+
+
+@router.post("/sessions/{session_id}/close")
+def close_session(request: Request, session_id: int, lore: LoreDep) -> Response:
+    lore.close_session(session_id)
+    return back(request, f"/sessions/{session_id}")
+
+
+def card(session: Session, project: str) -> SessionCard:
+    return SessionCard(
+        id=session.id,
+        project=project,
+        source=source_view(session.source),
+        status=session.status,
+        state=session.state.value,
+        goal=session.goal,
+        event_count=session.event_count,
+        items_extracted=session.items_extracted,
+        enriched=session.enriched,
+        created_at=session.created_at,
+        last_event_at=session.last_event_at,
+        closed_at=session.closed_at,
+        completed_at=session.completed_at,
+        error=session.error,
+    )
+
+
+def _event_row(event: Event) -> EventRow:
+    return EventRow(
+        id=event.id,
+        type=event.type,
+        source=source_view(event.source),
+        created_at=event.created_at,
+        occurred_at=event.occurred_at,
+        payload=event.payload,
+        enriched=event.enriched_job_id is not None,
+    )

@@ -8,6 +8,8 @@
     │   ├── EmbeddingMismatchError
     │   └── LeaseLostError     a worker's lease on a job ran out and another worker took it
     ├── SessionError           a session operation invalid in the current state (has .reason)
+    │   └── SessionTimeoutError  an append or close_and_commit that did not finish in time
+    │                            (also a WaitTimeoutError and a builtin TimeoutError)
     ├── ProviderError          an LLM or embedding provider failed (after retries)
     │   ├── TransientProviderError   rate limits, timeouts, 5xx: worth retrying
     │   └── StructuredOutputError    the model's output never matched the schema
@@ -79,3 +81,9 @@ class StoreError(LoreError):
 
 class WaitTimeoutError(LoreError):
     pass
+
+
+
+class SessionTimeoutError(SessionError, WaitTimeoutError, TimeoutError):
+    """A session operation that did not finish in time: ``append_timeout`` (the step stays
+    stored and is still annotated) or ``extraction_timeout`` (``close_and_commit``)."""

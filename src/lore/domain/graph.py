@@ -6,6 +6,8 @@ the changeset) and to stored nodes by id. Commit applies it atomically.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -126,3 +128,20 @@ class Link(BaseModel):
     dst: int
     weight: float
     created_at: float
+
+
+_LABEL_NOISE = re.compile(r"[\s_\-]+")
+
+
+def normalise_label(label: str) -> str:
+    """The form two tag labels are compared in: case, spacing, ``_`` and ``-`` do not count."""
+    return _LABEL_NOISE.sub(" ", label).strip(" .,;:!?\"'`").lower()
+
+
+def content_hash(kind: str, title: str, body: str) -> str:
+    """Exact-duplicate key of a node: its kind and its normalised title and body."""
+    digest = hashlib.sha256()
+    for part in (kind, " ".join(title.split()).lower(), " ".join(body.split()).lower()):
+        digest.update(part.encode())
+        digest.update(b"\x00")
+    return digest.hexdigest()

@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from lore.store.base import (
+    ChangesetStore,
+    EpisodeStore,
     EventStore,
+    ExtractionStore,
+    GraphStore,
     JobStore,
     LLMCallStore,
+    OpStore,
     ProjectStore,
     SessionStore,
+    StepStore,
     VectorStore,
 )
+from lore.store.sqlite.changesets import SQLiteChangesets
 from lore.store.sqlite.db import Database
+from lore.store.sqlite.episodes import SQLiteEpisodes
 from lore.store.sqlite.events import SQLiteEvents
+from lore.store.sqlite.extractions import SQLiteExtractions
+from lore.store.sqlite.graph import SQLiteGraph
 from lore.store.sqlite.jobs import SQLiteJobs
 from lore.store.sqlite.llm_calls import SQLiteLLMCalls
+from lore.store.sqlite.ops import SQLiteOps
 from lore.store.sqlite.projects import SQLiteProjects
 from lore.store.sqlite.sessions import SQLiteSessions
+from lore.store.sqlite.steps import SQLiteSteps
 from lore.store.sqlite.vectors import SQLiteVectors
 
 
@@ -30,10 +44,21 @@ class SQLiteStore:
         self.llm_calls: LLMCallStore = SQLiteLLMCalls(db)
         self.vectors: VectorStore = SQLiteVectors(db)
         self.jobs: JobStore = SQLiteJobs(db)
+        self.episodes: EpisodeStore = SQLiteEpisodes(db)
+        self.steps: StepStore = SQLiteSteps(db)
+        self.extractions: ExtractionStore = SQLiteExtractions(db)
+        self.ops: OpStore = SQLiteOps(db)
+        self.changesets: ChangesetStore = SQLiteChangesets(db)
+        self.graph: GraphStore = SQLiteGraph(db)
 
     @classmethod
     def open(cls, path: Path) -> SQLiteStore:
         return cls(Database.open(path))
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.db.write():
+            yield
 
     def close(self) -> None:
         self.db.close()

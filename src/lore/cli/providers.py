@@ -7,6 +7,7 @@ from contextlib import closing
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
@@ -36,7 +37,7 @@ def show_config(json_out: bool = typer.Option(False, "--json")) -> None:
         return
     table = Table("setting", "value", "source")
     for key, value, source in rows:
-        table.add_row(key, value, source)
+        table.add_row(escape(key), escape(value), escape(source))
     console.print(table)
     console.print(f"project file: {loaded.project_file or 'none (no .lore.toml found)'}")
 
@@ -51,7 +52,7 @@ def doctor() -> None:
     loaded = settings()
     verdicts = [_check_database(loaded), _check_embedder(loaded), *_check_llms(loaded)]
     for ok, line in verdicts:
-        console.print(("[green]ok[/]    " if ok else "[red]FAIL[/]  ") + line)
+        console.print(("[green]ok[/]    " if ok else "[red]FAIL[/]  ") + escape(line))
     if not all(ok for ok, _ in verdicts):
         raise typer.Exit(1)
 

@@ -108,12 +108,14 @@ class LLM:
         return self.routes[0].model_for(_known(step))
 
     def chat(self, messages: list[dict[str, Any]], *, step: str) -> LLMResult:
+        messages = _checked(messages)
         content, outcome = self._through_routes(step, lambda r, m, u: self._chat(r, m, u, messages))
         return LLMResult(content=content, **outcome.usage_fields())
 
     def structured(
         self, messages: list[dict[str, Any]], schema: type[T], *, step: str
     ) -> StructuredResult[T]:
+        messages = _checked(messages)
         value, outcome = self._through_routes(
             step, lambda r, m, u: self._structured(r, m, u, messages, schema)
         )
@@ -138,7 +140,7 @@ class LLM:
         self.close()
 
     def _chat(self, route: Route, model: str, usage: _Usage, messages: list[dict[str, Any]]) -> str:
-        completion = usage.add(route.client.complete(_checked(messages), model=model))
+        completion = usage.add(route.client.complete(messages, model=model))
         if not completion.content.strip():
             raise ProviderError(
                 f"{route.client.provider}:{model} returned an empty reply"
@@ -155,7 +157,6 @@ class LLM:
         schema: type[T],
     ) -> T:
         output = OutputSchema.of(schema)
-        messages = _checked(messages)
         reply = usage.add(route.client.complete(messages, model=model, schema=output)).content
         try:
             return parse_reply(reply, schema)

@@ -15,6 +15,14 @@ from lore.domain import Project
 from lore.domain.graph import Changeset, NodeDraft
 
 EXPECTED_TOOLS = {
+    "get_memory",
+    "context_pack",
+    "search",
+    "start_session",
+    "append",
+    "close_session",
+    "session_state",
+    "recall_in_context",
     "save_session",
     "remember",
     "list_findings",
@@ -45,8 +53,23 @@ def seed_items(lore: Lore, project: Project) -> list[int]:
     """Two draft items in the graph, as enrichment would leave them."""
     session = lore.capture_event("test", "note", {"text": "seed"}, project=project).session_ids[0]
     drafts = [
-        NodeDraft(ref="a", kind="semantic", type="convention", title="Use httpx", status="draft"),
-        NodeDraft(ref="b", kind="semantic", type="bug", title="Login loops", status="draft"),
+        NodeDraft(
+            ref="a",
+            kind="semantic",
+            type="convention",
+            title="Use httpx for outgoing HTTP calls",
+            body="Every outgoing HTTP call goes through httpx with a 10 s timeout.",
+            status="draft",
+            files=["app.py"],
+        ),
+        NodeDraft(
+            ref="b",
+            kind="semantic",
+            type="bug",
+            title="Login loops after a password reset",
+            body="The reset token is not cleared, so the login page redirects to itself.",
+            status="draft",
+        ),
     ]
     applied = lore.store.graph.apply(project.id, Changeset(session_id=session, nodes=drafts))
     return [applied.ids[ref] for ref in ("a", "b")]
@@ -71,6 +94,37 @@ async def check_tools_listed(session: ClientSession) -> None:
         assert tool.input_schema["type"] == "object"
     save = next(tool for tool in listed if tool.name == "save_session")
     assert save.input_schema["required"] == ["summary"]
+
+
+async def check_memory_tools(session: ClientSession, item_ids: list[int]) -> None:
+    brain = await session.call_tool("get_memory", {"active_files": ["app.py"]})
+    assert not brain.is_error and "Use httpx for outgoing HTTP calls" in text(brain)
+    pack = await session.call_tool("context_pack", {"task": "add an HTTP call", "budget": 500})
+    assert not pack.is_error and "httpx" in text(pack)
+    found = await call(session, "search", {"query": "httpx timeout", "limit": 5})
+    assert found["hits"][0]["id"] == item_ids[0]
+    bugs = await call(session, "search", {"query": "login redirect", "types": ["bug"]})
+    assert [hit["id"] for hit in bugs["hits"]] == [item_ids[1]]
+
+
+async def check_session_tools(session: ClientSession) -> None:
+    started = await call(session, "start_session", {"goal": "Fix the login loop"})
+    assert started["state"] == "collecting"
+    sid = started["session_id"]
+    step = await call(
+        session,
+        "append",
+        {"session_id": sid, "observation": "login redirects to itself", "action": "read auth.py"},
+    )
+    assert step["step_id"] >= 1 and step["events"] == 1
+    state = await call(session, "session_state", {"session_id": sid})
+    assert state["state"] == "collecting" and state["goal"] == "Fix the login loop"
+    hits = await call(session, "recall_in_context", {"session_id": sid, "query": "why"})
+    assert isinstance(hits["hits"], list)
+    closed = await call(session, "close_session", {"session_id": sid})
+    assert closed["operation_id"] >= 1
+    state = await call(session, "session_state", {"session_id": sid})
+    assert state["operations"][0]["op"] == "close"
 
 
 async def check_capture_tools(session: ClientSession) -> None:
@@ -118,6 +172,10 @@ async def check_bad_arguments(session: ClientSession) -> None:
         ("approve", {"item_id": 99999}, "NotFoundError: no memory item 99999"),
         ("list_findings", {"status": "bogus"}, "status"),
         ("remember", {"text": "hello there", "kind": "opinion"}, "kind"),
+        ("context_pack", {"task": "x y z", "scope": "everything"}, "scope"),
+        ("search", {"query": "retry", "limit": 0}, "greater than or equal to 1"),
+        ("append", {"session_id": 99999, "observation": "a", "action": "b"}, "NotFoundError"),
+        ("session_state", {"session_id": 99999}, "NotFoundError"),
     ]
     for name, args, expected in cases:
         result = await session.call_tool(name, args)

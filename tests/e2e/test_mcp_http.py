@@ -31,7 +31,9 @@ def test_every_tool_over_http(lore: Lore, tmp_path: Path) -> None:
 
     async def checks(session: ClientSession) -> None:
         await mcp_checks.check_tools_listed(session)
+        await mcp_checks.check_memory_tools(session, item_ids)
         await mcp_checks.check_capture_tools(session)
+        await mcp_checks.check_session_tools(session)
         await mcp_checks.check_item_tools(session, item_ids)
         await mcp_checks.check_source_tools(session)
         await mcp_checks.check_bad_arguments(session)

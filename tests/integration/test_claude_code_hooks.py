@@ -189,3 +189,66 @@ def test_the_full_cli_route_handles_hooks_too(repo: Path, lore_home: Path) -> No
     )
     assert result.exit_code == 0, result.output
     assert list((lore_home / "spool" / "claude-code").glob("*.jsonl"))
+
+
+def seed_items(lore: Lore) -> list[int]:
+    from lore.domain.graph import Changeset, NodeDraft
+
+    project = lore.project("acme")
+    session = lore.capture_event("test", "note", {"text": "seed"}, project=project).session_ids[0]
+    drafts = [
+        NodeDraft(
+            ref="retry",
+            kind="semantic",
+            type="convention",
+            title="Payments calls retry with exponential backoff",
+            body="The payments client retries 5 times, 0.5 s doubling, capped at 20 s.",
+            status="approved",
+            files=["src/payments/client.py"],
+        ),
+        NodeDraft(
+            ref="tz",
+            kind="semantic",
+            type="decision",
+            title="Timestamps are stored in UTC",
+            body="Every timestamp column holds UTC; conversion happens in the views.",
+            status="approved",
+        ),
+    ]
+    applied = lore.store.graph.apply(project.id, Changeset(session_id=session, nodes=drafts))
+    return [applied.ids["retry"], applied.ids["tz"]]
+
+
+def test_session_start_computes_and_caches_the_brief(
+    lore: Lore, repo: Path, lore_home: Path
+) -> None:
+    seed_items(lore)
+    done = hook("SessionStart", repo)
+    assert done.returncode == 0
+    assert "Payments calls retry with exponential backoff" in done.stdout
+    assert len(done.stdout.strip()) <= 2000
+    assert brief_path(lore_home, "acme").read_text() == done.stdout.strip()
+
+
+def test_session_start_prints_nothing_for_an_empty_memory(repo: Path) -> None:
+    done = hook("SessionStart", repo)
+    assert done.returncode == 0 and done.stdout == ""
+
+
+def test_a_drain_refreshes_the_cached_brief(lore: Lore, repo: Path, lore_home: Path) -> None:
+    assert hook("SessionStart", repo).stdout == ""
+    seed_items(lore)
+    hook("PostToolUse", repo, "PostToolUse_Bash")
+    hook("Stop", repo)
+    assert "Timestamps are stored in UTC" in brief_path(lore_home, "acme").read_text()
+
+
+def test_a_long_prompt_prints_the_relevant_items(lore: Lore, repo: Path) -> None:
+    retry, _ = seed_items(lore)
+    done = hook("UserPromptSubmit", repo)
+    assert done.returncode == 0
+    lines = done.stdout.strip().splitlines()
+    assert lines[0] == "Relevant project memory (lore):"
+    assert lines[1].startswith("- Payments calls retry with exponential backoff")
+    assert f"id {retry}" in lines[1]
+    assert len(done.stdout.strip()) <= 1000

@@ -77,7 +77,7 @@ def write_rules(
     from lore.integrations.claude_code import context
 
     with open_lore() as lore:
-        brief = context.brief_text(lore, lore.project(project))
+        brief = context.project_brief(lore, lore.project(project))
     block = rules.rules_block(brief)
     for change in rules.write_rules(repo_root(), block, tuple(file) or rules.FILES):
         console.print(f"{change.action:<9} {change.path}")

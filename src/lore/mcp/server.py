@@ -7,7 +7,13 @@ from __future__ import annotations
 from mcp.server.mcpserver import MCPServer
 
 from lore.core import Lore
-from lore.mcp import capture_tools, item_tools, source_tools
+from lore.mcp import (
+    capture_tools,
+    item_tools,
+    memory_tools,
+    session_tools,
+    source_tools,
+)
 from lore.mcp.context import ToolContext
 
 INSTRUCTIONS = """\
@@ -27,6 +33,6 @@ def build_server(lore: Lore, project: str | None = None) -> MCPServer:
         "lore", instructions=INSTRUCTIONS, version="0.1.0", log_level="WARNING"
     )
     tools = ToolContext(lore, project)
-    for module in (capture_tools, item_tools, source_tools):
+    for module in (memory_tools, capture_tools, item_tools, source_tools, session_tools):
         module.register(server, tools)
     return server

@@ -136,6 +136,7 @@ class PipelineSettings(Section):
     retry_backoff_s: float = 5.0
     retry_backoff_max_s: float = 300.0
     worker_poll_s: float = 1.0
+    in_process_worker: bool = True
     dedup_exact: bool = True
     dedup_near_threshold: float = 0.92
     auto_approve_confidence: float | None = None

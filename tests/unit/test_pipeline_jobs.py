@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from lore.config import Settings
-from lore.domain import ProjectSettings, SessionState
+from lore.domain import Project, ProjectSettings, Session, SessionState
+from lore.domain.episodes import Extraction
 from lore.domain.graph import Changeset, NodeDraft
 from lore.domain.jobs import STAGES, JobStatus, StageStatus
 from lore.errors import ConflictError, LeaseLostError, TransientProviderError, ValidationError
 from lore.pipeline.context import PipelineState, StageContext, StageResult
 from lore.pipeline.service import Pipeline
+from lore.providers.embeddings import Embedder
+from lore.providers.llm import LLM
 from lore.store.sqlite import SQLiteStore
 
 
@@ -27,6 +32,8 @@ class Clock:
 
 
 class Hooks:
+    """The session engine's side, recorded."""
+
     def __init__(self) -> None:
         self.started: list[int] = []
         self.finished: list[tuple[int, bool, str | None, int]] = []
@@ -34,16 +41,43 @@ class Hooks:
     def extraction_started(self, session_id: int, job_id: int) -> None:
         self.started.append(job_id)
 
+    def extract(self, run: Extraction, llm: LLM | None) -> Changeset:
+        return Changeset(session_id=run.session_id)
+
     def extraction_finished(
         self,
         session_id: int,
         job_id: int,
         ok: bool,
         error: str | None,
-        changeset: Changeset | None,
+        changeset: Changeset | None = None,
+        *,
+        vectors: Mapping[str, NDArray[np.float32]] | None = None,
+        embedding_model: str | None = None,
     ) -> None:
         items = len(changeset.items) if changeset else -1
         self.finished.append((job_id, ok, error, items))
+
+
+class Offline:
+    """Providers of a machine with no models: the scripted stages need none."""
+
+    def llm(self, project: Project, session: Session, *, job_id: int | None = None) -> None:
+        return None
+
+    def embedder(self, session: Session) -> Embedder:
+        return Unused()
+
+
+class Unused:
+    model = "unused"
+    dim = 1
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        raise AssertionError("the scripted stages embed nothing")
+
+    def close(self) -> None:
+        pass
 
 
 class Script:
@@ -95,8 +129,9 @@ def hooks() -> Hooks:
 def pipeline(store: SQLiteStore, clock: Clock, script: Script, hooks: Hooks) -> Pipeline:
     settings = Settings()
     settings.pipeline.retry_backoff_s = 10
+    settings.pipeline.in_process_worker = False
     stages = {name: script.stage(name) for name in STAGES}
-    return Pipeline(store, settings, hooks, clock=clock, stages=stages)
+    return Pipeline(store, settings, hooks, Offline(), clock=clock, stages=stages)
 
 
 def new_session(store: SQLiteStore, name: str = "demo") -> int:
@@ -104,11 +139,14 @@ def new_session(store: SQLiteStore, name: str = "demo") -> int:
     return store.sessions.create(project.id, "cli", state=SessionState.IDLE).id
 
 
-def test_a_session_has_at_most_one_open_job(store: SQLiteStore, pipeline: Pipeline) -> None:
+def test_new_work_joins_the_queued_job_of_its_session(
+    store: SQLiteStore, pipeline: Pipeline, clock: Clock
+) -> None:
     session_id = new_session(store)
-    first = pipeline.jobs.enqueue(session_id)
-    again = pipeline.jobs.enqueue(session_id, "auto_learn")
+    first = pipeline.jobs.enqueue(session_id, "auto_learn", run_after=clock.now + 600)
+    again = pipeline.jobs.enqueue(session_id, "session")
     assert again.id == first.id
+    assert again.run_after == clock.now  # the joined job runs as early as the new work asks
     assert first.status is JobStatus.QUEUED
     assert [stage.name for stage in first.stages] == list(STAGES)
     assert all(stage.status is StageStatus.PENDING for stage in first.stages)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+# Where the pipeline reads the time (UNIX seconds); tests give a clock they move themselves.
+Clock = Callable[[], float]
+
 # The five stages of an enrichment job, in the order they run.
 STAGES: tuple[str, ...] = ("enrich", "deep_enrich", "embed", "dedup", "drift")
 
-TRIGGERS: tuple[str, ...] = ("manual", "auto_learn", "session_close", "retry", "bench")
+# manual: lore enrich / Generate Memory; auto_learn: a git digest with the project's auto-learn
+# on; session: the session engine (a close, or trajectories finished under auto-commit).
+TRIGGERS: tuple[str, ...] = ("manual", "auto_learn", "session")
 
 
 class JobStatus(StrEnum):

@@ -1,6 +1,6 @@
 """The enrichment pipeline: durable jobs of five stages (Enrich, Deep Enrich, Embed, Dedup, Drift
-Check) run by workers that claim them with a lease."""
+Check) run by workers that claim them with a lease.
 
-from lore.pipeline.service import Pipeline
-
-__all__ = ["Pipeline"]
+``lore.pipeline.jobs.JobManager`` queues jobs (light to import: capture uses it for auto-learn);
+``lore.pipeline.service.Pipeline`` runs them.
+"""

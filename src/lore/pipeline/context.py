@@ -9,9 +9,9 @@ token accounting, logging and error handling wrap stages from outside (``pipelin
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,37 +19,52 @@ from pydantic import BaseModel, Field
 
 from lore.config import Settings
 from lore.domain import Project, Session
+from lore.domain.episodes import Extraction
 from lore.domain.graph import Changeset
-from lore.domain.jobs import Job
+from lore.domain.jobs import Clock, Job
+from lore.providers.embeddings import Embedder
+from lore.providers.llm import LLM
 from lore.store.base import Store
 
-Clock = Callable[[], float]
-SchemaT = TypeVar("SchemaT", bound=BaseModel)
+
+class ProviderSource(Protocol):
+    """Where stages get their models: a session's LLM (None offline) and embedder
+    (``lore.sessions.providers.SessionProviders``)."""
+
+    def llm(
+        self, project: Project, session: Session, *, job_id: int | None = None
+    ) -> LLM | None: ...
+
+    def embedder(self, session: Session) -> Embedder: ...
 
 
-class StructuredLLM(Protocol):
-    """The one LLM method the pipeline uses (``lore.providers.llm.LLM`` provides it)."""
+class SessionHooks(Protocol):
+    """What the session engine (``lore.sessions.SessionEngine``) does for a job of one of its
+    sessions: bind the job to an extraction run when it starts (every run of the job, so
+    idempotent), extract the run's trajectories, and take the result when the job ends."""
 
-    def structured(
-        self, messages: list[dict[str, str]], schema: type[SchemaT], *, step: str
-    ) -> SchemaT: ...
+    def extraction_started(self, session_id: int, job_id: int) -> None: ...
 
+    def extract(self, run: Extraction, llm: LLM | None) -> Changeset: ...
 
-class Embedder(Protocol):
-    """``lore.providers.embeddings``: unit-length float32 rows, one per text."""
-
-    @property
-    def model(self) -> str: ...
-
-    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]: ...
+    def extraction_finished(
+        self,
+        session_id: int,
+        job_id: int,
+        ok: bool,
+        error: str | None,
+        changeset: Changeset | None = None,
+        *,
+        vectors: Mapping[str, NDArray[np.float32]] | None = None,
+        embedding_model: str | None = None,
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
 class StageProviders:
     """The providers of one stage of one job; ``llm`` None means offline."""
 
-    llm: StructuredLLM | None = None
-    code_llm: StructuredLLM | None = None
+    llm: LLM | None = None
     embedder: Embedder | None = None
 
 
@@ -59,6 +74,7 @@ class StageContext:
     providers: StageProviders
     clock: Clock
     settings: Settings
+    sessions: SessionHooks
     job: Job
     project: Project
     session: Session
@@ -99,6 +115,9 @@ class PipelineState(BaseModel):
         return self.model_copy(
             update={"vectors": {**self.vectors, **encoded}, "embedding_model": model}
         )
+
+    def all_vectors(self) -> dict[str, NDArray[np.float32]]:
+        return {ref: vector for ref in self.vectors if (vector := self.vector(ref)) is not None}
 
     def count(self, name: str, amount: int = 1) -> None:
         """Add to a counter in the changeset's stats (rejected quotes, merges, ...)."""

@@ -15,15 +15,13 @@ from collections.abc import Callable, Sequence
 
 from lore.config import Settings
 from lore.domain import Project
-from lore.domain.jobs import STAGES, TRIGGERS, Job, JobStatus
+from lore.domain.jobs import STAGES, TRIGGERS, Clock, Job, JobStatus
 from lore.errors import ValidationError, WaitTimeoutError
-from lore.pipeline.context import Clock
 from lore.store.base import AppendOutcome, PreparedEvent, Store
 
 AUTO_LEARN = "auto_learn"
 # project_state key: when the latest auto-learn run of the project was scheduled to start.
 AUTO_LEARN_STATE = "pipeline.auto_learn.last_run"
-OPEN_STATUSES = (JobStatus.QUEUED, JobStatus.PROCESSING)
 
 
 class JobManager:
@@ -44,12 +42,17 @@ class JobManager:
     def enqueue(
         self, session_id: int, trigger: str = "manual", *, run_after: float | None = None
     ) -> Job:
-        """Queue an enrichment job for a session, or return the one already queued or running."""
+        """Queue an enrichment job for a session. A queued job takes the new work in; a manual
+        trigger while a job of the session runs returns that job."""
         if trigger not in TRIGGERS:
             raise ValidationError(f"trigger must be one of {', '.join(TRIGGERS)}", "trigger")
         session = self.store.sessions.get(session_id)
+        if trigger == "manual":
+            running = self.store.jobs.find(session_id=session_id, statuses=[JobStatus.PROCESSING])
+            if running:
+                return running[0]
         now = self.clock()
-        job, created = self.store.jobs.enqueue(
+        job = self.store.jobs.enqueue(
             session.project_id,
             session_id,
             trigger,
@@ -58,7 +61,7 @@ class JobManager:
             run_after=now if run_after is None else run_after,
             now=now,
         )
-        if created and self.on_queued is not None:
+        if self.on_queued is not None:
             self.on_queued()
         return job
 
@@ -71,6 +74,25 @@ class JobManager:
 
     def get(self, job_id: int) -> Job:
         return self.store.jobs.get(job_id)
+
+    def find(
+        self,
+        *,
+        project_id: int | None = None,
+        session_id: int | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Job]:
+        """Jobs, newest first; ``status`` is queued, processing, completed or failed."""
+        statuses = [_status(status)] if status else None
+        return self.store.jobs.find(
+            project_id=project_id,
+            session_id=session_id,
+            statuses=statuses,
+            limit=limit,
+            offset=offset,
+        )
 
     def wait(self, job_id: int, *, timeout_s: float = 600.0, poll_s: float = 0.2) -> Job:
         """Poll until the job is completed or failed (a requeued job keeps waiting)."""
@@ -107,15 +129,21 @@ class JobManager:
         return sessions
 
     def _schedule_auto_learn(self, project: Project, session_id: int) -> None:
-        waiting = self.store.jobs.find(
-            project_id=project.id, statuses=OPEN_STATUSES, trigger=AUTO_LEARN, session_id=session_id
-        )
-        if waiting:
-            return  # the events join the run already queued (or running) for this session
+        if self.store.jobs.find(session_id=session_id, statuses=[JobStatus.QUEUED]):
+            return  # the events join the job already waiting for this session
         last = self.store.projects.get_state(project.id, AUTO_LEARN_STATE)
-        earliest = (
-            float(last) if last else -math.inf
-        ) + self.settings.pipeline.auto_learn_interval_s
+        interval = self.settings.pipeline.auto_learn_interval_s
+        earliest = (float(last) if last else -math.inf) + interval
         run_after = max(self.clock(), earliest)
         self.enqueue(session_id, AUTO_LEARN, run_after=run_after)
         self.store.projects.set_state(project.id, AUTO_LEARN_STATE, repr(run_after))
+
+
+def _status(status: str) -> JobStatus:
+    try:
+        return JobStatus(status)
+    except ValueError:
+        choices = ", ".join(s.value for s in JobStatus)
+        raise ValidationError(
+            f"status must be one of {choices} (got {status!r})", "status"
+        ) from None

@@ -12,15 +12,14 @@ import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
 from lore.config import Settings
 from lore.domain.graph import Changeset
-from lore.domain.jobs import DONE_STAGE_STATUSES, Job, StageStatus
+from lore.domain.jobs import DONE_STAGE_STATUSES, Clock, Job, StageStatus
 from lore.errors import LeaseLostError, StoreError, TransientProviderError
 from lore.pipeline.context import (
-    Clock,
     PipelineState,
+    SessionHooks,
     Stage,
     StageContext,
     StageProviders,
@@ -34,23 +33,6 @@ log = logging.getLogger("lore.pipeline")
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (TransientProviderError, StoreError)
 
 ProvidersFor = Callable[[Job, str], StageProviders]
-
-
-class SessionHooks(Protocol):
-    """What the session engine does when a job of one of its sessions starts and ends."""
-
-    def extraction_started(self, session_id: int, job_id: int) -> None:
-        """Called on every run of the job (a resumed job too), so it must be idempotent."""
-        ...
-
-    def extraction_finished(
-        self,
-        session_id: int,
-        job_id: int,
-        ok: bool,
-        error: str | None,
-        changeset: Changeset | None,
-    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +61,15 @@ class JobRunner:
         items = len(state.changeset.items)
         done = self.store.jobs.complete(job.id, worker, items, state.event_ids, self.clock())
         log.info("job %s completed: %d items", job.id, items)
-        self.hooks.extraction_finished(job.session_id, job.id, True, None, state.changeset)
+        self.hooks.extraction_finished(
+            job.session_id,
+            job.id,
+            True,
+            None,
+            state.changeset,
+            vectors=state.all_vectors(),
+            embedding_model=state.embedding_model,
+        )
         return done
 
     def _resume_state(self, job: Job) -> PipelineState:
@@ -112,6 +102,7 @@ class JobRunner:
             providers=self.providers_for(job, stage),
             clock=self.clock,
             settings=self.settings,
+            sessions=self.hooks,
             job=job,
             project=self.store.projects.get(job.project_id),
             session=self.store.sessions.get(job.session_id),

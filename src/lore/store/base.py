@@ -285,9 +285,9 @@ class JobStore(Protocol):
         max_attempts: int,
         run_after: float,
         now: float,
-    ) -> tuple[Job, bool]:
-        """Queue a job for the session, atomically, unless one is already queued or processing;
-        returns (that job, whether it was created)."""
+    ) -> Job:
+        """Queue a job for the session, atomically, unless one is already queued: then the new
+        work joins it (and it runs no later than ``run_after``)."""
         ...
 
     def get(self, job_id: int) -> Job: ...
@@ -305,7 +305,8 @@ class JobStore(Protocol):
         ...
 
     def claim(self, worker: str, lease_s: float, now: float) -> Job | None:
-        """Atomically take the oldest due queued job, or a processing one whose lease expired."""
+        """Atomically take the oldest due queued job, or a processing one whose lease expired;
+        a session's jobs run one at a time, in order."""
         ...
 
     def renew(self, job_id: int, worker: str, lease_s: float, now: float) -> bool:
@@ -340,6 +341,15 @@ class JobStore(Protocol):
 
     def retry(self, job_id: int, extra_attempts: int, now: float) -> Job:
         """Queue a failed job again; its failed stages go back to pending, finished ones stay."""
+        ...
+
+
+class ItemMatchStore(Protocol):
+    """The pipeline's lookups over stored items."""
+
+    def exact(self, project_id: int, hashes: Sequence[str], hints: Sequence[str]) -> list[Node]:
+        """Current (not superseded) items whose content hash or dedup hint is one of those
+        given, oldest first."""
         ...
 
 
@@ -598,6 +608,7 @@ class Store(Protocol):
     llm_calls: LLMCallStore
     vectors: VectorStore
     jobs: JobStore
+    item_matches: ItemMatchStore
     episodes: EpisodeStore
     steps: StepStore
     extractions: ExtractionStore

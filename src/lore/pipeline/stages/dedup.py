@@ -1,9 +1,255 @@
-"""dedup: not built yet; passes the changeset on unchanged."""
+"""Dedup: knowledge seen again reinforces what is stored instead of being added twice.
+
+In order, for every new item draft:
+1. Duplicates inside the changeset (same normalised content or dedup hint, or a cosine of at
+   least ``pipeline.dedup_near_threshold``) fold into the first of them.
+2. Exact duplicates of stored items (same normalised content hash, or same dedup hint) merge
+   into the oldest such item; a draft with the item's dedup hint whose content differs (not
+   near) is a new version of the same subject and supersedes it.
+3. Near duplicates (cosine at or above the threshold) merge into the stored item, unless the two
+   contradict each other (one negates what the other states, or they give different numbers or
+   versions): then the newer supersedes the older.
+A merge raises the stored item's confidence and sets ``last_reinforced_at`` at commit; a
+supersede closes the older item's validity interval. Nothing is deleted. The threshold and how it
+was chosen are in ``docs/pipeline.md``.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lore.domain.graph import (
+    ITEM_KINDS,
+    Changeset,
+    LinkDraft,
+    Node,
+    NodeDraft,
+    content_hash,
+)
 from lore.pipeline.context import PipelineState, StageContext, StageResult
+
+_NEGATION = re.compile(
+    r"\b(not|never|no longer|don'?t|do not|doesn'?t|does not|isn'?t|avoid|stop|without|"
+    r"instead of|rather than|deprecated|removed?)\b",
+    re.I,
+)
+_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
 
 
 def run(ctx: StageContext, state: PipelineState) -> StageResult:
-    return StageResult(state=state, skipped=True, note="not built yet")
+    if not state.changeset.items:
+        return StageResult(state=state, note="no new items")
+    work = _Work(
+        state,
+        ctx.settings.pipeline.dedup_near_threshold,
+        nodes_by_id=ctx.store.graph.get_many,
+        vectors_by_id=ctx.store.vectors.get,
+    )
+    work.fold_within()
+    if ctx.settings.pipeline.dedup_exact:
+        work.match_exact(ctx.store.item_matches.exact(ctx.job.project_id, *work.keys()))
+    if state.embedding_model:
+        ids, matrix = ctx.store.vectors.all_for_project(
+            ctx.job.project_id, ITEM_KINDS, model=state.embedding_model
+        )
+        work.match_near(ids, matrix)
+    state = work.result()
+    counts = work.counts
+    for name, amount in counts.items():
+        state.count(name, amount)
+    note = ", ".join(f"{amount} {name.replace('_', ' ')}" for name, amount in counts.items())
+    return StageResult(state=state, items=sum(counts.values()), note=note or "no duplicates")
+
+
+def contradicts(new: str, old: str) -> bool:
+    """Whether two texts about the same thing disagree: one negates, or their numbers differ."""
+    if bool(_NEGATION.search(new)) != bool(_NEGATION.search(old)):
+        return True
+    new_numbers, old_numbers = set(_NUMBER.findall(new)), set(_NUMBER.findall(old))
+    return bool(new_numbers and old_numbers and new_numbers != old_numbers)
+
+
+def _text(draft: NodeDraft | Node) -> str:
+    return f"{draft.title}\n{draft.body}"
+
+
+@dataclass
+class _Work:
+    """The drafts being deduplicated, and what was done to them."""
+
+    state: PipelineState
+    threshold: float
+    nodes_by_id: Callable[[Sequence[int]], list[Node]]
+    vectors_by_id: Callable[[Sequence[int]], dict[int, NDArray[np.float32]]]
+    nodes: list[NodeDraft] = field(init=False)
+    links: list[LinkDraft] = field(init=False)
+    counts: dict[str, int] = field(default_factory=dict)
+    renamed: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.nodes = list(self.state.changeset.nodes)
+        self.links = list(self.state.changeset.links)
+
+    def open_items(self) -> Iterator[tuple[int, NodeDraft]]:
+        """Item drafts not yet merged or superseding anything, with their index."""
+        for index, draft in enumerate(self.nodes):
+            if draft.kind in ITEM_KINDS and draft.merge_into is None and draft.supersedes is None:
+                yield index, draft
+
+    def keys(self) -> tuple[list[str], list[str]]:
+        drafts = [draft for _, draft in self.open_items()]
+        hashes = [content_hash(d.kind, d.title, d.body) for d in drafts]
+        return hashes, [d.dedup_hint for d in drafts if d.dedup_hint]
+
+    def fold_within(self) -> None:
+        kept: list[NodeDraft] = []
+        for _, draft in list(self.open_items()):
+            twin = next((k for k in kept if self._same_knowledge(draft, k)), None)
+            if twin is None:
+                kept.append(draft)
+                continue
+            self._fold(draft, twin)
+            self._count("folded_in_changeset")
+
+    def match_exact(self, stored: list[Node]) -> None:
+        by_hash = {node.content_hash: node for node in reversed(stored)}
+        by_hint = {node.dedup_hint: node for node in reversed(stored) if node.dedup_hint}
+        for index, draft in list(self.open_items()):
+            same = by_hash.get(content_hash(draft.kind, draft.title, draft.body))
+            if same is not None and same.kind == draft.kind:
+                self._mark(index, merge_into=same.id, reason="same content", similarity=1.0)
+                continue
+            hinted = by_hint.get(draft.dedup_hint) if draft.dedup_hint else None
+            if hinted is None or hinted.kind != draft.kind:
+                continue
+            similarity = self._similarity_to(draft, hinted)
+            if similarity >= self.threshold and not contradicts(_text(draft), _text(hinted)):
+                self._mark(
+                    index, merge_into=hinted.id, reason="same subject", similarity=similarity
+                )
+            else:
+                self._mark(
+                    index,
+                    supersedes=hinted.id,
+                    reason="same subject, new content",
+                    similarity=similarity,
+                )
+
+    def match_near(self, ids: NDArray[np.int64], matrix: NDArray[np.float32]) -> None:
+        if not len(ids):
+            return
+        candidates: list[tuple[int, int, float]] = []
+        for index, draft in self.open_items():
+            vector = self.state.vector(draft.ref)
+            if vector is None or len(vector) != matrix.shape[1]:
+                continue
+            scores = matrix @ vector
+            best = int(np.argmax(scores))
+            if scores[best] >= self.threshold:
+                candidates.append((index, int(ids[best]), float(scores[best])))
+        if not candidates:
+            return
+        stored = {node.id: node for node in self.nodes_by_id([c[1] for c in candidates])}
+        for index, node_id, similarity in candidates:
+            node = stored.get(node_id)
+            draft = self.nodes[index]
+            if node is None or node.valid_to is not None or node.kind != draft.kind:
+                continue
+            if contradicts(_text(draft), _text(node)):
+                self._mark(index, supersedes=node.id, reason="contradicts", similarity=similarity)
+            else:
+                self._mark(
+                    index, merge_into=node.id, reason="near duplicate", similarity=similarity
+                )
+
+    def result(self) -> PipelineState:
+        links = [
+            link.model_copy(update={"src": self._renamed(link.src), "dst": self._renamed(link.dst)})
+            for link in self.links
+        ]
+        changeset: Changeset = self.state.changeset.model_copy(
+            update={"nodes": self.nodes, "links": links}
+        )
+        vectors = {ref: v for ref, v in self.state.vectors.items() if ref not in self.renamed}
+        return self.state.model_copy(update={"changeset": changeset, "vectors": vectors})
+
+    def _same_knowledge(self, draft: NodeDraft, kept: NodeDraft) -> bool:
+        if draft.kind != kept.kind:
+            return False
+        if content_hash(draft.kind, draft.title, draft.body) == content_hash(
+            kept.kind, kept.title, kept.body
+        ):
+            return True
+        if draft.dedup_hint and draft.dedup_hint == kept.dedup_hint:
+            return True
+        a, b = self.state.vector(draft.ref), self.state.vector(kept.ref)
+        return (
+            a is not None
+            and b is not None
+            and float(a @ b) >= self.threshold
+            and not contradicts(_text(draft), _text(kept))
+        )
+
+    def _fold(self, draft: NodeDraft, into: NodeDraft) -> None:
+        """Move ``draft``'s evidence, files and tags onto ``into`` and drop ``draft``."""
+        into = next(node for node in self.nodes if node.ref == into.ref)  # with earlier folds
+        seen = {(e.event_id, e.quote) for e in into.evidence}
+        evidence = [
+            *into.evidence,
+            *(e for e in draft.evidence if (e.event_id, e.quote) not in seen),
+        ]
+        merged = into.model_copy(
+            update={
+                "evidence": evidence,
+                "files": sorted(set(into.files) | set(draft.files)),
+                "tags": sorted(set(into.tags) | set(draft.tags)),
+                "confidence": max(into.confidence or 0.0, draft.confidence or 0.0),
+            }
+        )
+        self.nodes = [merged if n.ref == into.ref else n for n in self.nodes if n.ref != draft.ref]
+        self.renamed[draft.ref] = into.ref
+
+    def _mark(
+        self,
+        index: int,
+        *,
+        reason: str,
+        similarity: float,
+        merge_into: int | None = None,
+        supersedes: int | None = None,
+    ) -> None:
+        draft = self.nodes[index]
+        action = "merged" if merge_into is not None else "superseded"
+        record = {
+            "action": action,
+            "node": merge_into or supersedes,
+            "reason": reason,
+            "similarity": round(similarity, 4),
+        }
+        self.nodes[index] = draft.model_copy(
+            update={
+                "merge_into": merge_into,
+                "supersedes": supersedes,
+                "data": {**draft.data, "dedup": record},
+            }
+        )
+        self._count("merged" if merge_into is not None else "superseded")
+
+    def _renamed(self, end: str | int) -> str | int:
+        return self.renamed.get(end, end) if isinstance(end, str) else end
+
+    def _similarity_to(self, draft: NodeDraft, node: Node) -> float:
+        """Cosine of the draft's vector and the stored node's; 0 when either is missing."""
+        mine = self.state.vector(draft.ref)
+        theirs = self.vectors_by_id([node.id]).get(node.id)
+        if mine is None or theirs is None or len(mine) != len(theirs):
+            return 0.0
+        return float(mine @ theirs)
+
+    def _count(self, name: str) -> None:
+        self.counts[name] = self.counts.get(name, 0) + 1

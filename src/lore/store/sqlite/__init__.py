@@ -12,6 +12,7 @@ from lore.store.base import (
     EventStore,
     ExtractionStore,
     GraphStore,
+    ItemMatchStore,
     JobStore,
     LLMCallStore,
     OpStore,
@@ -26,6 +27,7 @@ from lore.store.sqlite.episodes import SQLiteEpisodes
 from lore.store.sqlite.events import SQLiteEvents
 from lore.store.sqlite.extractions import SQLiteExtractions
 from lore.store.sqlite.graph import SQLiteGraph
+from lore.store.sqlite.item_matches import SQLiteItemMatches
 from lore.store.sqlite.jobs import SQLiteJobs
 from lore.store.sqlite.llm_calls import SQLiteLLMCalls
 from lore.store.sqlite.ops import SQLiteOps
@@ -44,6 +46,7 @@ class SQLiteStore:
         self.llm_calls: LLMCallStore = SQLiteLLMCalls(db)
         self.vectors: VectorStore = SQLiteVectors(db)
         self.jobs: JobStore = SQLiteJobs(db)
+        self.item_matches: ItemMatchStore = SQLiteItemMatches(db)
         self.episodes: EpisodeStore = SQLiteEpisodes(db)
         self.steps: StepStore = SQLiteSteps(db)
         self.extractions: ExtractionStore = SQLiteExtractions(db)

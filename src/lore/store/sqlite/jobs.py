@@ -33,15 +33,19 @@ class SQLiteJobs:
         max_attempts: int,
         run_after: float,
         now: float,
-    ) -> tuple[Job, bool]:
+    ) -> Job:
         with self.db.write() as conn:
-            open_job = conn.execute(
-                "SELECT id FROM jobs WHERE session_id = ? AND status IN ('queued', 'processing')"
-                " ORDER BY id LIMIT 1",
+            queued = conn.execute(
+                "SELECT id FROM jobs WHERE session_id = ? AND status = 'queued' ORDER BY id LIMIT 1",
                 (session_id,),
             ).fetchone()
-            if open_job is not None:
-                return self.get(open_job[0]), False
+            if queued is not None:
+                # The new work joins the queued job, which runs no later than the new work asks.
+                conn.execute(
+                    "UPDATE jobs SET run_after = min(run_after, ?) WHERE id = ?",
+                    (run_after, queued[0]),
+                )
+                return self.get(queued[0])
             cursor = conn.execute(
                 "INSERT INTO jobs (project_id, session_id, trigger, status, max_attempts,"
                 " run_after, created_at) VALUES (?, ?, ?, 'queued', ?, ?, ?)",
@@ -53,7 +57,7 @@ class SQLiteJobs:
                 "INSERT INTO job_stages (job_id, position, name) VALUES (?, ?, ?)",
                 [(job_id, position, name) for position, name in enumerate(stages)],
             )
-        return self.get(job_id), True
+        return self.get(job_id)
 
     def get(self, job_id: int) -> Job:
         row = self.db.conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -92,10 +96,14 @@ class SQLiteJobs:
     def claim(self, worker: str, lease_s: float, now: float) -> Job | None:
         with self.db.write() as conn:
             row = conn.execute(
-                "SELECT id FROM jobs WHERE (status = 'queued' AND run_after <= ?)"
-                " OR (status = 'processing' AND lease_expires_at < ?)"
+                "SELECT id FROM jobs AS job WHERE ((status = 'queued' AND run_after <= :now)"
+                " OR (status = 'processing' AND lease_expires_at < :now))"
+                " AND NOT EXISTS (SELECT 1 FROM jobs AS other WHERE other.session_id = job.session_id"
+                " AND other.id != job.id AND ((other.status = 'processing'"
+                " AND other.lease_expires_at >= :now) OR (other.id < job.id"
+                " AND other.status IN ('queued', 'processing'))))"
                 " ORDER BY run_after, id LIMIT 1",
-                (now, now),
+                {"now": now},
             ).fetchone()
             if row is None:
                 return None

@@ -1,0 +1,76 @@
+"""Events as text: the blocks an LLM reads, and the normalised text quotes are checked against.
+
+A block is the event's payload flattened to ``key: value`` lines. Diffs are cut to
+``diff_max_chars`` and the whole block to ``evidence_max_chars`` so one chunk stays small;
+quotes are verified against the uncut text, so a quote from either is accepted.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+
+from lore.domain import Event
+
+DIFF_KEYS = ("diff", "patch")
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+MIN_QUOTE_CHARS = 3
+
+
+def event_text(event: Event) -> str:
+    """The whole payload as ``key: value`` lines (nested keys dotted), diffs last."""
+    facts, diffs = _flattened(event, None)
+    return "\n".join([*facts, *diffs])
+
+
+def event_block(event: Event, *, evidence_max_chars: int, diff_max_chars: int) -> str:
+    """One delimited event for a prompt: at most ``evidence_max_chars`` of payload text, then
+    its diffs, each cut to ``diff_max_chars``."""
+    facts, diffs = _flattened(event, diff_max_chars)
+    body = "\n".join(facts)
+    if len(body) > evidence_max_chars:
+        body = body[:evidence_max_chars] + " […]"
+    header = f'<event id="{event.id}" source="{event.source}" type="{event.type}">'
+    return "\n".join([header, body, *diffs, "</event>"])
+
+
+def normalise(text: str) -> str:
+    """Lowercase words separated by single spaces: what quote matching compares."""
+    folded = unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
+    return _NOT_WORD.sub(" ", folded).strip()
+
+
+def quote_found(quote: str, normalised_text: str) -> bool:
+    wanted = normalise(quote)
+    return len(wanted) >= MIN_QUOTE_CHARS and wanted in normalised_text
+
+
+def _flattened(event: Event, diff_max_chars: int | None) -> tuple[list[str], list[str]]:
+    facts: list[str] = []
+    diffs: list[str] = []
+    for key, text in _leaves(event.payload, ""):
+        if key.rsplit(".", 1)[-1] in DIFF_KEYS:
+            if diff_max_chars is not None and len(text) > diff_max_chars:
+                text = text[:diff_max_chars] + " […]"
+            diffs.append(f"{key}: {text}")
+        else:
+            facts.append(f"{key}: {text}")
+    return facts, diffs
+
+
+def _leaves(value: Any, key: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield from _leaves(item, f"{key}.{name}" if key else str(name))
+    elif isinstance(value, list):
+        if all(isinstance(item, str | int | float) for item in value):
+            if value:
+                yield key, ", ".join(str(item) for item in value)
+        else:
+            for index, item in enumerate(value):
+                yield from _leaves(item, f"{key}[{index}]")
+    elif value is not None and value != "":
+        yield key, str(value)

@@ -1,0 +1,383 @@
+"""Items from a repository scan (``scan_result``): the stack, the dependencies of each manifest,
+how to run, test and build, CI, the layout and what the README says the project is.
+
+Every fact is read straight from the scan, so these items carry a high confidence; their dedup
+hints are stable (``scan:stack``, ``scan:dependencies:<manifest>``...) so a later scan of the
+same repository reinforces or supersedes them instead of adding copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+from typing import Any
+
+from lore.domain import Event
+from lore.extraction.offline.build import Options, quote
+from lore.extraction.offline.text import clip
+from lore.extraction.prompts_enrich import EvidenceRef, ExtractedItem
+
+MAX_DEPENDENCIES = 30
+MAX_COMMANDS = 25
+# Script names that say what a command is for, and how to say it.
+PURPOSES: dict[str, tuple[tuple[str, ...], str]] = {
+    "test": (("test", "tests", "check", "test:unit"), "Run the tests"),
+    "lint": (("lint", "lint:fix", "ruff", "eslint"), "Lint the code"),
+    "format": (("format", "fmt", "prettier"), "Format the code"),
+    "typecheck": (("typecheck", "type-check", "types", "mypy", "tsc"), "Type-check the code"),
+    "build": (("build", "compile", "dist"), "Build the project"),
+    "dev": (("dev", "start", "serve", "run", "develop"), "Run the project locally"),
+}
+
+
+def from_scan(event: Event, options: Options) -> list[ExtractedItem]:
+    scan = event.payload
+    name = str(scan.get("name") or PurePosixPath(str(scan.get("root", ""))).name or "project")
+    makers = (_stack, _dependencies, _procedures, _commands, _ci, _layout, _readme, _tests)
+    return [item for make in makers for item in make(event, scan, name)]
+
+
+def _item(event: Event, **fields: Any) -> ExtractedItem:
+    fields.setdefault("confidence", 0.95)
+    fields.setdefault("importance", 0.6)
+    fields.setdefault("type", "architecture")
+    fields["tags"] = sorted({"scan", *fields.get("tags", [])})
+    return ExtractedItem(**fields)
+
+
+def _stack(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedItem]:
+    languages: dict[str, Any] = scan.get("languages") or {}
+    primary = scan.get("primary_language")
+    frameworks = [f for f in scan.get("frameworks") or [] if isinstance(f, dict)]
+    if not primary and not frameworks:
+        return
+    facts, evidence = [], []
+    if primary:
+        counts = languages.get(primary, {})
+        facts.append(
+            f"Primary language: {primary} ({counts.get('lines', 0):,} lines in"
+            f" {counts.get('files', 0)} files)."
+        )
+        evidence.append(quote(event, f"primary_language: {primary}"))
+    others = [lang for lang in languages if lang != primary][:4]
+    if others:
+        shown = ", ".join(f"{lang} ({languages[lang].get('lines', 0):,} lines)" for lang in others)
+        facts.append(f"Other languages: {shown}.")
+    for framework in frameworks:
+        category = str(framework.get("category", "library")).replace("_", " ")
+        facts.append(
+            f"{category.capitalize()}: {framework['name']} (from {framework.get('manifest')})."
+        )
+        evidence.append(quote(event, str(framework["name"])))
+    python = _requires_python(scan)
+    if python:
+        facts.append(f"Requires Python {python}.")
+    names = ", ".join(str(f["name"]) for f in frameworks[:4])
+    title = f"{name}: {primary or 'the'} stack" + (f" with {names}" if names else "")
+    yield _item(
+        event,
+        title=clip(title),
+        facts=facts,
+        schema_key="root/stack",
+        importance=0.85,
+        tags=[t for t in (str(primary or "").lower(), "stack") if t],
+        dedup_hint="scan:stack",
+        evidence=evidence,
+    )
+
+
+def _requires_python(scan: dict[str, Any]) -> str | None:
+    for manifest in scan.get("manifests") or []:
+        if isinstance(manifest, dict) and manifest.get("requires_python"):
+            return str(manifest["requires_python"])
+    return None
+
+
+def _dependencies(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedItem]:
+    for manifest in scan.get("manifests") or []:
+        if not isinstance(manifest, dict) or not manifest.get("path"):
+            continue
+        runtime = _pairs(manifest.get("dependencies"))
+        development = _pairs(manifest.get("dev_dependencies"))
+        for group in ("optional_dependencies", "dependency_groups"):
+            for pairs in (manifest.get(group) or {}).values():
+                development += _pairs(pairs)
+        if not runtime and not development:
+            continue
+        path = str(manifest["path"])
+        facts = []
+        if runtime:
+            facts.append(f"Runtime dependencies: {_shown(runtime)}.")
+        if development:
+            facts.append(f"Development dependencies: {_shown(development)}.")
+        folder = PurePosixPath(path).parent
+        area = "/".join(part.lower() for part in folder.parts if part not in (".", ""))
+        first = (runtime or development)[0][0]
+        yield _item(
+            event,
+            title=clip(f"Dependencies declared in {path} ({manifest.get('kind', 'manifest')})"),
+            facts=facts,
+            files=[path],
+            schema_key=f"root/{area}/dependencies" if area else "root/dependencies",
+            importance=0.5,
+            tags=["dependencies", str(manifest.get("kind", ""))],
+            dedup_hint=f"scan:dependencies:{path}",
+            evidence=[quote(event, path), quote(event, first)],
+        )
+
+
+def _pairs(value: Any) -> list[tuple[str, str]]:
+    pairs = []
+    for pair in value if isinstance(value, list) else []:
+        if isinstance(pair, list | tuple) and pair:
+            pairs.append((str(pair[0]), str(pair[1]) if len(pair) > 1 and pair[1] else ""))
+    return pairs
+
+
+def _shown(pairs: list[tuple[str, str]]) -> str:
+    shown = ", ".join(f"{name} {spec}".strip() for name, spec in pairs[:MAX_DEPENDENCIES])
+    more = len(pairs) - MAX_DEPENDENCIES
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _runnable(scan: dict[str, Any]) -> Iterator[tuple[str, str, str, str]]:
+    """(defining file, script name, how to invoke it, what it runs) for every script."""
+    top_files = set((scan.get("structure") or {}).get("top_files") or [])
+    for path, commands in (scan.get("scripts") or {}).items():
+        if not isinstance(commands, dict):
+            continue
+        file_name = PurePosixPath(str(path)).name
+        for script, command in commands.items():
+            invoke = _invocation(file_name, str(script), top_files)
+            if invoke is not None:
+                yield str(path), str(script), invoke, str(command)
+
+
+def _invocation(file_name: str, script: str, top_files: set[str]) -> str | None:
+    if file_name == "package.json":
+        runner = (
+            "pnpm"
+            if "pnpm-lock.yaml" in top_files
+            else "yarn"
+            if "yarn.lock" in top_files
+            else "npm"
+        )
+        return (
+            f"{runner} test" if script == "test" and runner == "npm" else f"{runner} run {script}"
+        )
+    if file_name.lower() in ("makefile", "gnumakefile"):
+        return f"make {script}"
+    if file_name.lower() in ("justfile", ".justfile"):
+        return f"just {script}"
+    if file_name == "composer.json":
+        return f"composer run {script}"
+    if file_name in ("pyproject.toml", "Pipfile"):
+        return None  # console entry points, listed with the commands but not run by name
+    return f"{script} ({file_name})"
+
+
+def _procedures(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedItem]:
+    """One how-to per purpose (test, lint, build, ...): the first script named for it."""
+    scripts = list(_runnable(scan))
+    for purpose, (names, phrase) in PURPOSES.items():
+        found = next((s for s in scripts if s[1].lower() in names), None)
+        if found is None and purpose == "test":
+            yield from _default_test_procedure(event, scan)
+            continue
+        if found is None:
+            continue
+        path, script, invoke, command = found
+        yield _item(
+            event,
+            type="convention",
+            kind="procedure",
+            title=clip(f"{phrase}: `{invoke}`"),
+            facts=[f"`{invoke}` runs `{clip(command, 200)}` (defined in {path})."],
+            instruction=invoke,
+            condition=f"to {phrase[0].lower()}{phrase[1:]}",
+            expected_outcome=f"runs {clip(command, 120)}",
+            files=[path],
+            schema_key=f"root/commands/{purpose}",
+            importance=0.75,
+            confidence=0.9,
+            tags=["commands", purpose],
+            dedup_hint=f"scan:procedure:{purpose}",
+            evidence=[quote(event, f"{script}: {command}")],
+        )
+
+
+def _default_test_procedure(event: Event, scan: dict[str, Any]) -> Iterator[ExtractedItem]:
+    """No test script: the test runner the manifests reveal, run plainly."""
+    runners = (scan.get("tests") or {}).get("frameworks") or []
+    commands = {"pytest": "pytest", "go test": "go test ./...", "cargo test": "cargo test"}
+    runner = next((r for r in runners if r in commands), None)
+    if runner is None:
+        return
+    yield _item(
+        event,
+        type="convention",
+        kind="procedure",
+        title=f"Run the tests: `{commands[runner]}`",
+        facts=[f"The tests run with {runner}; no test script is defined."],
+        instruction=commands[runner],
+        condition="to run the tests",
+        expected_outcome=f"{runner} runs the test suite",
+        schema_key="root/commands/test",
+        importance=0.7,
+        confidence=0.8,
+        tags=["commands", "test"],
+        dedup_hint="scan:procedure:test",
+        evidence=[quote(event, runner)],
+    )
+
+
+def _commands(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedItem]:
+    facts, evidence, files = [], [], set()
+    for path, commands in (scan.get("scripts") or {}).items():
+        for script, command in list((commands or {}).items())[:MAX_COMMANDS]:
+            invoke = _invocation(PurePosixPath(str(path)).name, str(script), set())
+            shown = f"`{invoke}`" if invoke else f"console command `{script}`"
+            facts.append(f"{shown}: {clip(str(command), 160)} ({path}).")
+            files.add(str(path))
+        evidence.append(quote(event, str(path)))
+    if not facts:
+        return
+    yield _item(
+        event,
+        type="convention",
+        title=f"Commands and scripts of {name}",
+        facts=facts[:MAX_COMMANDS],
+        files=sorted(files),
+        schema_key="root/commands",
+        importance=0.65,
+        tags=["commands"],
+        dedup_hint="scan:commands",
+        evidence=evidence[:5],
+    )
+
+
+def _ci(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedItem]:
+    for workflow in scan.get("ci") or []:
+        if not isinstance(workflow, dict) or not workflow.get("jobs"):
+            continue
+        path = str(workflow["path"])
+        facts = []
+        for job, spec in workflow["jobs"].items():
+            steps = [s.removeprefix("run: ") for s in spec.get("steps", []) if s.startswith("run:")]
+            runs_on = f" on {spec['runs_on']}" if spec.get("runs_on") else ""
+            shown = "; ".join(f"`{clip(step, 80)}`" for step in steps[:6]) or "no run steps"
+            facts.append(f"CI job `{job}`{runs_on} runs {shown}.")
+        on = workflow.get("on")
+        if on:
+            facts.insert(
+                0, f"Triggered on {', '.join(map(str, on)) if isinstance(on, list) else on}."
+            )
+        yield _item(
+            event,
+            type="convention",
+            title=clip(f"CI: {workflow.get('name') or path}"),
+            facts=facts,
+            files=[path],
+            schema_key="root/ci",
+            importance=0.55,
+            tags=["ci"],
+            dedup_hint=f"scan:ci:{path}",
+            evidence=[quote(event, path)],
+        )
+
+
+def _layout(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedItem]:
+    dirs: dict[str, int] = (scan.get("structure") or {}).get("dirs") or {}
+    top = sorted(((d, n) for d, n in dirs.items() if "/" not in d), key=lambda item: -item[1])
+    if not top:
+        return
+    facts = ["Top-level folders: " + ", ".join(f"{d}/ ({n} files)" for d, n in top[:10]) + "."]
+    evidence = [quote(event, f"dirs.{top[0][0]}: {top[0][1]}")]
+    main = _main_code_folder(dirs)
+    if main:
+        children = sorted(d.rsplit("/", 1)[1] for d in dirs if d.rpartition("/")[0] == main)
+        if children:
+            facts.append(f"The code lives in {main}/: {', '.join(children[:20])}.")
+            evidence.append(quote(event, f"dirs.{main}: {dirs[main]}"))
+    yield _item(
+        event,
+        title=clip(f"Repository layout of {name}"),
+        facts=facts,
+        schema_key="root/layout",
+        importance=0.55,
+        tags=["layout"],
+        dedup_hint="scan:layout",
+        evidence=evidence,
+    )
+
+
+def _main_code_folder(dirs: dict[str, int]) -> str | None:
+    """The deepest folder (up to three levels) holding most of the files of the largest
+    top-level folder: ``src/lore`` rather than ``src``."""
+    top = max((d for d in dirs if "/" not in d), key=lambda d: dirs[d], default=None)
+    if top is None:
+        return None
+    current = top
+    while True:
+        children = [d for d in dirs if d.rpartition("/")[0] == current]
+        best = max(children, key=lambda d: dirs[d], default=None)
+        if best is None or dirs[best] < 0.8 * dirs[current]:
+            return current
+        current = best
+
+
+def _readme(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedItem]:
+    readme = scan.get("readme")
+    if not isinstance(readme, dict) or not readme.get("summary"):
+        return
+    summary = str(readme["summary"])
+    facts = [clip(summary, 600)]
+    headings = [str(h).lstrip("# ") for h in readme.get("headings") or []][:12]
+    if headings:
+        facts.append(f"The README ({readme.get('path')}) covers: {', '.join(headings)}.")
+    yield _item(
+        event,
+        title=clip(f"What {name} is"),
+        facts=facts,
+        files=[str(readme.get("path"))] if readme.get("path") else [],
+        schema_key="root/overview",
+        importance=0.8,
+        confidence=0.9,
+        tags=["overview"],
+        dedup_hint="scan:overview",
+        evidence=[quote(event, summary)],
+    )
+
+
+def _tests(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedItem]:
+    tests = scan.get("tests") or {}
+    dirs = [str(d) for d in tests.get("dirs") or []]
+    runners = [str(r) for r in tests.get("frameworks") or []]
+    if not dirs and not runners:
+        return
+    facts = []
+    if runners:
+        facts.append(f"Tests run with {', '.join(runners)}.")
+    if dirs:
+        facts.append(
+            f"Tests live in {', '.join(d + '/' for d in dirs[:6])} ({tests.get('test_files', 0)} test files)."
+        )
+    configs = [str(c) for c in tests.get("config_files") or []]
+    if configs:
+        facts.append(f"Test configuration: {', '.join(configs[:6])}.")
+    options = tests.get("pytest") or {}
+    if isinstance(options, dict) and options.get("addopts"):
+        facts.append(f"pytest options: {options['addopts']}.")
+    evidence: list[EvidenceRef] = [quote(event, runners[0] if runners else dirs[0])]
+    yield _item(
+        event,
+        type="convention",
+        title=clip(f"How {name} is tested" + (f": {', '.join(runners)}" if runners else "")),
+        facts=facts,
+        files=configs[:6],
+        schema_key="root/tests",
+        importance=0.65,
+        tags=["tests", *runners],
+        dedup_hint="scan:tests",
+        evidence=evidence,
+    )

@@ -6,19 +6,26 @@ exists once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lore.capture.ingest import Capture
 from lore.config import LoadedSettings, Settings, load_settings
-from lore.domain import EventIn, IngestResult, Project, ProjectSettings, Session
+from lore.domain import EventIn, IngestResult, Project, ProjectSettings, Session, SessionState
 from lore.errors import NotFoundError, ValidationError
 from lore.store import Store, open_store
+from lore.store.base import ItemFilter
 
 if TYPE_CHECKING:
     from lore.capture.git import DigestResult
     from lore.capture.scan import ScanResult
+    from lore.domain.episodes import PendingOp, Step
+    from lore.domain.graph import Node
+    from lore.sessions import SessionEngine
+    from lore.sessions.callbacks import Callback
+    from lore.sessions.events import Observer
 
 PROJECT_NAME_MAX = 100
 
@@ -28,6 +35,8 @@ class Lore:
         self.store = store
         self.loaded = loaded
         self.capture = Capture(store, loaded.settings.capture)
+        self._engine: SessionEngine | None = None
+        self._engine_lock = threading.Lock()
 
     @classmethod
     def open(
@@ -51,7 +60,14 @@ class Lore:
     def settings(self) -> Settings:
         return self.loaded.settings
 
-    def close(self) -> None:
+    def close(self, session_id: int | None = None) -> None:
+        """``close(sid)`` closes a session's episode and starts its extraction (see
+        ``lore.sessions``); ``close()`` with no id closes lore itself."""
+        if session_id is not None:
+            self.engine.close(session_id)
+            return
+        if self._engine is not None:
+            self._engine.shutdown()
         self.store.close()
 
     def __enter__(self) -> Lore:
@@ -185,6 +201,127 @@ class Lore:
         from lore.capture.scan import scan
 
         return scan(self, self.project(project), path)
+
+    # Sessions: the session engine (episodes, steps, extraction, commit)
+
+    @property
+    def engine(self) -> SessionEngine:
+        """The session engine, started on first use: it resumes what a previous process left
+        (extraction runs, unannotated steps, queued operations)."""
+        with self._engine_lock:
+            if self._engine is None:
+                from lore.sessions import SessionEngine
+
+                self._engine = SessionEngine(self.store, self.settings, self.capture).start()
+            return self._engine
+
+    def start_session(
+        self,
+        goal: str = "",
+        *,
+        project: str | int | Project | None = None,
+        source: str = "library",
+        llm: Mapping[str, Any] | None = None,
+        embedding: Mapping[str, Any] | None = None,
+        config: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Start a session collecting its first episode; returns its id. ``llm``, ``embedding``
+        and ``config`` override the project's settings for this session only."""
+        from lore.sessions.config import checked_overrides
+
+        overrides = checked_overrides(llm, embedding, config)
+        found = self.project(project)
+        return self.engine.start_session(found, goal, source=source, overrides=overrides).id
+
+    def append(
+        self, session_id: int, observation: str, action: str, *, timeout: float | None = None
+    ) -> Step:
+        """Add a step to the open episode and wait until it is annotated (60 s by default)."""
+        return self.engine.append(session_id, observation, action, timeout)
+
+    def append_async(
+        self,
+        session_id: int,
+        observation: str,
+        action: str,
+        callback: Callback | None = None,
+    ) -> int:
+        """Add a step without waiting; ``callback`` gets the annotated step or the error.
+        Returns the step's id."""
+        return self.engine.append_async(session_id, observation, action, callback)
+
+    def commit(self, session_id: int) -> None:
+        """Apply a ready changeset to the graph (or, after a failure, retry extraction)."""
+        self.engine.commit(session_id)
+
+    def discard(self, session_id: int) -> None:
+        """Drop a ready changeset, or a failed episode."""
+        self.engine.discard(session_id)
+
+    def start_episode(self, session_id: int, goal: str) -> None:
+        self.engine.start_episode(session_id, goal)
+
+    def close_and_commit(
+        self,
+        session_id: int,
+        max_retries: int = 2,
+        max_polls: int = 200,
+        poll_interval: float = 0.05,
+    ) -> None:
+        """Close, wait for extraction, commit. A failed extraction is retried ``max_retries``
+        times before ``SessionError(extraction_failed)``; waiting longer than ``max_polls`` polls
+        raises ``SessionTimeoutError(extraction_timeout)``."""
+        self.engine.close_and_commit(
+            session_id, max_retries=max_retries, max_polls=max_polls, poll_interval=poll_interval
+        )
+
+    def commit_async(self, session_id: int, callback: Callback | None = None) -> int:
+        """Commit now, or queue the commit while the session is busy. Returns the operation id;
+        ``callback`` gets the result (``"committed"``) or the ``SessionError``."""
+        return self.engine.submit(session_id, "commit", {}, callback)
+
+    def discard_async(self, session_id: int, callback: Callback | None = None) -> int:
+        return self.engine.submit(session_id, "discard", {}, callback)
+
+    def start_episode_async(
+        self, session_id: int, goal: str, callback: Callback | None = None
+    ) -> int:
+        return self.engine.submit(session_id, "start_episode", {"goal": goal}, callback)
+
+    def close_async(self, session_id: int, callback: Callback | None = None) -> int:
+        return self.engine.submit(session_id, "close", {}, callback)
+
+    def session_state(self, session_id: int) -> SessionState:
+        """``idle``, ``collecting``, ``extracting``, ``ready`` or ``failed``."""
+        return self.engine.state(session_id)
+
+    def session_steps(self, session_id: int, *, limit: int = 100, offset: int = 0) -> list[Step]:
+        return self.store.steps.for_session(session_id, limit=limit, offset=offset)
+
+    def session_operations(self, session_id: int, *, limit: int = 50) -> list[PendingOp]:
+        """The session's async operations, newest first, with their recorded outcomes."""
+        return self.store.ops.for_session(session_id, limit=limit)
+
+    def observe(self, observer: Observer) -> Callable[[], None]:
+        """Call ``observer`` with every session event; returns the function that stops it."""
+        return self.engine.observers.subscribe(observer)
+
+    def query_in_context(self, session_id: int, query: str) -> str:
+        """``query`` prefixed with the session's goal and its last 3 steps."""
+        goal, steps = self.engine.context(session_id)
+        lines = [goal, *(f"{step.observation} -> {step.action}" for step in steps), query]
+        return "\n".join(line for line in lines if line)
+
+    def recall_in_context(
+        self, project: str | int | Project | None, session_id: int, query: str, **options: Any
+    ) -> Any:
+        """``recall`` of the query prefixed with the session's goal and its last 3 steps."""
+        return self.recall(project, self.query_in_context(session_id, query), **options)
+
+    def latest(self, project: str | int | Project | None = None, top_k: int = 10) -> list[Node]:
+        """The most recently committed items and steps (semantic, procedural, episodic nodes)."""
+        where = ItemFilter(kinds=("semantic", "procedural", "episodic"))
+        return self.store.graph.items(self.project(project).id, where, limit=top_k)
 
 
 def _check_project_name(name: str) -> None:

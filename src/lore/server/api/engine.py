@@ -1,0 +1,205 @@
+"""REST for the session engine: the operations of ``Lore`` over HTTP.
+
+Synchronous operations answer with the session's state; ``?async=true`` queues the operation
+while the session is busy and answers 202 with the operation's id (its outcome is recorded:
+``GET /sessions/{id}/operations``). A rejected operation is a 409 whose ``error.reason`` is the
+``SessionError`` reason (``not_ready``, ``extraction_in_progress``, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel, Field
+
+from lore.domain.episodes import PendingOp, Step
+from lore.domain.graph import Node
+from lore.server.deps import LoreDep
+
+router = APIRouter(tags=["session engine"])
+
+AsyncFlag = Query(False, alias="async", description="queue the operation while the session is busy")
+
+
+class StartSession(BaseModel):
+    goal: str = ""
+    project: str | None = None
+    source: str = "api"
+    llm: dict[str, Any] | None = None
+    embedding: dict[str, Any] | None = None
+    config: dict[str, Any] | None = None
+
+
+class AppendStep(BaseModel):
+    observation: str
+    action: str
+    wait: bool = Field(True, description="wait until the step is annotated (up to 60 s)")
+
+
+class StartEpisode(BaseModel):
+    goal: str = ""
+
+
+class Operation(BaseModel):
+    op: str = Field(description="commit, discard, start_episode or close")
+    goal: str = ""
+
+
+class CloseAndCommit(BaseModel):
+    max_retries: int = Field(2, ge=0, le=20)
+    max_polls: int = Field(200, ge=1, le=100_000)
+    poll_interval: float = Field(0.05, gt=0, le=10)
+
+
+class RecallInContext(BaseModel):
+    query: str
+    project: str | None = None
+    limit: int = Field(10, ge=1, le=200)
+
+
+class StateOut(BaseModel):
+    session_id: int
+    state: str
+    status: str
+    error: str | None
+    queued: int
+
+
+class Accepted(BaseModel):
+    session_id: int
+    operation_id: int | None = None
+    step_id: int | None = None
+
+
+def _state(lore: LoreDep, session_id: int) -> StateOut:
+    session = lore.session(session_id)
+    return StateOut(
+        session_id=session_id,
+        state=session.state.value,
+        status=session.status.value,
+        error=session.error,
+        queued=len(lore.store.ops.pending(session_id)),
+    )
+
+
+@router.post("/sessions", status_code=201)
+def start_session(body: StartSession, lore: LoreDep) -> StateOut:
+    session_id = lore.start_session(
+        body.goal,
+        project=body.project,
+        source=body.source,
+        llm=body.llm,
+        embedding=body.embedding,
+        config=body.config,
+    )
+    return _state(lore, session_id)
+
+
+@router.get("/sessions/{session_id}/state")
+def session_state(session_id: int, lore: LoreDep) -> StateOut:
+    return _state(lore, session_id)
+
+
+@router.post("/sessions/{session_id}/steps", status_code=201, response_model=None)
+def append(session_id: int, body: AppendStep, lore: LoreDep, response: Response) -> Step | Accepted:
+    if body.wait:
+        return lore.append(session_id, body.observation, body.action)
+    step_id = lore.append_async(session_id, body.observation, body.action)
+    response.status_code = 202
+    return Accepted(session_id=session_id, step_id=step_id)
+
+
+@router.get("/sessions/{session_id}/steps")
+def steps(session_id: int, lore: LoreDep, limit: int = 100, offset: int = 0) -> list[Step]:
+    lore.session(session_id)
+    return lore.session_steps(session_id, limit=min(limit, 1000), offset=offset)
+
+
+def _operate(
+    lore: LoreDep, session_id: int, op: str, response: Response, run_async: bool, goal: str = ""
+) -> StateOut | Accepted:
+    args = {"goal": goal} if op == "start_episode" else {}
+    if run_async:
+        response.status_code = 202
+        op_id = lore.engine.submit(session_id, op, args, None)
+        return Accepted(session_id=session_id, operation_id=op_id)
+    if op == "start_episode":
+        lore.start_episode(session_id, goal)
+    else:
+        {"close": lore.close, "commit": lore.commit, "discard": lore.discard}[op](session_id)
+    return _state(lore, session_id)
+
+
+@router.post("/sessions/{session_id}/close-episode", response_model=None)
+def close_episode(
+    session_id: int, lore: LoreDep, response: Response, run_async: bool = AsyncFlag
+) -> StateOut | Accepted:
+    """Close the open episode and extract it (``mem.close(sid)``)."""
+    return _operate(lore, session_id, "close", response, run_async)
+
+
+@router.post("/sessions/{session_id}/commit", response_model=None)
+def commit(
+    session_id: int, lore: LoreDep, response: Response, run_async: bool = AsyncFlag
+) -> StateOut | Accepted:
+    """Apply the ready changeset (after a failure: retry extraction)."""
+    return _operate(lore, session_id, "commit", response, run_async)
+
+
+@router.post("/sessions/{session_id}/discard", response_model=None)
+def discard(
+    session_id: int, lore: LoreDep, response: Response, run_async: bool = AsyncFlag
+) -> StateOut | Accepted:
+    return _operate(lore, session_id, "discard", response, run_async)
+
+
+@router.post("/sessions/{session_id}/episodes", response_model=None)
+def start_episode(
+    session_id: int,
+    body: StartEpisode,
+    lore: LoreDep,
+    response: Response,
+    run_async: bool = AsyncFlag,
+) -> StateOut | Accepted:
+    return _operate(lore, session_id, "start_episode", response, run_async, body.goal)
+
+
+@router.post("/sessions/{session_id}/close-and-commit")
+def close_and_commit(session_id: int, body: CloseAndCommit, lore: LoreDep) -> StateOut:
+    lore.close_and_commit(
+        session_id,
+        max_retries=body.max_retries,
+        max_polls=body.max_polls,
+        poll_interval=body.poll_interval,
+    )
+    return _state(lore, session_id)
+
+
+@router.post("/sessions/{session_id}/operations", status_code=202)
+def queue_operation(session_id: int, body: Operation, lore: LoreDep) -> Accepted:
+    """Any async operation by name; an unknown one is rejected (``invalid_operation``)."""
+    args = {"goal": body.goal} if body.op == "start_episode" else {}
+    op_id = lore.engine.submit(session_id, body.op, args, None)
+    return Accepted(session_id=session_id, operation_id=op_id)
+
+
+@router.get("/sessions/{session_id}/operations")
+def operations(session_id: int, lore: LoreDep, limit: int = 50) -> list[PendingOp]:
+    lore.session(session_id)
+    return lore.session_operations(session_id, limit=min(limit, 500))
+
+
+@router.post("/sessions/{session_id}/recall")
+def recall_in_context(session_id: int, body: RecallInContext, lore: LoreDep) -> Any:
+    """Recall with the query prefixed by the session's goal and its last 3 steps."""
+    project = body.project if body.project is not None else lore.session(session_id).project_id
+    hits = lore.recall_in_context(project, session_id, body.query, limit=body.limit)
+    return jsonable_encoder(hits)
+
+
+@router.get("/latest")
+def latest(lore: LoreDep, project: str | None = None, top_k: int = 10) -> list[Node]:
+    """The most recently committed items and steps of a project."""
+    return lore.latest(project, min(max(top_k, 1), 200))

@@ -601,6 +601,30 @@ class GraphStore(Protocol):
     def evidence(self, node_id: int) -> list[Evidence]: ...
 
 
+class OverviewStore(Protocol):
+    """Read-only counts and lists the dashboard shows across aggregates."""
+
+    def item_counts(self) -> dict[int, int]:
+        """Current memory items (semantic, procedural, not superseded) per project id."""
+        ...
+
+    def schema_keys(self, project_id: int, where: ItemFilter = ItemFilter()) -> dict[str, int]:
+        """Items matching ``where`` per schema key ("" for items without one)."""
+        ...
+
+    def review_items(
+        self, project_id: int, *, below_confidence: float, limit: int = 50, offset: int = 0
+    ) -> list[Node]:
+        """Current items that need a person: status ``review`` (drift check) first, then drafts
+        whose confidence is below ``below_confidence``; newest first within each."""
+        ...
+
+    def count_review_items(self, project_id: int, *, below_confidence: float) -> int: ...
+    def job_counts(self, project_id: int | None = None) -> dict[JobStatus, int]:
+        """Jobs per status (every status present, zero when none)."""
+        ...
+
+
 class Store(Protocol):
     projects: ProjectStore
     events: EventStore
@@ -615,6 +639,7 @@ class Store(Protocol):
     ops: OpStore
     changesets: ChangesetStore
     graph: GraphStore
+    overview: OverviewStore
 
     def transaction(self) -> AbstractContextManager[None]:
         """One atomic unit: every repository call inside joins it, and it is rolled back

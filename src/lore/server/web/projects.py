@@ -40,7 +40,7 @@ class ProjectRow(BaseModel):
     repo: str | None
     sessions: int
     events: int
-    items: int | None
+    items: int
     created_at: float
 
 
@@ -132,7 +132,8 @@ def save_settings(
 def _projects(
     request: Request, lore: LoreDep, form: NewProjectForm, status_code: int = 200
 ) -> Response:
-    rows = [_row(lore, project) for project in lore.projects()]
+    items = lore.store.overview.item_counts()
+    rows = [_row(lore, project, items.get(project.id, 0)) for project in lore.projects()]
     page = ProjectsPage(projects=rows, new_project=form)
     frame = layout(lore, "Projects", "projects")
     return respond(request, "projects.html", page, frame, status_code=status_code)
@@ -145,13 +146,13 @@ def _settings(
     return respond(request, "settings.html", page, frame, status_code=status_code)
 
 
-def _row(lore: LoreDep, project: Project) -> ProjectRow:
+def _row(lore: LoreDep, project: Project, items: int) -> ProjectRow:
     return ProjectRow(
         name=project.name,
         repo=project.repo,
         sessions=lore.store.sessions.count(project.id),
         events=lore.store.events.count(project.id),
-        items=None,
+        items=items,
         created_at=project.created_at,
     )
 

@@ -89,6 +89,12 @@ def safe_next(target: str, fallback: str = "/") -> str:
     return fallback
 
 
+def page_window(page: int, total: int, size: int) -> tuple[int, int]:
+    """(the page to show, clamped to what exists; how many pages there are)."""
+    pages = max(1, -(-total // size))
+    return min(max(page, 1), pages), pages
+
+
 # Filters
 
 

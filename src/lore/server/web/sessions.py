@@ -8,11 +8,20 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
-from lore.domain import Event, Session
+from lore.domain import Event, Session, SessionState
 from lore.domain.models import SessionStatus, states_of_status
 from lore.server.deps import LoreDep
+from lore.server.web.jobs import RUNNING, JobView, Timeline, job_view, timeline
 from lore.server.web.present import SourceView, known_sources, source_view
-from lore.server.web.render import back, layout, respond
+from lore.server.web.render import (
+    Layout,
+    back,
+    is_fragment_request,
+    layout,
+    page_window,
+    respond,
+    wants_json,
+)
 from lore.server.web.routing import page_router
 
 router = page_router()
@@ -65,14 +74,22 @@ class EventRow(BaseModel):
 class SessionActions(BaseModel):
     can_close: bool
     can_generate: bool
+    retry_job: int | None
 
 
-class SessionPage(BaseModel):
+class SessionLive(BaseModel):
+    """The part of the session page that changes while a job runs: header, actions, timeline."""
+
     session: SessionCard
+    actions: SessionActions
+    timeline: Timeline
     tab: SessionTab
+
+
+class SessionPage(SessionLive):
     events: list[EventRow]
     more_events_after: int | None
-    actions: SessionActions
+    jobs: list[JobView]
 
 
 @router.get("/")
@@ -101,8 +118,7 @@ def sessions_tab(
     status, source = status or None, source or None
     states = states_of_status(status)
     total = lore.store.sessions.count(project.id, states=states, source=source)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
+    page, pages = page_window(page, total, PAGE_SIZE)
     found = lore.store.sessions.find(
         project.id, states=states, source=source, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
@@ -132,27 +148,83 @@ def session_page(
     tab: SessionTab = "events",
     after: int = 0,
 ) -> Response:
-    session = lore.session(session_id)
-    project = lore.store.projects.get(session.project_id)
-    shown = lore.store.events.for_session(session_id, after_id=after, limit=EVENTS_PAGE + 1)
-    context = SessionPage(
-        session=card(session, project.name),
-        tab=tab,
-        events=[_event_row(event) for event in shown[:EVENTS_PAGE]],
-        more_events_after=shown[EVENTS_PAGE - 1].id if len(shown) > EVENTS_PAGE else None,
-        actions=SessionActions(
-            can_close=session.status is SessionStatus.ACTIVE,
-            can_generate=session.status is SessionStatus.COMPLETED and not session.enriched,
-        ),
-    )
-    frame = layout(lore, f"Session {session.id}", "memory", project.name)
-    return respond(request, "session.html", context, frame, fragment="_events.html")
+    page = _page(lore, _live(lore, session_id, tab), after)
+    return respond(request, "session.html", page, _frame(lore, page), fragment="_tab_panel.html")
+
+
+@router.get("/sessions/{session_id}/live")
+def session_live(
+    request: Request, session_id: int, lore: LoreDep, tab: SessionTab = "events"
+) -> Response:
+    """The polled part of the session page. When the job it watched has ended, the tab below
+    is refreshed too (an out-of-band swap), so its events and jobs show the result."""
+    live = _live(lore, session_id, tab)
+    if live.timeline.live or wants_json(request):
+        return respond(request, "_session_live.html", live, _frame(lore, live), refresh_tab=False)
+    page = _page(lore, live, after=0)
+    return respond(request, "_session_live.html", page, _frame(lore, page), refresh_tab=True)
 
 
 @router.post("/sessions/{session_id}/close")
 def close_session(request: Request, session_id: int, lore: LoreDep) -> Response:
     lore.close_session(session_id)
-    return back(request, f"/sessions/{session_id}")
+    return _after_action(request, lore, session_id)
+
+
+@router.post("/sessions/{session_id}/enrich")
+def generate_memory(request: Request, session_id: int, lore: LoreDep) -> Response:
+    lore.enrich(session_id)
+    return _after_action(request, lore, session_id)
+
+
+@router.post("/jobs/{job_id}/retry")
+def retry_job(request: Request, job_id: int, lore: LoreDep) -> Response:
+    job = lore.retry_job(job_id)
+    return _after_action(request, lore, job.session_id)
+
+
+def _after_action(request: Request, lore: LoreDep, session_id: int) -> Response:
+    """htmx swaps the session's live part in place; without JavaScript, back to the page."""
+    if not is_fragment_request(request):
+        return back(request, f"/sessions/{session_id}")
+    tab = request.query_params.get("tab", "events")
+    live = _live(lore, session_id, "jobs" if tab == "jobs" else "events")
+    return respond(request, "_session_live.html", live, _frame(lore, live), refresh_tab=False)
+
+
+def _live(lore: LoreDep, session_id: int, tab: SessionTab) -> SessionLive:
+    session = lore.session(session_id)
+    project = lore.store.projects.get(session.project_id).name
+    latest = lore.store.jobs.find(session_id=session_id, limit=1)
+    latest_view = job_view(latest[0], project) if latest else None
+    busy = session.state is SessionState.EXTRACTING
+    running = latest_view is not None and latest_view.status in RUNNING
+    return SessionLive(
+        session=card(session, project),
+        actions=SessionActions(
+            can_close=session.status is SessionStatus.ACTIVE,
+            can_generate=not running and not busy and session.event_count > 0,
+            retry_job=latest_view.id if latest_view and latest_view.can_retry else None,
+        ),
+        timeline=timeline(latest_view, session_busy=busy),
+        tab=tab,
+    )
+
+
+def _page(lore: LoreDep, live: SessionLive, after: int) -> SessionPage:
+    session_id = live.session.id
+    shown = lore.store.events.for_session(session_id, after_id=after, limit=EVENTS_PAGE + 1)
+    jobs = lore.store.jobs.find(session_id=session_id)
+    return SessionPage(
+        **dict(live),
+        events=[_event_row(event) for event in shown[:EVENTS_PAGE]],
+        more_events_after=shown[EVENTS_PAGE - 1].id if len(shown) > EVENTS_PAGE else None,
+        jobs=[job_view(job, live.session.project) for job in jobs],
+    )
+
+
+def _frame(lore: LoreDep, live: SessionLive) -> Layout:
+    return layout(lore, f"Session {live.session.id}", "memory", live.session.project)
 
 
 def card(session: Session, project: str) -> SessionCard:

@@ -16,6 +16,7 @@ from lore.store.base import (
     JobStore,
     LLMCallStore,
     OpStore,
+    OverviewStore,
     ProjectStore,
     SessionStore,
     StepStore,
@@ -31,6 +32,7 @@ from lore.store.sqlite.item_matches import SQLiteItemMatches
 from lore.store.sqlite.jobs import SQLiteJobs
 from lore.store.sqlite.llm_calls import SQLiteLLMCalls
 from lore.store.sqlite.ops import SQLiteOps
+from lore.store.sqlite.overview import SQLiteOverview
 from lore.store.sqlite.projects import SQLiteProjects
 from lore.store.sqlite.sessions import SQLiteSessions
 from lore.store.sqlite.steps import SQLiteSteps
@@ -53,6 +55,7 @@ class SQLiteStore:
         self.ops: OpStore = SQLiteOps(db)
         self.changesets: ChangesetStore = SQLiteChangesets(db)
         self.graph: GraphStore = SQLiteGraph(db)
+        self.overview: OverviewStore = SQLiteOverview(db)
 
     @classmethod
     def open(cls, path: Path) -> SQLiteStore:

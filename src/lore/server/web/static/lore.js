@@ -29,11 +29,15 @@
     }
   });
 
-  // Forms with data-confirm ask before a destructive action.
+  // Forms with data-confirm ask before a destructive action; with data-confirm-when, only when
+  // their action select has that value (bulk delete).
   document.addEventListener("submit", function (event) {
     const form = event.target;
     const question = form.getAttribute && form.getAttribute("data-confirm");
-    if (question && !window.confirm(question)) event.preventDefault();
+    if (!question) return;
+    const when = form.getAttribute("data-confirm-when");
+    if (when && (!form.elements.action || form.elements.action.value !== when)) return;
+    if (!window.confirm(question)) event.preventDefault();
   }, true);
 
   // "Select all" checkboxes for bulk actions.

@@ -8,12 +8,14 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from lore import Lore
 from lore.domain import SessionState
+from lore.integrations.claude_code import warm
 from lore.integrations.claude_code.hook import brief_path
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "claude_code"
@@ -51,6 +53,24 @@ def hook(
         env=env,
         timeout=120,
     )
+
+
+@pytest.fixture
+def helper(lore_home: Path) -> Iterator[Path]:
+    """For tests whose hooks start the warm helper: stop it (and wait for it) at the end."""
+    yield warm.socket_path(lore_home)
+    if wait_for(lambda: warm.socket_path(lore_home).exists(), 60):
+        warm.ask(lore_home, {"op": "stop"})
+        assert wait_for(lambda: not warm.socket_path(lore_home).exists(), 30)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def claude_sessions(lore: Lore) -> list:  # type: ignore[type-arg]
@@ -94,17 +114,37 @@ def test_tool_calls_only_touch_a_spool_file(lore: Lore, repo: Path, lore_home: P
     assert lore.store.events.count() == 0
 
 
-def test_stop_drains_in_the_background(lore: Lore, repo: Path) -> None:
+def test_stop_drains_in_the_warm_helper(lore: Lore, repo: Path, helper: Path) -> None:
     assert hook("PostToolUse", repo, "PostToolUse_Edit", sync=False).returncode == 0
-    assert hook("Stop", repo, sync=False).returncode == 0
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    assert hook("Stop", repo, sync=False).returncode == 0  # starts the helper, which drains
+
+    def closed() -> bool:
         sessions = claude_sessions(lore)
-        if sessions and sessions[0].state is SessionState.IDLE:
-            break
-        time.sleep(0.2)
-    [session] = claude_sessions(lore)
-    assert session.state is SessionState.IDLE and session.event_count == 1
+        return bool(sessions) and sessions[0].state is SessionState.IDLE
+
+    assert wait_for(closed, 60)
+    assert claude_sessions(lore)[0].event_count == 1
+    assert wait_for(helper.exists, 30)
+    hook("PostToolUse", repo, "PostToolUse_Bash", sync=False)
+    hook("Stop", repo, sync=False)  # the running helper drains this turn
+    assert wait_for(lambda: len(claude_sessions(lore)) == 2, 60)
+
+
+def test_the_warm_helper_answers_prompts(
+    lore: Lore, repo: Path, lore_home: Path, helper: Path
+) -> None:
+    retry, _ = seed_items(lore)
+    first = hook("UserPromptSubmit", repo, sync=False)  # no helper yet: answered in-process
+    assert f"id {retry}" in first.stdout
+    assert wait_for(helper.exists, 60)
+    second = hook("UserPromptSubmit", repo, sync=False)
+    assert second.stdout == first.stdout
+    prompt = "Add retries with exponential backoff to the payments client"
+    asked = warm.ask(
+        lore_home,
+        {"op": "relevant", "project": "acme", "cwd": str(repo), "prompt": prompt, "limit": 1000},
+    )
+    assert asked is not None and f"id {retry}" in asked["text"]
 
 
 def test_the_next_turn_opens_a_new_session(lore: Lore, repo: Path) -> None:

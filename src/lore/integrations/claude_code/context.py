@@ -1,7 +1,7 @@
 """What the hooks print for the agent: the project brief (SessionStart) and the memory items
-most relevant to a prompt (UserPromptSubmit). Both need the store and recall, so the hook imports
-this module only for those two events; the brief is cached in a file so SessionStart usually
-reads it without opening the store.
+most relevant to a prompt (UserPromptSubmit). Both need the store and recall: the warm helper
+(``daemon``) answers them from an open ``Lore``; without one, the hook opens lore itself. The
+brief is cached in a file, so SessionStart usually just reads it.
 """
 
 from __future__ import annotations
@@ -33,26 +33,26 @@ def project_brief(lore: Lore, project: Project) -> str:
     return lore.brain(project, compact=True).layers[0].markdown.strip()
 
 
-def refresh_brief(lore: Lore, project: str, home: Path) -> None:
-    """Recompute the cached brief of ``project`` after new events were stored."""
-    _store(brief_path(home, project), brief_text(lore, lore.project(project), BRIEF_CHARS))
-
-
-def write_brief(project: str, cwd: Path, path: Path) -> str:
-    """Compute the brief now (no cache yet) and cache it at ``path``; returns it."""
-    with Lore.open(settings=load_settings(cwd=cwd)) as lore:
-        try:
-            text = brief_text(lore, lore.project(project), BRIEF_CHARS)
-        except LoreError:  # the project is not in this database (yet)
-            return ""
-    _store(path, text)
+def refresh_brief(lore: Lore, project: str, home: Path) -> str:
+    """Recompute and cache the SessionStart brief of ``project``; returns it ("" for a project
+    this database does not have)."""
+    try:
+        text = brief_text(lore, lore.project(project), BRIEF_CHARS)
+    except LoreError:
+        return ""
+    _store(brief_path(home, project), text)
     return text
 
 
-def relevant_items(project: str, prompt: str, cwd: Path, limit: int) -> str:
-    """The memories most relevant to ``prompt``, one line each, at most ``limit`` chars."""
+def write_brief(project: str, cwd: Path, home: Path) -> str:
+    """The brief computed by opening lore here (no helper running, no cache yet)."""
     with Lore.open(settings=load_settings(cwd=cwd)) as lore:
-        hits = lore.recall(project, prompt, limit=PROMPT_HITS, include_events=False)
+        return refresh_brief(lore, project, home)
+
+
+def relevant_text(lore: Lore, project: str, prompt: str, limit: int) -> str:
+    """The memories most relevant to ``prompt``, one line each, at most ``limit`` chars."""
+    hits = lore.recall(project, prompt, limit=PROMPT_HITS, include_events=False)
     if not hits:
         return ""
     lines = ["Relevant project memory (lore):"]
@@ -61,6 +61,12 @@ def relevant_items(project: str, prompt: str, cwd: Path, limit: int) -> str:
         body = " ".join(hit.text.split())
         lines.append(f"- {hit.title} [{label}, id {hit.id}]: {body}" if body else f"- {hit.title}")
     return _cut("\n".join(lines), limit, more="")
+
+
+def relevant_items(project: str, prompt: str, cwd: Path, limit: int) -> str:
+    """``relevant_text`` by opening lore here (no helper running)."""
+    with Lore.open(settings=load_settings(cwd=cwd)) as lore:
+        return relevant_text(lore, project, prompt, limit)
 
 
 def _cut(text: str, limit: int, more: str = MORE) -> str:

@@ -1,6 +1,6 @@
 """Store spooled hook records through capture, one capture session per Claude Code session, and
-close it when Claude Code stops. Runs detached from the hook (``python -m`` this module), so the
-agent never waits for the store.
+close it when Claude Code stops. Runs in the warm helper (``daemon``), or in the hook itself with
+``LORE_HOOK_SYNC=1``, so the agent never waits for the store.
 
 Drains are serialised by a lock file: a claimed file found while holding the lock was left by a
 drain that died, and is drained again (capture's idempotency keys make that safe).
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fcntl
 import logging
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -155,8 +154,3 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
     with lock_path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield
-
-
-if __name__ == "__main__":
-    logging.basicConfig(level=logging.WARNING)
-    run(Path(sys.argv[1]), Path.cwd())

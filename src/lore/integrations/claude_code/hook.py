@@ -2,8 +2,8 @@
 stdin), prints context for the agent where the event allows it, and always exits 0 at once: a
 hook must never break or stall the agent.
 
-- SessionStart: prints the project brief (cached; at most ``BRIEF_CHARS``), and drains the spool
-  in the background, which also refreshes the cached brief.
+- SessionStart: prints the project brief (cached in a file; at most ``BRIEF_CHARS``), and
+  drains the spool in the background, which also refreshes the cached brief.
 - UserPromptSubmit: spools the prompt; for prompts of ``MIN_PROMPT_CHARS`` or more, prints the
   most relevant memory items (at most ``ITEMS_CHARS``).
 - PostToolUse / PostToolUseFailure: spools a step (tool, input and result summaries, error flag,
@@ -11,9 +11,11 @@ hook must never break or stall the agent.
 - Stop / SessionEnd: spools a close marker and drains in the background: the spooled events are
   stored through capture and the capture session is closed.
 
-The hot path (every tool call) imports only the standard library and appends one line to a file;
-everything that needs the store runs in ``drain`` (a detached process) or, for the two events
-that must answer with memory, in ``context``. Set ``LORE_HOOK_SYNC=1`` to drain in-process.
+The hot path (every tool call) imports only the standard library and appends one line to a file.
+Everything that needs the store runs in the warm helper (``daemon``), asked over a Unix socket
+(``warm``) and started by the first hook that finds none; until it answers, a hook that must
+print memory opens lore itself. ``LORE_HOOK_SYNC=1`` does everything in the hook process, with
+no helper (tests, debugging).
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def handle(event: str, payload: dict[str, Any]) -> str:
     if event == "UserPromptSubmit":
         return _prompt(home, record, str(payload.get("prompt") or ""))
     if event == "SessionStart":
-        brief = cached_brief(home, project, Path(cwd))
+        brief = _brief(home, project, cwd)
         _drain_later(home, cwd)
         return brief
     spool.append(spool.spool_file(home, session), record | {"close": True})
@@ -98,19 +100,39 @@ def _prompt(home: Path, record: dict[str, Any], prompt: str) -> str:
     spool.append(spool.spool_file(home, record["session"]), record | {"event": event})
     if len(prompt.strip()) < MIN_PROMPT_CHARS:
         return ""
+    request = record | {"op": "relevant", "prompt": prompt, "limit": ITEMS_CHARS}
+    answer = _from_helper(home, request)
+    if answer is not None:
+        return answer
     from lore.integrations.claude_code import context  # the store and recall: not hot-path
 
     return context.relevant_items(record["project"], prompt, Path(record["cwd"]), ITEMS_CHARS)
 
 
-def cached_brief(home: Path, project: str, cwd: Path) -> str:
-    """The brief the last drain wrote, or, on a first session, one computed now."""
+def _brief(home: Path, project: str, cwd: str) -> str:
+    """The brief the last drain cached; on a first session, one computed now."""
     path = brief_path(home, project)
     if path.is_file():
         return path.read_text(encoding="utf-8")[:BRIEF_CHARS]
+    answer = _from_helper(home, {"op": "brief", "project": project, "cwd": cwd})
+    if answer is not None:
+        return answer
     from lore.integrations.claude_code import context
 
-    return context.write_brief(project, cwd, path)
+    return context.write_brief(project, Path(cwd), home)
+
+
+def _from_helper(home: Path, request: dict[str, Any]) -> str | None:
+    """The warm helper's text; None when none runs (one is started for the next hooks)."""
+    if _sync():
+        return None
+    from lore.integrations.claude_code import warm  # sockets: not on the tool-call path
+
+    reply = warm.ask(home, request)
+    if reply is None:
+        warm.spawn(home, str(request["cwd"]))
+        return None
+    return str(reply.get("text") or "")
 
 
 def brief_path(home: Path, project: str) -> Path:
@@ -138,22 +160,21 @@ def lore_home() -> Path:
 
 
 def _drain_later(home: Path, cwd: str) -> None:
-    """Store the spool through capture: in a detached process, or now with LORE_HOOK_SYNC=1."""
-    if os.environ.get("LORE_HOOK_SYNC") == "1":
+    """Store the spool through capture: in the warm helper (started if none runs, draining as
+    it starts), or now with LORE_HOOK_SYNC=1."""
+    if _sync():
         from lore.integrations.claude_code import drain
 
         drain.run(home, Path(cwd))
         return
-    import subprocess  # only here: tool calls never spawn
+    from lore.integrations.claude_code import warm
 
-    subprocess.Popen(
-        [sys.executable, "-m", "lore.integrations.claude_code.drain", str(home)],
-        cwd=cwd if os.path.isdir(cwd) else None,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    if warm.ask(home, {"op": "drain", "cwd": cwd}) is None:
+        warm.spawn(home, cwd)
+
+
+def _sync() -> bool:
+    return os.environ.get("LORE_HOOK_SYNC") == "1"
 
 
 def _log_failure(event: str) -> None:

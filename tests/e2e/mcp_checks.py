@@ -30,6 +30,7 @@ EXPECTED_TOOLS = {
     "deprecate",
     "git_digest",
     "scan",
+    "drift_check",
 }
 
 
@@ -133,13 +134,14 @@ async def check_capture_tools(session: ClientSession) -> None:
         "save_session",
         {"summary": "Moved auth to JWT tokens", "decisions": ["JWT: stateless API"]},
     )
-    assert saved["enrichment"] in ("pending", "started") and saved["session_id"] >= 1
+    assert saved["enrichment"]["status"] == "started" and saved["session_id"] >= 1
+    assert saved["enrichment"]["job_id"] >= 1
     again = await call(
         session,
         "save_session",
         {"summary": "Moved auth to JWT tokens", "decisions": ["JWT: stateless API"]},
     )
-    assert again["duplicate"] is True
+    assert again["duplicate"] is True and again["enrichment"] == {"status": "already saved"}
     remembered = await call(session, "remember", {"text": "Handlers return problem+json"})
     assert remembered["event_id"] >= 1
 
@@ -162,6 +164,8 @@ async def check_source_tools(session: ClientSession) -> None:
     assert (await call(session, "git_digest", {}))["captured"] == 0
     scanned = await call(session, "scan", {})
     assert scanned["event_id"] >= 1
+    checked = await call(session, "drift_check", {"run": True})
+    assert checked["digest"] and checked["flagged"] == []
 
 
 async def check_bad_arguments(session: ClientSession) -> None:
@@ -183,3 +187,13 @@ async def check_bad_arguments(session: ClientSession) -> None:
         assert expected in text(result), text(result)
     missing = await session.call_tool("no_such_tool", {})
     assert missing.is_error and "no_such_tool" in text(missing)
+
+
+async def check_drift_listing(session: ClientSession, lore: Lore, item_id: int) -> None:
+    """An item a drift check sent to review is listed with its commit and reason."""
+    drift = {"commit": "abc123", "reason": "app.py changed since", "previous_status": "approved"}
+    lore.store.graph.update(item_id, status="review", data={"drift": drift})
+    listed = await call(session, "drift_check", {})
+    assert [(item["id"], item["drift"]["commit"]) for item in listed["flagged"]] == [
+        (item_id, "abc123")
+    ]

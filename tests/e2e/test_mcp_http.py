@@ -37,6 +37,7 @@ def test_every_tool_over_http(lore: Lore, tmp_path: Path) -> None:
         await mcp_checks.check_item_tools(session, item_ids)
         await mcp_checks.check_source_tools(session)
         await mcp_checks.check_bad_arguments(session)
+        await mcp_checks.check_drift_listing(session, lore, item_ids[0])
 
     with running(build_app(lore, token=TOKEN)) as url:
         asyncio.run(with_session(url, headers, checks))

@@ -40,6 +40,7 @@ def test_every_tool_over_stdio(lore: Lore, tmp_path: Path) -> None:
             await mcp_checks.check_item_tools(session, item_ids)
             await mcp_checks.check_source_tools(session)
             await mcp_checks.check_bad_arguments(session)
+            await mcp_checks.check_drift_listing(session, lore, item_ids[0])
 
     asyncio.run(session_run())
     assert lore.store.events.count(project.id) >= 5

@@ -8,7 +8,8 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from lore.mcp.context import ToolContext, agent_errors
+from lore.domain import SessionState
+from lore.mcp.context import ToolContext, agent_errors, enrichment
 
 SOURCE = "mcp"
 TextList = Annotated[
@@ -39,8 +40,8 @@ def register(server: MCPServer, tools: ToolContext) -> None:
 
         Call it ONLY when the user asks to save the session (e.g. "save this session",
         "remember what we did"). The summary becomes an event in a capture session, which is
-        closed so enrichment can turn it into memory items; the reply says whether enrichment
-        started or is pending. Saving the same content twice stores it once.
+        closed and enriched into memory items; the reply says whether enrichment started (with
+        its job) or is pending (with the reason). Saving the same content twice stores it once.
         """
         categories = {
             "decisions": decisions,
@@ -54,15 +55,16 @@ def register(server: MCPServer, tools: ToolContext) -> None:
             project = tools.project(ctx)
             result = tools.lore.capture_event(SOURCE, "session_save", payload, project=project)
             session = tools.lore.session(result.session_ids[0])
-            if session.event_count and session.state.value == "collecting":
-                tools.lore.close_session(session.id)
+            if session.state is SessionState.COLLECTING:
+                session = tools.lore.close_session(session.id)
+            started = None if result.duplicates else enrichment(tools.lore, session.id)
+        state = started["status"] if started else "already saved"
         return {
             "event_id": result.event_ids[0],
             "session_id": session.id,
             "duplicate": bool(result.duplicates),
-            "enrichment": "pending",
-            "message": f"Saved to session {session.id} of {project.name}; enrichment is pending:"
-            " the session waits for `Generate Memory` or auto-learn.",
+            "enrichment": started or {"status": state},
+            "message": f"Saved to session {session.id} of {project.name}; enrichment {state}.",
         }
 
     @server.tool(annotations=ToolAnnotations(destructive_hint=False, idempotent_hint=True))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -67,3 +68,18 @@ def describe(exc: errors.LoreError) -> str:
     where = f" (field {field})" if field else f" (reason {reason})" if reason else ""
     hint = next((text for cls, text in HINTS if isinstance(exc, cls)), "")
     return f"{kind}{where}: {exc}" + (f". {hint[0].upper()}{hint[1:]}." if hint else "")
+
+
+def enrichment(lore: Lore, session_id: int) -> dict[str, Any]:
+    """Start enrichment of a session (Generate Memory) and say where it stands; an agent's
+    save must not fail because enrichment could not start, so that is reported instead."""
+    try:
+        job = lore.enrich(session_id)
+    except errors.LoreError as exc:
+        return {"status": "pending", "reason": describe(exc)}
+    where = (
+        "in this lore process"
+        if lore.settings.pipeline.in_process_worker
+        else "in `lore serve` or `lore worker`"
+    )
+    return {"status": "started", "job_id": job.id, "job_status": str(job.status), "runs": where}

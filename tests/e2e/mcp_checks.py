@@ -12,7 +12,8 @@ from mcp.types import CallToolResult, TextContent
 
 from lore import Lore
 from lore.domain import Project
-from lore.domain.graph import Changeset, NodeDraft
+from lore.domain.graph import NodeDraft
+from tests.graph_seed import apply_items
 
 EXPECTED_TOOLS = {
     "get_memory",
@@ -51,8 +52,7 @@ def make_repo(path: Path) -> Path:
 
 
 def seed_items(lore: Lore, project: Project) -> list[int]:
-    """Two draft items in the graph, as enrichment would leave them."""
-    session = lore.capture_event("test", "note", {"text": "seed"}, project=project).session_ids[0]
+    """Two draft items: a convention about httpx and a login bug."""
     drafts = [
         NodeDraft(
             ref="a",
@@ -72,8 +72,7 @@ def seed_items(lore: Lore, project: Project) -> list[int]:
             status="draft",
         ),
     ]
-    applied = lore.store.graph.apply(project.id, Changeset(session_id=session, nodes=drafts))
-    return [applied.ids[ref] for ref in ("a", "b")]
+    return apply_items(lore, project, drafts)
 
 
 def text(result: CallToolResult) -> str:
@@ -197,3 +196,15 @@ async def check_drift_listing(session: ClientSession, lore: Lore, item_id: int) 
     assert [(item["id"], item["drift"]["commit"]) for item in listed["flagged"]] == [
         (item_id, "abc123")
     ]
+
+
+async def check_everything(session: ClientSession, lore: Lore, item_ids: list[int]) -> None:
+    """Every check, in an order where each leaves what the next expects."""
+    await check_tools_listed(session)
+    await check_memory_tools(session, item_ids)
+    await check_capture_tools(session)
+    await check_session_tools(session)
+    await check_item_tools(session, item_ids)
+    await check_source_tools(session)
+    await check_bad_arguments(session)
+    await check_drift_listing(session, lore, item_ids[0])

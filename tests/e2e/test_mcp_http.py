@@ -30,14 +30,7 @@ def test_every_tool_over_http(lore: Lore, tmp_path: Path) -> None:
     headers = {"Authorization": f"Bearer {TOKEN}", "X-Lore-Project": "app"}
 
     async def checks(session: ClientSession) -> None:
-        await mcp_checks.check_tools_listed(session)
-        await mcp_checks.check_memory_tools(session, item_ids)
-        await mcp_checks.check_capture_tools(session)
-        await mcp_checks.check_session_tools(session)
-        await mcp_checks.check_item_tools(session, item_ids)
-        await mcp_checks.check_source_tools(session)
-        await mcp_checks.check_bad_arguments(session)
-        await mcp_checks.check_drift_listing(session, lore, item_ids[0])
+        await mcp_checks.check_everything(session, lore, item_ids)
 
     with running(build_app(lore, token=TOKEN)) as url:
         asyncio.run(with_session(url, headers, checks))

@@ -33,14 +33,7 @@ def test_every_tool_over_stdio(lore: Lore, tmp_path: Path) -> None:
             ClientSession(read, write) as session,
         ):
             await session.initialize()
-            await mcp_checks.check_tools_listed(session)
-            await mcp_checks.check_memory_tools(session, item_ids)
-            await mcp_checks.check_capture_tools(session)
-            await mcp_checks.check_session_tools(session)
-            await mcp_checks.check_item_tools(session, item_ids)
-            await mcp_checks.check_source_tools(session)
-            await mcp_checks.check_bad_arguments(session)
-            await mcp_checks.check_drift_listing(session, lore, item_ids[0])
+            await mcp_checks.check_everything(session, lore, item_ids)
 
     asyncio.run(session_run())
     assert lore.store.events.count(project.id) >= 5

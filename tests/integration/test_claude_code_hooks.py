@@ -17,6 +17,7 @@ from lore import Lore
 from lore.domain import SessionState
 from lore.integrations.claude_code import warm
 from lore.integrations.claude_code.hook import brief_path
+from tests.graph_seed import apply_items
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "claude_code"
 FIXTURE_REPO = "/home/dev/acme-api"
@@ -232,10 +233,9 @@ def test_the_full_cli_route_handles_hooks_too(repo: Path, lore_home: Path) -> No
 
 
 def seed_items(lore: Lore) -> list[int]:
-    from lore.domain.graph import Changeset, NodeDraft
+    """An approved convention about payment retries and a decision about timestamps."""
+    from lore.domain.graph import NodeDraft
 
-    project = lore.project("acme")
-    session = lore.capture_event("test", "note", {"text": "seed"}, project=project).session_ids[0]
     drafts = [
         NodeDraft(
             ref="retry",
@@ -255,8 +255,7 @@ def seed_items(lore: Lore) -> list[int]:
             status="approved",
         ),
     ]
-    applied = lore.store.graph.apply(project.id, Changeset(session_id=session, nodes=drafts))
-    return [applied.ids["retry"], applied.ids["tz"]]
+    return apply_items(lore, lore.project("acme"), drafts)
 
 
 def test_session_start_computes_and_caches_the_brief(

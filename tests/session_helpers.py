@@ -161,7 +161,8 @@ class FakeModels:
         body = json.loads(await request.body())
         self.seen.append(("embeddings", body))
         texts = body["input"]
-        vectors = [self.vectors.get(text) or _vector(text) for text in texts]
+        dim = len(next(iter(self.vectors.values()))) if self.vectors else 8
+        vectors = [self.vectors.get(text) or _vector(text, dim) for text in texts]
         return _json(openai_embeddings(vectors).body)
 
 

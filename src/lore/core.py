@@ -271,25 +271,31 @@ class Lore:
         """Close, wait for extraction, commit. A failed extraction is retried ``max_retries``
         times before ``SessionError(extraction_failed)``; waiting longer than ``max_polls`` polls
         raises ``SessionTimeoutError(extraction_timeout)``."""
-        self.engine.close_and_commit(
-            session_id, max_retries=max_retries, max_polls=max_polls, poll_interval=poll_interval
+        from lore.sessions.waiting import close_and_commit
+
+        close_and_commit(
+            self.engine,
+            session_id,
+            max_retries=max_retries,
+            max_polls=max_polls,
+            poll_interval=poll_interval,
         )
 
     def commit_async(self, session_id: int, callback: Callback | None = None) -> int:
         """Commit now, or queue the commit while the session is busy. Returns the operation id;
         ``callback`` gets the result (``"committed"``) or the ``SessionError``."""
-        return self.engine.submit(session_id, "commit", {}, callback)
+        return self.engine.queue.submit(session_id, "commit", {}, callback)
 
     def discard_async(self, session_id: int, callback: Callback | None = None) -> int:
-        return self.engine.submit(session_id, "discard", {}, callback)
+        return self.engine.queue.submit(session_id, "discard", {}, callback)
 
     def start_episode_async(
         self, session_id: int, goal: str, callback: Callback | None = None
     ) -> int:
-        return self.engine.submit(session_id, "start_episode", {"goal": goal}, callback)
+        return self.engine.queue.submit(session_id, "start_episode", {"goal": goal}, callback)
 
     def close_async(self, session_id: int, callback: Callback | None = None) -> int:
-        return self.engine.submit(session_id, "close", {}, callback)
+        return self.engine.queue.submit(session_id, "close", {}, callback)
 
     def session_state(self, session_id: int) -> SessionState:
         """``idle``, ``collecting``, ``extracting``, ``ready`` or ``failed``."""

@@ -3,6 +3,7 @@ rejections, appends, queued operations and close_and_commit."""
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -196,7 +197,7 @@ def test_close_while_steps_are_annotated_is_append_in_progress(
 
 def test_an_unknown_operation_is_invalid(lore: Lore, project: Project) -> None:
     sid = collecting(lore)
-    assert reason_of(lore.engine.submit, sid, "explode", {}, None) == "invalid_operation"
+    assert reason_of(lore.engine.queue.submit, sid, "explode", {}, None) == "invalid_operation"
 
 
 # Appends
@@ -510,3 +511,31 @@ def test_concurrent_sessions_do_not_block_each_other(
         thread.join(30)
     assert errors == []
     assert [len(lore.session_steps(sid)) for sid in sids] == [4, 4]
+
+
+def angle(degrees: float) -> list[float]:
+    return [math.cos(math.radians(degrees)), math.sin(math.radians(degrees)), 0.0]
+
+
+def test_the_075_rule_on_real_appends(lore: Lore, project: Project) -> None:
+    """Subgoal vectors from an embedding server: a new trajectory exactly where the cosine of
+    consecutive subgoals drops below 0.75."""
+    b = math.degrees(math.acos(0.76))
+    c = b + math.degrees(math.acos(0.74))
+    d = c + math.degrees(math.acos(0.7501))
+    with fake_model_server() as fake:
+        fake.vectors = {
+            "Alpha": angle(0),
+            "Bravo": angle(b),
+            "Charlie": angle(c),
+            "Delta": angle(d),
+        }
+        sid = lore.start_session("g", project="demo", embedding=fake.embedding())
+        steps = [lore.append(sid, name, "ok") for name in ("Alpha", "Bravo", "Charlie", "Delta")]
+    assert [s.subgoal for s in steps] == ["Alpha", "Bravo", "Charlie", "Delta"]
+    assert [(s.trajectory, s.boundary) for s in steps] == [
+        (0, False),
+        (0, False),
+        (1, True),
+        (1, False),
+    ]

@@ -12,12 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from lore.domain import Session
+from lore.domain.episodes import EpisodeStatus
 from lore.domain.graph import Changeset, LinkDraft, NodeDraft
 from lore.errors import ProviderError
 from lore.extraction import prompts_trajectory as prompts
 from lore.extraction.trajectory import StructuredLLM, ask, embedding_texts
 from lore.providers.embeddings import Embedder
 from lore.sessions.config import SessionConfig
+from lore.sessions.events import SessionEvent
 from lore.store.base import Store
 
 log = logging.getLogger("lore.sessions")
@@ -53,6 +56,43 @@ def prepare(
     merger = _IntentMerger(store, project_id, model, embedder, llm, config)
     merged = merger.merge(changeset, ready)
     return PreparedCommit(merged, ready, model if ready else None)
+
+
+def apply_commits(
+    store: Store, session: Session, prepared: list[PreparedCommit]
+) -> list[SessionEvent]:
+    """Apply prepared changesets to the graph inside the caller's transaction, marking each
+    stored one applied; returns the events to send once the transaction has committed."""
+    events, items = [], 0
+    for commit in prepared:
+        applied = store.graph.apply(
+            session.project_id,
+            commit.changeset,
+            vectors=commit.vectors,
+            embedding_model=commit.embedding_model,
+        )
+        assert commit.stored_id is not None
+        store.changesets.mark(commit.stored_id, "applied")
+        count = len(commit.changeset.items)
+        items += count
+        data = {
+            "changeset_id": commit.stored_id,
+            "node_ids": applied.created,
+            "merged": applied.merged,
+            "items": count,
+        }
+        events.append(SessionEvent("changeset_applied", session.id, session.project_id, data))
+    current = store.sessions.get(session.id)
+    store.sessions.record_items(session.id, current.items_extracted + items)
+    return events
+
+
+def end_episode(store: Store, session_id: int, status: EpisodeStatus) -> None:
+    """Close the session's latest episode for good (committed or discarded)."""
+    episode = store.episodes.latest(session_id)
+    if episode is not None and episode.status in (EpisodeStatus.OPEN, EpisodeStatus.CLOSED):
+        store.episodes.close(episode.id)
+        store.episodes.set_status(episode.id, status)
 
 
 def _embed_missing(changeset: Changeset, vectors: Vectors, embedder: Embedder) -> None:
@@ -113,10 +153,10 @@ class _IntentMerger:
         description = existing.title
         if similarity <= self.same_at and self.llm is not None:
             description = self._rewrite(existing.title, draft.title)
-        if description == existing.title:
-            vectors.pop(draft.ref)  # the stored vector still describes it
-        else:
+        if description != existing.title and self.model == self.embedder.model:
             vectors[draft.ref] = self.embedder.embed([description])[0]
+        else:
+            vectors.pop(draft.ref)  # the stored vector still describes it (or is the only kind)
         return draft.model_copy(
             update={"merge_into": stored_id, "title": description, "body": existing.body}
         )

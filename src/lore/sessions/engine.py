@@ -27,33 +27,33 @@ from lore.capture.ingest import Capture
 from lore.config import Settings
 from lore.domain import EventIn, Project, Session, SessionState
 from lore.domain.episodes import (
-    OP_KINDS,
     Episode,
     EpisodeStatus,
     Extraction,
-    PendingOp,
     Step,
     StoredChangeset,
 )
 from lore.domain.graph import Changeset
 from lore.errors import ConflictError, SessionError, SessionTimeoutError
-from lore.extraction import trajectory as extraction
+from lore.extraction.trajectory import StructuredLLM
 from lore.sessions import states
+from lore.sessions.annotate import CONTEXT_STEPS, annotate
 from lore.sessions.appends import AppendLine
-from lore.sessions.callbacks import Callback, Callbacks, OpResult, Outcome, call
-from lore.sessions.commit import PreparedCommit, prepare
+from lore.sessions.callbacks import Callback, call
+from lore.sessions.commit import PreparedCommit, apply_commits, end_episode, prepare
 from lore.sessions.config import SessionConfig, session_config
 from lore.sessions.events import Observers, SessionEvent
+from lore.sessions.extract import extract_run, run_extraction
 from lore.sessions.loop import EngineLoop
 from lore.sessions.ports import ExtractionOutput, ExtractionRunner
 from lore.sessions.providers import SessionProviders
+from lore.sessions.queue import OperationQueue
 from lore.sessions.runner import LocalRunner
 from lore.sessions.states import COLLECTING, EXTRACTING, FAILED, IDLE, READY, session_error
 from lore.store.base import Store
 
 log = logging.getLogger("lore.sessions")
 
-CONTEXT_STEPS = 3
 STOP_WAIT_S = 5.0
 
 
@@ -72,7 +72,7 @@ class SessionEngine:
         self.providers = providers or SessionProviders(settings, store)
         self.observers = Observers()
         self.runner: ExtractionRunner = LocalRunner(self)
-        self.callbacks = Callbacks()
+        self.queue = OperationQueue(self)
         self._locks: dict[int, threading.RLock] = {}
         self._lines: dict[int, AppendLine] = {}
         self._guard = threading.Lock()
@@ -95,6 +95,10 @@ class SessionEngine:
     @property
     def stopping(self) -> bool:
         return self._stopping.is_set()
+
+    def wake(self) -> None:
+        """Have the background loop look at queued operations and timers now."""
+        self._loop.wake()
 
     def shutdown(self) -> None:
         self._stopping.set()
@@ -136,7 +140,7 @@ class SessionEngine:
         future = line.watch(step.id)
         line.kick()
         session = self.store.sessions.get(session_id)
-        wait = timeout if timeout is not None else self._config(session).append_timeout_s
+        wait = timeout if timeout is not None else self.config_of(session).append_timeout_s
         try:
             return future.result(wait)
         except FutureTimeout:
@@ -159,7 +163,7 @@ class SessionEngine:
         return step.id
 
     def _store_step(self, session_id: int, observation: str, action: str) -> Step:
-        with self._lock(session_id), self.store.transaction():
+        with self.session_lock(session_id), self.store.transaction():
             session = self.store.sessions.get(session_id)
             states.check("append", session.state, session_id)
             episode = self.store.episodes.open_for(session_id)
@@ -186,77 +190,44 @@ class SessionEngine:
             )
 
     def _annotate(self, step: Step) -> Step:
+        """Annotate a stored step (the append line calls this, in order). A step that cannot
+        be annotated is dropped, and its caller gets the error."""
         try:
-            return self._annotated(step)
+            found = annotate(self.store, self.settings, self.providers, step)
         except BaseException:
             if not self.stopping:
                 self.store.steps.delete(step.id)
             raise
-
-    def _annotated(self, step: Step) -> Step:
-        session = self.store.sessions.get(step.session_id)
-        project = self.store.projects.get(session.project_id)
-        config = self._config(session, project)
-        goal = self.store.episodes.get(step.episode_id).goal or session.goal
-        previous = self.store.steps.previous(step)
-        history = [
-            s
-            for s in self.store.steps.recent(session.id, CONTEXT_STEPS)
-            if s.episode_id == step.episode_id and s.seq < step.seq
-        ]
-        llm = self.providers.llm(project, session)
-        found = extraction.annotate_step(llm, goal, history, step.observation, step.action)
-        vector = self.providers.embedder(session).embed([found.subgoal])[0]
-        trajectory, boundary = extraction.next_trajectory(
-            self._previous_subgoal(previous), vector, config.boundary_threshold
-        )
-        with self.store.transaction():
-            if previous is not None and found.previous_reward is not None:
-                self.store.steps.set_reward(previous.id, found.previous_reward)
-            done = self.store.steps.annotate(
-                step.id,
-                state_summary=found.state_summary,
-                subgoal=found.subgoal,
-                subgoal_vec=vector,
-                trajectory=trajectory,
-                boundary=boundary,
-            )
-        self._notify(
+        done = found.step
+        self.notify(
             "step_appended",
-            session,
+            found.session,
             step_id=done.id,
             seq=done.seq,
-            trajectory=trajectory,
-            boundary=boundary,
-            subgoal=found.subgoal,
+            trajectory=done.trajectory,
+            boundary=done.boundary,
+            subgoal=done.subgoal,
         )
-        if boundary and config.auto_commit:
-            self._flush(session.id, upto_trajectory=trajectory - 1)
-        if self.store.steps.count_unannotated(session.id) == 0:
-            self._loop.wake()
+        if done.boundary and found.auto_commit:
+            self._flush(done.session_id, upto_trajectory=(done.trajectory or 1) - 1)
+        if self.store.steps.count_unannotated(done.session_id) == 0:
+            self.wake()
         return done
-
-    def _previous_subgoal(
-        self, previous: Step | None
-    ) -> tuple[int, NDArray[np.float32] | None] | None:
-        if previous is None or previous.trajectory is None:
-            return None
-        return previous.trajectory, self.store.steps.subgoal_vector(previous.id)
 
     # Synchronous operations
 
     def close(self, session_id: int, *, op_id: int | None = None, reason: str = "close") -> str:
-        with self._lock(session_id):
+        with self.session_lock(session_id):
             session = self.store.sessions.get(session_id)
             states.check("close", session.state, session_id)
-            busy = self._busy(session)
+            busy = self.busy(session)
             if busy is not None:
                 raise session_error(busy, session_id=session_id)
             return self._close(session, op_id=op_id, reason=reason)
 
     def _close(self, session: Session, *, op_id: int | None, reason: str) -> str:
         episode = self.store.episodes.open_for(session.id)
-        if self._config(session).auto_commit and not self._unextracted(episode):
+        if self.config_of(session).auto_commit and not self._unextracted(episode):
             with self.store.transaction():
                 self._expect(session.id, COLLECTING)
                 if episode is not None:
@@ -278,7 +249,7 @@ class SessionEngine:
         return "closed"
 
     def commit(self, session_id: int, *, op_id: int | None = None) -> str:
-        with self._lock(session_id):
+        with self.session_lock(session_id):
             session = self.store.sessions.get(session_id)
             states.check("commit", session.state, session_id)
             if session.state is FAILED:
@@ -287,8 +258,8 @@ class SessionEngine:
             prepared = [self._prepare_stored(session, stored) for stored in pending]
             with self.store.transaction():
                 self._expect(session_id, READY)
-                events = self._apply(session, prepared)
-                self._end_episode(session, EpisodeStatus.COMMITTED)
+                events = apply_commits(self.store, session, prepared)
+                end_episode(self.store, session.id, EpisodeStatus.COMMITTED)
                 self.store.sessions.set_state(session_id, IDLE, expected=[READY])
                 self._finish_op(op_id, "committed")
             self._send(events)
@@ -307,20 +278,20 @@ class SessionEngine:
         return "retried"
 
     def discard(self, session_id: int, *, op_id: int | None = None) -> str:
-        with self._lock(session_id):
+        with self.session_lock(session_id):
             session = self.store.sessions.get(session_id)
             states.check("discard", session.state, session_id)
             with self.store.transaction():
                 self._expect(session_id, session.state)
                 self.store.changesets.discard_pending(session_id)
-                self._end_episode(session, EpisodeStatus.DISCARDED)
+                end_episode(self.store, session.id, EpisodeStatus.DISCARDED)
                 self.store.sessions.set_state(session_id, IDLE, expected=[session.state])
                 self._finish_op(op_id, "discarded")
             self._transition(session, session.state, IDLE, "discard")
             return "discarded"
 
     def start_episode(self, session_id: int, goal: str, *, op_id: int | None = None) -> str:
-        with self._lock(session_id):
+        with self.session_lock(session_id):
             session = self.store.sessions.get(session_id)
             states.check("start_episode", session.state, session_id)
             with self.store.transaction():
@@ -331,80 +302,11 @@ class SessionEngine:
             self._transition(session, IDLE, COLLECTING, "start_episode")
             return "started"
 
-    def close_and_commit(
-        self, session_id: int, *, max_retries: int, max_polls: int, poll_interval: float
-    ) -> SessionState:
-        """Close, wait for extraction, commit; retry a failed extraction ``max_retries`` times."""
-        self.close(session_id)
-        retries = max_retries
-        while True:
-            state = self._settle(session_id, max_polls, poll_interval)
-            if state is READY:
-                self.commit(session_id)
-                return IDLE
-            if state is IDLE:
-                return IDLE
-            if state is FAILED and retries > 0:
-                retries -= 1
-                self.commit(session_id)
-                continue
-            if state is FAILED:
-                error = self.store.sessions.get(session_id).error
-                raise session_error(
-                    "extraction_failed",
-                    f"extraction failed after {max_retries} retries: {error}",
-                    session_id,
-                )
-            raise SessionTimeoutError(
-                "extraction_timeout",
-                f"session {session_id}: extraction did not finish within {max_polls} polls of"
-                f" {poll_interval:g} s",
-            )
+    # Operations by name (the queue runs them)
 
-    def _settle(self, session_id: int, polls: int, interval: float) -> SessionState | None:
-        for _ in range(max(polls, 1)):
-            state = self.state(session_id)
-            if state is not EXTRACTING:
-                return state
-            time.sleep(interval)
-        return None
-
-    # Asynchronous operations
-
-    def submit(
-        self, session_id: int, op: str, args: dict[str, Any], callback: Callback | None
-    ) -> int:
-        """Run ``op`` now when the session is free, else queue it (validated against the state
-        the queue leads to). Returns the operation's id; raises when it is rejected."""
-        if op not in OP_KINDS:
-            raise session_error("invalid_operation", f"unknown operation {op!r}", session_id)
-        with self._lock(session_id):
-            session = self.store.sessions.get(session_id)
-            queued = self.store.ops.pending(session_id)
-            if not queued and self._busy(session) is None and session.state is not EXTRACTING:
-                result = self._run(session_id, op, args, None)
-                record = self.store.ops.add(session_id, op, args, result=result)
-                ran = True
-            else:
-                config = self._config(session)
-                if len(queued) >= config.max_pending_ops:
-                    raise session_error(
-                        "pending_queue_full",
-                        f"{len(queued)} operations are queued (at most {config.max_pending_ops})",
-                        session_id,
-                    )
-                states.check_queued(session.state, config.auto_commit, [q.op for q in queued], op)
-                record = self.store.ops.add(session_id, op, args)
-                ran = False
-                if callback is not None:
-                    self.callbacks.add(record.id, callback)
-        if ran:
-            call(callback, OpResult(record.result or "", op, record.id))
-        else:
-            self._loop.wake()
-        return record.id
-
-    def _run(self, session_id: int, op: str, args: Mapping[str, Any], op_id: int | None) -> str:
+    def run_operation(
+        self, session_id: int, op: str, args: Mapping[str, Any], op_id: int | None
+    ) -> str:
         if op == "commit":
             return self.commit(session_id, op_id=op_id)
         if op == "discard":
@@ -413,112 +315,20 @@ class SessionEngine:
             return self.close(session_id, op_id=op_id)
         return self.start_episode(session_id, str(args.get("goal", "")), op_id=op_id)
 
-    def drain(self, session_id: int) -> None:
-        """Run the session's queued operations while it is free; stop at the first failure,
-        failing the rest with ``preceding_op_failed``."""
-        while not self.stopping:
-            with self._lock(session_id):
-                session = self.store.sessions.get(session_id)
-                queued = self.store.ops.pending(session_id)
-                if not queued or self._busy(session) or session.state is EXTRACTING:
-                    return
-                op = queued[0]
-                outcomes, failed = self._run_queued(session_id, op)
-            self.callbacks.deliver(outcomes)
-            for op_id, outcome in outcomes:
-                self._notify(
-                    "operation_finished", session, op_id=op_id, op=op.op, result=str(outcome)
-                )
-            if failed:
-                return
-
-    def _run_queued(self, session_id: int, op: PendingOp) -> tuple[list[tuple[int, Outcome]], bool]:
-        try:
-            result = self._run(session_id, op.op, op.args, op.id)
-        except ConflictError:
-            return [], False  # another process ran it; look again
-        except Exception as exc:
-            reason = exc.reason if isinstance(exc, SessionError) else type(exc).__name__
-            self.store.ops.fail(op.id, reason, str(exc))
-            later = self.store.ops.fail_pending(
-                session_id, "preceding_op_failed", f"operation {op.id} ({op.op}) failed: {exc}"
-            )
-            failures: list[tuple[int, Outcome]] = [(op.id, exc)]
-            failures += [
-                (
-                    i,
-                    session_error(
-                        "preceding_op_failed",
-                        f"operation {op.id} ({op.op}) failed first",
-                        session_id,
-                    ),
-                )
-                for i in later
-            ]
-            return failures, True
-        return [(op.id, OpResult(result, op.op, op.id))], False
-
-    def deliver_finished(self) -> None:
-        """Call the callbacks of operations another process finished."""
-        waiting = self.callbacks.waiting()
-        if not waiting:
-            return
-        outcomes: list[tuple[int, Outcome]] = []
-        for op in self.store.ops.get_many(waiting):
-            if op.status == "done":
-                outcomes.append((op.id, OpResult(op.result or "", op.op, op.id)))
-            elif op.status == "failed":
-                outcomes.append(
-                    (op.id, session_error(op.reason or "error", op.error, op.session_id))
-                )
-        self.callbacks.deliver(outcomes)
-
     # Extraction runs and the hooks their jobs call
 
     def run_extraction(self, extraction_id: int) -> ExtractionOutput:
-        """The work of one run: extract the steps it took and embed the drafts."""
-        run = self.store.extractions.get(extraction_id)
-        session = self.store.sessions.get(run.session_id)
-        project = self.store.projects.get(session.project_id)
-        llm = self.providers.llm(project, session, job_id=run.job_id)
-        changeset = self.extract(run, llm)
-        if not changeset.nodes:
-            return ExtractionOutput(changeset)
-        embedder = self.providers.embedder(session)
-        refs, texts = extraction.embedding_texts(changeset)
-        vectors = dict(zip(refs, embedder.embed(texts), strict=True))
-        return ExtractionOutput(changeset, vectors, embedder.model)
+        """The work of one run (``ExtractionHost``): its changeset and the drafts' vectors."""
+        return run_extraction(self.store, self.settings, self.providers, extraction_id)
 
-    def extract(self, run: Extraction, llm: extraction.StructuredLLM | None) -> Changeset:
-        """The changeset of a run's steps (the pipeline's Enrich stage calls this with its own
-        LLM). A closing run first scores the reward of the episode's last step."""
-        session = self.store.sessions.get(run.session_id)
-        project = self.store.projects.get(session.project_id)
-        episode = self.store.episodes.get(run.episode_id) if run.episode_id else None
-        goal = (episode.goal if episode else "") or session.goal
-        steps = self.store.steps.claimed(run.id)
-        if run.scope == "episode" and steps and steps[-1].reward is None:
-            history = steps[-1 - CONTEXT_STEPS : -1]
-            reward = extraction.final_reward(llm, goal, history, steps[-1])
-            self.store.steps.set_reward(steps[-1].id, reward)
-            steps = self.store.steps.claimed(run.id)
-        trajectories = extraction.group_trajectories([extraction.StepView.of(s) for s in steps])
-        knowledge = extraction.extract(llm, goal, trajectories)
-        config = self._config(session, project)
-        return extraction.build_changeset(
-            session.id,
-            run.episode_id,
-            goal,
-            trajectories,
-            knowledge,
-            job_id=run.job_id,
-            auto_approve=config.auto_approve_confidence,
-        )
+    def extract(self, run: Extraction, llm: StructuredLLM | None) -> Changeset:
+        """The changeset of a run's steps; the pipeline's Enrich stage calls this with its LLM."""
+        return extract_run(self.store, self.settings, run, llm)
 
     def extraction_started(self, session_id: int, job_id: int) -> None:
         """A job of the session started (again): bind it to the run it carries out, or, for a
         job the engine did not start (Generate Memory, auto-learn), begin that run."""
-        with self._lock(session_id):
+        with self.session_lock(session_id):
             if self.store.extractions.for_job(session_id, job_id) is not None:
                 return
             running = self.store.extractions.running(session_id)
@@ -558,7 +368,7 @@ class SessionEngine:
     ) -> None:
         """A job ended. Success moves the session to ready, or (auto-commit) commits and returns
         it to idle; failure moves it to failed and fails its queued operations. Idempotent."""
-        with self._lock(session_id):
+        with self.session_lock(session_id):
             run = self._run_of(session_id, job_id)
             if run is None or run.status != "running":
                 return
@@ -572,7 +382,7 @@ class SessionEngine:
                 self._succeeded(run, output)
             else:
                 self._failed(run, error or "extraction failed")
-        self.drain(session_id)
+        self.queue.drain(session_id)
 
     def _run_of(self, session_id: int, job_id: int) -> Extraction | None:
         found = self.store.extractions.for_job(session_id, job_id)
@@ -583,7 +393,7 @@ class SessionEngine:
 
     def _succeeded(self, run: Extraction, output: ExtractionOutput) -> None:
         session = self.store.sessions.get(run.session_id)
-        config = self._config(session)
+        config = self.config_of(session)
         if not config.auto_commit:
             with self.store.transaction():
                 if not self.store.extractions.finish(run.id, "succeeded"):
@@ -607,9 +417,11 @@ class SessionEngine:
             if not self.store.extractions.finish(run.id, "succeeded"):
                 return
             stored = self._keep(run, output)
-            events = self._apply(session, [dataclasses.replace(prepared, stored_id=stored)])
+            events = apply_commits(
+                self.store, session, [dataclasses.replace(prepared, stored_id=stored)]
+            )
             if closing:
-                self._end_episode(session, EpisodeStatus.COMMITTED)
+                end_episode(self.store, session.id, EpisodeStatus.COMMITTED)
                 self.store.sessions.set_state(session.id, IDLE, expected=[EXTRACTING])
         self._send(events)
         if closing:
@@ -637,12 +449,12 @@ class SessionEngine:
                     session.id, FAILED, expected=[EXTRACTING], error=error
                 )
             failed = self.store.ops.fail_pending(session.id, "extraction_failed", error)
-        self._notify(
+        self.notify(
             "extraction_failed", session, extraction_id=run.id, job_id=run.job_id, error=error
         )
         if closing:
             self._transition(session, EXTRACTING, FAILED, "extraction_failed")
-        self.callbacks.deliver(
+        self.queue.callbacks.deliver(
             (op_id, session_error("extraction_failed", f"extraction failed: {error}", session.id))
             for op_id in failed
         )
@@ -677,7 +489,7 @@ class SessionEngine:
     def _flush(self, session_id: int, *, upto_trajectory: int | None) -> None:
         """Auto-commit: extract finished trajectories (or, on the idle timer, the open one)
         while the session keeps collecting. One run at a time per session."""
-        with self._lock(session_id):
+        with self.session_lock(session_id):
             episode = self.store.episodes.open_for(session_id)
             if episode is None or self.store.extractions.running(session_id):
                 return
@@ -738,40 +550,8 @@ class SessionEngine:
             project_id=project.id,
             embedder=self.providers.embedder(session),
             llm=self.providers.llm(project, session),
-            config=self._config(session, project),
+            config=self.config_of(session, project),
         )
-
-    def _apply(self, session: Session, prepared: list[PreparedCommit]) -> list[SessionEvent]:
-        """Apply changesets to the graph inside the caller's transaction; returns the events to
-        send once it has committed."""
-        events, items = [], 0
-        for commit in prepared:
-            applied = self.store.graph.apply(
-                session.project_id,
-                commit.changeset,
-                vectors=commit.vectors,
-                embedding_model=commit.embedding_model,
-            )
-            assert commit.stored_id is not None
-            self.store.changesets.mark(commit.stored_id, "applied")
-            count = len(commit.changeset.items)
-            items += count
-            data = {
-                "changeset_id": commit.stored_id,
-                "node_ids": applied.created,
-                "merged": applied.merged,
-                "items": count,
-            }
-            events.append(SessionEvent("changeset_applied", session.id, session.project_id, data))
-        current = self.store.sessions.get(session.id)
-        self.store.sessions.record_items(session.id, current.items_extracted + items)
-        return events
-
-    def _end_episode(self, session: Session, status: EpisodeStatus) -> None:
-        episode = self.store.episodes.latest(session.id)
-        if episode is not None and episode.status in (EpisodeStatus.OPEN, EpisodeStatus.CLOSED):
-            self.store.episodes.close(episode.id)
-            self.store.episodes.set_status(episode.id, status)
 
     # Helpers
 
@@ -782,10 +562,7 @@ class SessionEngine:
         goal = (episode.goal if episode else "") or session.goal
         return goal, self.store.steps.recent(session_id, CONTEXT_STEPS)
 
-    def observe(self, observer: Any) -> Any:
-        return self.observers.subscribe(observer)
-
-    def _busy(self, session: Session) -> str | None:
+    def busy(self, session: Session) -> str | None:
         """Why a collecting session cannot take a sync close now (None: it can)."""
         if session.state is not COLLECTING:
             return None
@@ -808,12 +585,12 @@ class SessionEngine:
         if op_id is not None:
             self.store.ops.finish(op_id, result)
 
-    def _config(self, session: Session, project: Project | None = None) -> SessionConfig:
+    def config_of(self, session: Session, project: Project | None = None) -> SessionConfig:
         return session_config(
             self.settings, project or self.store.projects.get(session.project_id), session
         )
 
-    def _lock(self, session_id: int) -> threading.RLock:
+    def session_lock(self, session_id: int) -> threading.RLock:
         with self._guard:
             return self._locks.setdefault(session_id, threading.RLock())
 
@@ -828,13 +605,13 @@ class SessionEngine:
     def _transition(
         self, session: Session, before: SessionState, after: SessionState, reason: str
     ) -> None:
-        self._notify(
+        self.notify(
             "session_transition",
             session,
             **{"from": before.value, "to": after.value, "reason": reason},
         )
 
-    def _notify(self, kind: Any, session: Session, **data: Any) -> None:
+    def notify(self, kind: Any, session: Session, **data: Any) -> None:
         self.observers.notify(SessionEvent(kind, session.id, session.project_id, data))
 
     def _send(self, events: list[SessionEvent]) -> None:

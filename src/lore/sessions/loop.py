@@ -61,9 +61,9 @@ class EngineLoop:
 
     def tick(self) -> None:
         engine = self.engine
-        engine.deliver_finished()
+        engine.queue.deliver_finished()
         for session_id in engine.store.ops.sessions_pending():
-            engine.drain(session_id)
+            engine.queue.drain(session_id)
         now = time.time()
         for session in engine.store.episodes.managed_collecting():
             self._timers(session, now)

@@ -123,7 +123,7 @@ def _operate(
     args = {"goal": goal} if op == "start_episode" else {}
     if run_async:
         response.status_code = 202
-        op_id = lore.engine.submit(session_id, op, args, None)
+        op_id = lore.engine.queue.submit(session_id, op, args, None)
         return Accepted(session_id=session_id, operation_id=op_id)
     if op == "start_episode":
         lore.start_episode(session_id, goal)
@@ -181,7 +181,7 @@ def close_and_commit(session_id: int, body: CloseAndCommit, lore: LoreDep) -> St
 def queue_operation(session_id: int, body: Operation, lore: LoreDep) -> Accepted:
     """Any async operation by name; an unknown one is rejected (``invalid_operation``)."""
     args = {"goal": body.goal} if body.op == "start_episode" else {}
-    op_id = lore.engine.submit(session_id, body.op, args, None)
+    op_id = lore.engine.queue.submit(session_id, body.op, args, None)
     return Accepted(session_id=session_id, operation_id=op_id)
 
 

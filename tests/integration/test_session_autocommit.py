@@ -1,0 +1,120 @@
+"""Auto-commit: trajectories extracted and committed while the session collects (at a boundary,
+after the trajectory idle timer), the session closed by its idle timer, and the async rules."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from lore import Lore, SessionError
+from lore.domain import Project
+from lore.store.base import ItemFilter
+from tests.session_helpers import wait_for
+
+EPISODIC = ItemFilter(kinds=("episodic",))
+CACHE = [
+    ("User asked about Redis cache eviction", "Explained the allkeys-lru policy"),
+    ("It still evicts the session keys", "Moved sessions to a separate Redis database"),
+]
+OAUTH = ("How do I configure OAuth login with GitHub?", "Added ueberauth_github to mix.exs")
+
+
+def committed_steps(lore: Lore) -> int:
+    return lore.store.graph.count_items(lore.project("demo").id, EPISODIC)
+
+
+def start(lore: Lore, **config: Any) -> int:
+    return lore.start_session("Keep the app fast", project="demo", config=config or None)
+
+
+def test_a_boundary_commits_the_finished_trajectory(lore: Lore, project: Project) -> None:
+    sid = start(lore)
+    for observation, action in CACHE:
+        lore.append(sid, observation, action)
+    assert committed_steps(lore) == 0
+    step = lore.append(sid, *OAUTH)
+    assert step.boundary and step.trajectory == 1
+    wait_for(lambda: committed_steps(lore) == 2)
+    assert lore.session_state(sid) == "collecting"
+    lore.close(sid)
+    wait_for(lambda: lore.session_state(sid) == "idle")
+    assert committed_steps(lore) == 3
+    assert all(c.status == "applied" for c in lore.store.changesets.for_session(sid))
+
+
+def test_without_a_boundary_nothing_is_committed_while_collecting(
+    lore: Lore, project: Project
+) -> None:
+    sid = start(lore)
+    for observation, action in CACHE:
+        lore.append(sid, observation, action)
+    time.sleep(0.5)
+    assert committed_steps(lore) == 0 and lore.session_state(sid) == "collecting"
+
+
+def test_the_open_trajectory_is_extracted_after_the_idle_timer(
+    lore: Lore, project: Project
+) -> None:
+    sid = start(lore, trajectory_idle_s=0.3)
+    lore.append(sid, *CACHE[0])
+    wait_for(lambda: committed_steps(lore) == 1)
+    assert lore.session_state(sid) == "collecting"
+    lore.append(sid, *CACHE[1])  # same trajectory, appended after the flush
+    wait_for(lambda: committed_steps(lore) == 2)
+    assert lore.session_state(sid) == "collecting"
+
+
+def test_appending_resets_the_trajectory_timer(lore: Lore, project: Project) -> None:
+    sid = start(lore, trajectory_idle_s=0.8)
+    lore.append(sid, *CACHE[0])
+    time.sleep(0.5)
+    lore.append(sid, *CACHE[1])
+    time.sleep(0.5)
+    assert committed_steps(lore) == 0
+    wait_for(lambda: committed_steps(lore) == 2)
+
+
+def test_the_session_closes_after_the_idle_timer(lore: Lore, project: Project) -> None:
+    sid = start(lore, trajectory_idle_s=60, session_idle_s=0.6)
+    lore.append(sid, *CACHE[0])
+    wait_for(lambda: lore.session_state(sid) == "idle")
+    assert committed_steps(lore) == 1
+    assert lore.store.episodes.latest(sid).status == "committed"
+
+
+def test_no_timers_without_auto_commit(lore: Lore, project: Project) -> None:
+    sid = start(lore, auto_commit=False, trajectory_idle_s=0.1, session_idle_s=0.2)
+    lore.append(sid, *CACHE[0])
+    time.sleep(0.6)
+    assert lore.session_state(sid) == "collecting" and committed_steps(lore) == 0
+
+
+def test_close_goes_straight_to_idle_when_everything_is_committed(
+    lore: Lore, project: Project
+) -> None:
+    sid = start(lore, trajectory_idle_s=0.2)
+    lore.append(sid, *CACHE[0])
+    wait_for(lambda: committed_steps(lore) == 1)
+    wait_for(lambda: not lore.store.extractions.running(sid))
+    lore.close(sid)
+    assert lore.session_state(sid) == "idle"
+
+
+def test_auto_commit_skips_ready_and_makes_commit_async_invalid(
+    lore: Lore, project: Project
+) -> None:
+    sid = start(lore)
+    lore.append(sid, *CACHE[0])
+    lore.close(sid)
+    results: list[Any] = []
+    if lore.session_state(sid) == "extracting":
+        with pytest.raises(SessionError) as caught:
+            lore.commit_async(sid)
+        assert caught.value.reason == "invalid_queued_operation"
+    lore.start_episode_async(sid, "Next goal", results.append)
+    wait_for(lambda: results == ["started"])
+    assert lore.session_state(sid) == "collecting"
+    assert lore.store.episodes.latest(sid).goal == "Next goal"
+    assert committed_steps(lore) == 1

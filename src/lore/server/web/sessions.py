@@ -149,7 +149,7 @@ def session_page(
     after: int = 0,
 ) -> Response:
     page = _page(lore, _live(lore, session_id, tab), after)
-    return respond(request, "session.html", page, _frame(lore, page), fragment="_tab_panel.html")
+    return respond(request, "session.html", page, _frame(lore, page), fragment="_session_tabs.html")
 
 
 @router.get("/sessions/{session_id}/live")

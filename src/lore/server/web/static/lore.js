@@ -53,11 +53,9 @@
     localiseTimes(document);
     focusFirstError(document);
   });
-  document.addEventListener("htmx:afterSwap", function (event) {
-    localiseTimes(event.detail.target);
-    focusFirstError(event.detail.target);
-  });
-  document.addEventListener("htmx:oobAfterSwap", function (event) {
-    localiseTimes(event.detail.target);
+  // htmx:load fires for every piece of content htmx puts in the page (swaps, out-of-band too).
+  document.addEventListener("htmx:load", function (event) {
+    localiseTimes(event.detail.elt);
+    focusFirstError(event.detail.elt);
   });
 })();

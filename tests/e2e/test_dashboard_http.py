@@ -1,0 +1,199 @@
+"""The dashboard over HTTP, on a real server: the token guard, the JSON twin of every page,
+htmx fragments, error pages, form posts without JavaScript, and no external resources."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lore import Lore
+from lore.domain import Project
+from lore.domain.graph import Changeset, NodeDraft
+from lore.server import build_app
+from lore.server.auth import COOKIE
+from lore.server.web import STATIC_DIR
+from lore.server.web.render import TEMPLATE_DIR
+from tests.servers import running
+
+TOKEN = "dashboard-test-token"
+
+
+@pytest.fixture
+def enriched(lore: Lore, project: Project) -> int:
+    """A closed CLI session with its memory made by the real (offline) pipeline."""
+    lore.capture_event(
+        "cli",
+        "session_save",
+        {
+            "summary": "Order totals are integer cents.",
+            "decisions": ["Store money as integer cents, never floats"],
+            "files": ["src/shop/models.py"],
+        },
+        project=project,
+    )
+    session_id = lore.sessions(project)[0].id
+    lore.close_session(session_id)
+    job = lore.enrich(session_id)
+    assert lore.jobs.wait(job.id, timeout_s=60).status == "completed"
+    return session_id
+
+
+@pytest.fixture
+def site(lore: Lore) -> Iterator[str]:
+    with running(build_app(lore, token=TOKEN)) as url:
+        yield url
+
+
+@pytest.fixture
+def client(site: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=site, cookies={COOKIE: TOKEN}) as opened:
+        yield opened
+
+
+def test_pages_need_the_token_and_send_people_to_the_login_page(site: str) -> None:
+    with httpx.Client(base_url=site) as anonymous:
+        page = anonymous.get("/projects")
+        assert (page.status_code, page.headers["location"]) == (303, "/login?next=/projects")
+        assert anonymous.get("/api/v1/projects").status_code == 401
+        assert anonymous.get("/login").status_code == 200
+        assert anonymous.get("/static/lore.css").status_code == 200
+        wrong = anonymous.post("/login", data={"token": "nope", "next": "/projects"})
+        assert wrong.status_code == 401
+        assert "That token is not right" in wrong.text
+
+
+def test_login_sets_a_strict_http_only_cookie_and_ignores_foreign_next(site: str) -> None:
+    with httpx.Client(base_url=site) as browser:
+        form = browser.get("/login", params={"next": "//evil.example/steal"})
+        assert 'name="next" value="/"' in form.text
+        signed = browser.post("/login", data={"token": TOKEN, "next": "https://evil.example"})
+        assert (signed.status_code, signed.headers["location"]) == (303, "/")
+        cookie = signed.headers["set-cookie"].lower()
+        assert f"{COOKIE}={TOKEN}".lower() in cookie
+        assert "httponly" in cookie and "samesite=strict" in cookie
+        assert browser.get("/projects").status_code == 200
+
+
+def test_every_page_serves_its_context_as_json(
+    client: httpx.Client, lore: Lore, project: Project, enriched: int
+) -> None:
+    item = lore.store.graph.items(project.id, limit=1)[0]
+    expected = {
+        "/projects": {"projects", "new_project"},
+        f"/projects/{project.name}/settings": {"project", "values", "errors", "model_tiers"},
+        f"/projects/{project.name}/sessions": {"sessions", "statuses", "sources", "total"},
+        f"/projects/{project.name}/brain": {"items", "tree", "types", "statuses", "total"},
+        f"/projects/{project.name}/review": {"items", "below_confidence", "total"},
+        f"/sessions/{enriched}": {"session", "timeline", "events", "jobs", "actions"},
+        f"/sessions/{enriched}/live": {"session", "timeline", "actions"},
+        f"/items/{item.id}": {"item", "evidence", "history", "related", "details"},
+        f"/items/{item.id}/edit": {"item", "values", "errors", "types"},
+        "/operations": {"jobs_by_status", "sessions_by_status", "jobs", "errors", "usage"},
+    }
+    for path, keys in expected.items():
+        answer = client.get(path, params={"format": "json"})
+        assert answer.status_code == 200, path
+        assert answer.headers["content-type"] == "application/json", path
+        assert keys <= set(answer.json()), path
+
+    detail = client.get(f"/sessions/{enriched}", params={"format": "json"}).json()
+    stages = detail["timeline"]["stages"]
+    assert [s["label"] for s in stages] == [
+        "Enrich",
+        "Deep Enrich",
+        "Embed",
+        "Dedup",
+        "Drift Check",
+    ]
+    assert [s["status"] for s in stages] == [
+        "completed",
+        "skipped",
+        "completed",
+        "completed",
+        "completed",
+    ]
+    assert detail["timeline"]["live"] is False
+    assert detail["session"]["items_extracted"] == detail["jobs"][0]["items_extracted"] > 0
+    evidence = client.get(f"/items/{item.id}", params={"format": "json"}).json()["evidence"]
+    assert evidence and evidence[0]["session_id"] == enriched and evidence[0]["quote"]
+
+
+def test_htmx_gets_fragments_and_history_restores_get_whole_pages(
+    client: httpx.Client, project: Project, lore: Lore
+) -> None:
+    lore.capture_event("mcp", "note", {"text": "hello"}, project=project)
+    path = f"/projects/{project.name}/sessions"
+    fragment = client.get(path, headers={"hx-request": "true"})
+    assert "session-card" in fragment.text and "<html" not in fragment.text
+    restored = client.get(
+        path, headers={"hx-request": "true", "hx-history-restore-request": "true"}
+    )
+    assert "<html" in restored.text
+
+
+def test_errors_are_pages_for_people_and_json_for_programs(
+    client: httpx.Client, project: Project
+) -> None:
+    missing = client.get("/sessions/999")
+    assert missing.status_code == 404
+    assert "Not found" in missing.text and "no session with id 999" in missing.text
+    as_json = client.get("/sessions/999", params={"format": "json"})
+    assert as_json.status_code == 404
+    assert as_json.json()["error"]["type"] == "NotFoundError"
+    bad_filter = client.get(f"/projects/{project.name}/sessions", params={"status": "sleeping"})
+    assert bad_filter.status_code == 422 and "status must be one of" in bad_filter.text
+
+
+def test_forms_work_without_javascript(
+    client: httpx.Client, lore: Lore, project: Project, enriched: int
+) -> None:
+    item = lore.store.graph.items(project.id, limit=1)[0]
+    back_to = f"/projects/{project.name}/brain?type=decision"
+    approved = client.post(
+        f"/items/{item.id}/status", params={"next": back_to}, data={"action": "approve"}
+    )
+    assert (approved.status_code, approved.headers["location"]) == (303, back_to)
+    assert lore.store.graph.get(item.id).status == "approved"
+    elsewhere = client.post(
+        f"/items/{item.id}/status",
+        params={"next": "https://evil.example"},
+        data={"action": "review"},
+    )
+    assert elsewhere.headers["location"] == f"/items/{item.id}"
+    unknown = client.post(f"/items/{item.id}/status", data={"action": "promote"})
+    assert unknown.status_code == 422
+
+
+def test_bulk_actions_touch_only_the_projects_own_items(
+    client: httpx.Client, lore: Lore, project: Project
+) -> None:
+    other = lore.create_project("other")
+    mine, theirs = (_item(lore, owner, f"fact of {owner.name}") for owner in (project, other))
+    answer = client.post(
+        f"/projects/{project.name}/items/bulk", data={"action": "deprecate", "ids": [mine, theirs]}
+    )
+    assert answer.status_code == 303
+    assert lore.store.graph.get(mine).status == "deprecated"
+    assert lore.store.graph.get(theirs).status == "draft"
+
+
+def test_the_dashboard_loads_nothing_from_other_sites() -> None:
+    external = re.compile(r"""(src|href)=["'](https?:)?//""")
+    for template in TEMPLATE_DIR.glob("*.html"):
+        assert not external.search(template.read_text()), template.name
+    vendored = STATIC_DIR / "vendor"
+    assert (vendored / "htmx.min.js").stat().st_size > 10_000
+    assert "Zero-Clause BSD" in (vendored / "LICENSE-htmx.txt").read_text()
+    css = Path(STATIC_DIR / "lore.css").read_text()
+    assert "@import" not in css and "url(http" not in css
+
+
+def _item(lore: Lore, project: Project, title: str) -> int:
+    session_id = lore.store.sessions.create(project.id, "cli").id
+    draft = NodeDraft(ref="a", kind="semantic", type="convention", title=title, status="draft")
+    applied = lore.store.graph.apply(project.id, Changeset(session_id=session_id, nodes=[draft]))
+    return applied.ids["a"]

@@ -15,6 +15,7 @@ from lore.capture.ingest import Capture
 from lore.config import LoadedSettings, Settings, load_settings
 from lore.domain import EventIn, IngestResult, Project, ProjectSettings, Session, SessionState
 from lore.errors import NotFoundError, ValidationError
+from lore.pipeline.jobs import JobManager
 from lore.store import Store, open_store
 from lore.store.base import ItemFilter
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from lore.capture.scan import ScanResult
     from lore.domain.episodes import PendingOp, Step
     from lore.domain.graph import Node
+    from lore.domain.jobs import Job
+    from lore.pipeline.service import Pipeline
     from lore.sessions import SessionEngine
     from lore.sessions.callbacks import Callback
     from lore.sessions.events import Observer
@@ -35,6 +38,10 @@ class Lore:
         self.store = store
         self.loaded = loaded
         self.capture = Capture(store, loaded.settings.capture)
+        # Enrichment jobs: queued here (auto-learn listens to capture), run by the pipeline.
+        self.jobs = JobManager(store, loaded.settings)
+        self.capture.listeners.append(self.jobs.on_events)
+        self._pipeline: Pipeline | None = None
         self._engine: SessionEngine | None = None
         self._engine_lock = threading.Lock()
 
@@ -210,10 +217,66 @@ class Lore:
         (extraction runs, unannotated steps, queued operations)."""
         with self._engine_lock:
             if self._engine is None:
+                from lore.pipeline.service import Pipeline
                 from lore.sessions import SessionEngine
 
-                self._engine = SessionEngine(self.store, self.settings, self.capture).start()
+                engine = SessionEngine(self.store, self.settings, self.capture)
+                self._pipeline = Pipeline(
+                    self.store, self.settings, engine, engine.providers, jobs=self.jobs
+                )
+                engine.use_runner(self._pipeline)  # extractions run as durable pipeline jobs
+                self._engine = engine.start()
             return self._engine
+
+    # Enrichment jobs: the pipeline (Enrich, Deep Enrich, Embed, Dedup, Drift Check)
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The pipeline that runs enrichment jobs; it is the session engine's runner."""
+        self.engine  # noqa: B018  # creating the engine creates the pipeline it runs with
+        assert self._pipeline is not None
+        return self._pipeline
+
+    def enrich(self, session_id: int, trigger: str = "manual") -> Job:
+        """Generate Memory: queue an enrichment job for the session's events not yet enriched
+        (a failed session retries its failed job from the stage that failed). The job runs in
+        this process when ``pipeline.in_process_worker`` is on, else in ``lore serve`` or
+        ``lore worker``."""
+        session = self.session(session_id)
+        if self.settings.pipeline.in_process_worker:
+            self.pipeline.start_worker()
+        if session.state is SessionState.FAILED:
+            self.engine.commit(session_id)  # the engine retries the failed extraction
+            return self.jobs.find(session_id=session_id, limit=1)[0]
+        return self.jobs.enqueue(session_id, trigger)
+
+    def job(self, job_id: int) -> Job:
+        return self.jobs.get(job_id)
+
+    def job_list(
+        self,
+        project: str | int | Project | None = None,
+        *,
+        session_id: int | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Job]:
+        """Jobs, newest first, of a project or a session, optionally of one status."""
+        project_id = self.project(project).id if project is not None else None
+        return self.jobs.find(
+            project_id=project_id, session_id=session_id, status=status, limit=limit, offset=offset
+        )
+
+    def retry_job(self, job_id: int) -> Job:
+        """Run a failed job again from the stage that failed (earlier stages' results kept)."""
+        job = self.jobs.get(job_id)
+        if self.settings.pipeline.in_process_worker:
+            self.pipeline.start_worker()
+        if self.session(job.session_id).state is SessionState.FAILED:
+            self.engine.commit(job.session_id)  # the engine's retry resumes this job
+            return self.jobs.get(job_id)
+        return self.jobs.retry(job_id)
 
     def start_session(
         self,

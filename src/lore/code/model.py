@@ -64,7 +64,7 @@ class FileAnalysis:
             shown = ", ".join(f"{r.method} {r.path} ({r.handler})" for r in self.routes[:10])
             more = f" and {len(self.routes) - 10} more" if len(self.routes) > 10 else ""
             found.append(f"Routes in {self.path}: {shown}{more}.")
-        for schema in self.schemas[:6]:
+        for schema in [schema for schema in self.schemas if schema.fields][:6]:
             found.append(
                 f"{schema.name} ({schema.kind}{_table(schema)}) in {self.path}: {_fields(schema)}."
             )

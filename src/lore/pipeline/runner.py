@@ -44,13 +44,16 @@ class JobRunner:
     hooks: SessionHooks
     clock: Clock = time.time
 
-    def run(self, job: Job, worker: str) -> Job:
-        """Run ``job`` (claimed by ``worker``) to completion, a requeue or a failure."""
+    def run(self, job: Job, worker: str, stopping: Callable[[], bool] = lambda: False) -> Job:
+        """Run ``job`` (claimed by ``worker``) to completion, a requeue or a failure. When
+        ``stopping`` turns true, the job is handed back between two stages."""
         self.hooks.extraction_started(job.session_id, job.id)
         state = self._resume_state(job)
         for run in job.stages:
             if run.status in DONE_STAGE_STATUSES:
                 continue
+            if stopping():
+                return self._hand_back(job, worker, run.name)
             try:
                 state = self._run_stage(job, worker, run.name, state)
             except LeaseLostError:
@@ -71,6 +74,15 @@ class JobRunner:
             embedding_model=state.embedding_model,
         )
         return done
+
+    def _hand_back(self, job: Job, worker: str, stage: str) -> Job:
+        """The worker stops: the job goes back to the queue, due now, to resume at ``stage``."""
+        log.info("job %s: handed back before %s (worker stopping)", job.id, stage)
+        now = self.clock()
+        message = f"worker {worker} stopped before {stage}; the job resumes there"
+        return self.store.jobs.release(
+            job.id, worker, error=message, error_detail="", run_after=now, now=now
+        )
 
     def _resume_state(self, job: Job) -> PipelineState:
         """The output of the last finished stage, or an empty start."""

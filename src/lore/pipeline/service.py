@@ -38,6 +38,8 @@ log = logging.getLogger("lore.pipeline")
 # The stages that may call an LLM (deep_enrich with the code model when one is set).
 LLM_STAGES = ("enrich", "deep_enrich")
 EMBEDDING_STAGES = ("embed", "dedup")
+# How long closing waits for the in-process worker to finish its stage and hand its job back.
+STOP_WAIT_S = 10.0
 
 
 class Pipeline:
@@ -82,7 +84,7 @@ class Pipeline:
         with self._lock:
             background, self._background = self._background, None
         if background is not None:
-            background.stop(timeout=5.0)
+            background.stop(timeout=STOP_WAIT_S)
 
     def _job_queued(self) -> None:
         if self._background is not None:

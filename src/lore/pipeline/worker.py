@@ -52,7 +52,7 @@ class Worker:
             return None
         log.info("worker %s claimed job %s (attempt %d)", self.name, job.id, job.attempts)
         with self._lease(job):
-            return self.runner.run(job, self.name)
+            return self.runner.run(job, self.name, self._stop.is_set)
 
     def run(self, *, until_idle: bool = False) -> int:
         """Run jobs until stopped (or, with ``until_idle``, until none is due); returns how many

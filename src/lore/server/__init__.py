@@ -15,9 +15,9 @@ def extensions() -> list[Extension]:
     (``app.state.on_startup`` / ``app.state.on_shutdown``).
     """
     from lore.mcp.http import mount_mcp
-    from lore.server import web
+    from lore.server import web, worker
 
-    return [web.extend, mount_mcp]
+    return [web.extend, mount_mcp, worker.extend]
 
 
 def build_app(lore: Lore, *, token: str | None = None) -> FastAPI:

@@ -88,12 +88,13 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    from lore.server.api import engine, events, projects, sessions, sources
+    from lore.server.api import engine, events, jobs, projects, sessions, sources
 
     for module in (projects, events, sessions):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(sources.router, prefix="/api/v1")
     app.include_router(engine.router, prefix="/api/v1")
+    app.include_router(jobs.router, prefix="/api/v1")
     for extend in extensions or []:
         extend(app, lore)
     return app

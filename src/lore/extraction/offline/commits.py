@@ -35,9 +35,10 @@ _FIX = re.compile(
     re.I,
 )
 _DECISION = re.compile(
-    r"\b(switch(ed|es)? (to|from)|replace[sd]? .{1,60} (with|by)|migrat(e|ed|es|ion) (to|from)|"
-    r"instead of|rather than|in favou?r of|adopt(s|ed)?|decid(e|ed|es)|drop(s|ped)? "
-    r"(support|the|use)|deprecat(e|ed|es)|move[sd]? (to|from|away)|use[sd]? .{1,40} over)\b",
+    r"\b(switch(ed|es|ing)?\b.{0,40}?\bto|replace[sd]?\b.{1,60}?\b(with|by)|"
+    r"migrat(e|ed|es|ion)\b.{0,40}?\bto|mov(e|ed|es|ing)\b.{0,40}?\b(to|away from)|instead of|rather than|in favou?r of|adopt(s|ed)?|"
+    r"decid(e|ed|es)|drop(s|ped)? (support|the use)|deprecat(e|ed|es)|"
+    r"use[sd]? .{1,40}? over)\b",
     re.I,
 )
 _NOISE = re.compile(
@@ -96,6 +97,8 @@ def _from_commit(event: Event, commit: dict[str, Any], options: Options) -> Iter
     if type_ == "bug" and sha:
         facts.append(f"Fixed in commit {sha[:10]}.")
     rationale = why or _body_rationale(body)
+    if type_ == "decision" and not rationale and body:
+        rationale = sentences(body)[0]  # a decision's body usually says why
     confidence, importance = _WEIGHTS.get(type_, (0.7, 0.5))
     title = clip(what[:1].upper() + what[1:])
     yield ExtractedItem(

@@ -14,7 +14,7 @@ from typing import Any
 
 from lore.domain import Event
 from lore.extraction.offline.build import Options, quote
-from lore.extraction.offline.text import clip
+from lore.extraction.offline.text import clip, plural
 from lore.extraction.prompts_enrich import EvidenceRef, ExtractedItem
 
 MAX_DEPENDENCIES = 30
@@ -291,7 +291,8 @@ def _layout(event: Event, scan: dict[str, Any], name: str) -> Iterator[Extracted
     top = sorted(((d, n) for d, n in dirs.items() if "/" not in d), key=lambda item: -item[1])
     if not top:
         return
-    facts = ["Top-level folders: " + ", ".join(f"{d}/ ({n} files)" for d, n in top[:10]) + "."]
+    shown = ", ".join(f"{folder}/ ({plural(count, 'file')})" for folder, count in top[:10])
+    facts = [f"Top-level folders: {shown}."]
     evidence = [quote(event, f"dirs.{top[0][0]}: {top[0][1]}")]
     main = _main_code_folder(dirs)
     if main:
@@ -360,7 +361,8 @@ def _tests(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedI
         facts.append(f"Tests run with {', '.join(runners)}.")
     if dirs:
         facts.append(
-            f"Tests live in {', '.join(d + '/' for d in dirs[:6])} ({tests.get('test_files', 0)} test files)."
+            f"Tests live in {', '.join(d + '/' for d in dirs[:6])}"
+            f" ({plural(int(tests.get('test_files') or 0), 'test file')})."
         )
     configs = [str(c) for c in tests.get("config_files") or []]
     if configs:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 TITLE_CHARS = 90
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9`\"'(])|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9`\"'(])")
 # Phrases that introduce the reason for something, most telling first.
 _REASON = re.compile(
     r"\s*(?:[:;—–]|\s-\s)?\s*\b(because|since|so that|so we|in order to|to avoid|to prevent|"
@@ -16,9 +16,29 @@ _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
 def sentences(text: str) -> list[str]:
-    """Sentences and lines of ``text``, stripped, bullets removed, empty ones dropped."""
-    parts = _SENTENCE_END.split(text.strip())
-    return [_BULLET.sub("", part).strip() for part in parts if part and part.strip()]
+    """The sentences of ``text``, and each bullet point as one; hard-wrapped lines (commit
+    bodies wrap at 72 columns) are joined first."""
+    found = []
+    for unit in _units(text):
+        found += [part.strip() for part in _SENTENCE_END.split(unit) if part.strip()]
+    return found
+
+
+def _units(text: str) -> list[str]:
+    """Paragraphs and bullet points, each on one line."""
+    units: list[str] = []
+    current: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or _BULLET.match(line):
+            if current:
+                units.append(" ".join(current))
+            current = [_BULLET.sub("", line).strip()] if stripped else []
+        else:
+            current.append(stripped)
+    if current:
+        units.append(" ".join(current))
+    return [unit for unit in units if unit]
 
 
 def bullets(text: str) -> list[str]:
@@ -66,3 +86,7 @@ def split_rationale(text: str) -> tuple[str, str]:
 def mentions(text: str, words: tuple[str, ...]) -> bool:
     lowered = text.lower()
     return any(re.search(rf"\b{re.escape(word)}\b", lowered) for word in words)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")

@@ -74,6 +74,11 @@ def contradicts(new: str, old: str) -> bool:
     return bool(new_numbers and old_numbers and new_numbers != old_numbers)
 
 
+def _same_sort(a: NodeDraft | Node, b: NodeDraft | Node) -> bool:
+    """Only items of one kind and type can be the same knowledge (a fixed bug is not a todo)."""
+    return a.kind == b.kind and a.type == b.type
+
+
 def _text(draft: NodeDraft | Node) -> str:
     return f"{draft.title}\n{draft.body}"
 
@@ -121,11 +126,11 @@ class _Work:
         by_hint = {node.dedup_hint: node for node in reversed(stored) if node.dedup_hint}
         for index, draft in list(self.open_items()):
             same = by_hash.get(content_hash(draft.kind, draft.title, draft.body))
-            if same is not None and same.kind == draft.kind:
+            if same is not None and _same_sort(draft, same):
                 self._mark(index, merge_into=same.id, reason="same content", similarity=1.0)
                 continue
             hinted = by_hint.get(draft.dedup_hint) if draft.dedup_hint else None
-            if hinted is None or hinted.kind != draft.kind:
+            if hinted is None or not _same_sort(draft, hinted):
                 continue
             similarity = self._similarity_to(draft, hinted)
             if similarity >= self.threshold and not contradicts(_text(draft), _text(hinted)):
@@ -158,7 +163,7 @@ class _Work:
         for index, node_id, similarity in candidates:
             node = stored.get(node_id)
             draft = self.nodes[index]
-            if node is None or node.valid_to is not None or node.kind != draft.kind:
+            if node is None or node.valid_to is not None or not _same_sort(draft, node):
                 continue
             if contradicts(_text(draft), _text(node)):
                 self._mark(index, supersedes=node.id, reason="contradicts", similarity=similarity)
@@ -179,7 +184,7 @@ class _Work:
         return self.state.model_copy(update={"changeset": changeset, "vectors": vectors})
 
     def _same_knowledge(self, draft: NodeDraft, kept: NodeDraft) -> bool:
-        if draft.kind != kept.kind:
+        if not _same_sort(draft, kept):
             return False
         if content_hash(draft.kind, draft.title, draft.body) == content_hash(
             kept.kind, kept.title, kept.body

@@ -1,0 +1,194 @@
+"""Enrichment commands: ``enrich``, ``jobs``, ``jobs show``, ``retry`` and ``worker``.
+
+These commands never leave a worker thread behind: a job runs in ``lore serve``, in
+``lore worker``, or here in the foreground with ``--wait``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import typer
+from rich.table import Table
+
+from lore.cli.app import app, console, handles_errors, print_json, settings, when
+from lore.core import Lore
+from lore.domain.jobs import Job, StageRun
+from lore.pipeline.service import Pipeline
+
+jobs_app = typer.Typer(help="List and show enrichment jobs.", no_args_is_help=False)
+app.add_typer(jobs_app, name="jobs")
+
+WAIT_POLL_S = 0.2
+
+
+def open_for_jobs() -> Lore:
+    """Lore without the in-process worker: these commands run jobs in the foreground only."""
+    return Lore.open(settings=settings(None, **{"pipeline.in_process_worker": False}))
+
+
+@app.command()
+@handles_errors
+def enrich(
+    session_id: int = typer.Argument(..., help="The session to enrich."),
+    wait: bool = typer.Option(False, "--wait", help="Run the job here and wait for its end."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Generate Memory: enrich a session's events not yet enriched.
+
+    Example: lore enrich 12 --wait
+    """
+    with open_for_jobs() as lore:
+        job = lore.enrich(session_id)
+        if wait:
+            job = run_until_finished(lore.pipeline, job.id)
+        show(job, json_out)
+        if not wait and not job.finished:
+            console.print(
+                f"Queued job {job.id}. `lore serve` or `lore worker` runs it;"
+                f" `lore enrich {session_id} --wait` runs it here."
+            )
+    _exit_on_failure(job)
+
+
+@app.command()
+@handles_errors
+def retry(
+    job_id: int = typer.Argument(..., help="A failed job."),
+    wait: bool = typer.Option(False, "--wait", help="Run the job here and wait for its end."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Run a failed job again from the stage that failed.
+
+    Example: lore retry 7 --wait
+    """
+    with open_for_jobs() as lore:
+        job = lore.retry_job(job_id)
+        if wait:
+            job = run_until_finished(lore.pipeline, job.id)
+        show(job, json_out)
+    _exit_on_failure(job)
+
+
+@app.command()
+@handles_errors
+def worker(
+    name: str = typer.Option(None, help="Worker name in job leases (default host:pid:random)."),
+    until_idle: bool = typer.Option(False, "--until-idle", help="Stop when no job is due."),
+) -> None:
+    """Run enrichment jobs until stopped (Ctrl-C). Several workers may share one database.
+
+    Example: lore worker --until-idle
+    """
+    with open_for_jobs() as lore:
+        runner = lore.pipeline.worker(name)
+        console.print(f"worker {runner.name} on {lore.settings.db_path}")
+        try:
+            ran = runner.run(until_idle=until_idle)
+        except KeyboardInterrupt:
+            ran = None
+    if ran is not None:
+        console.print(f"ran {ran} jobs")
+
+
+@jobs_app.callback(invoke_without_command=True)
+@handles_errors
+def list_jobs(
+    ctx: typer.Context,
+    project: str = typer.Option(None, help="Project name (default: all projects)."),
+    session: int = typer.Option(None, help="Jobs of one session."),
+    status: str = typer.Option(None, help="queued, processing, completed or failed."),
+    limit: int = typer.Option(30),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """List enrichment jobs, newest first. Example: lore jobs --status failed"""
+    if ctx.invoked_subcommand is not None:
+        return
+    with open_for_jobs() as lore:
+        found = lore.job_list(project, session_id=session, status=status, limit=limit)
+    if json_out:
+        print_json([job_json(job) for job in found])
+        return
+    table = Table("id", "session", "trigger", "status", "next stage", "tries", "items", "error")
+    for job in found:
+        table.add_row(
+            str(job.id),
+            str(job.session_id),
+            job.trigger,
+            job.status.value,
+            job.next_stage or "",
+            f"{job.attempts}/{job.max_attempts}",
+            str(job.items_extracted),
+            (job.error or "")[:40],
+        )
+    console.print(table)
+
+
+@jobs_app.command("show")
+@handles_errors
+def show_job(
+    job_id: int = typer.Argument(...),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Show a job: each stage's status, time, tokens, items and errors (with tracebacks).
+
+    Example: lore jobs show 7
+    """
+    with open_for_jobs() as lore:
+        job = lore.job(job_id)
+    show(job, json_out, details=True)
+
+
+def run_until_finished(pipeline: Pipeline, job_id: int) -> Job:
+    """Work in the foreground until the job ends (another worker may be running it)."""
+    runner = pipeline.worker()
+    while True:
+        job = pipeline.jobs.get(job_id)
+        if job.finished:
+            return job
+        if runner.run_once() is None:
+            time.sleep(WAIT_POLL_S)
+
+
+def job_json(job: Job) -> dict[str, object]:
+    return job.model_dump(mode="json") | {"tokens": job.tokens, "llm_calls": job.llm_calls}
+
+
+def show(job: Job, json_out: bool, *, details: bool = False) -> None:
+    if json_out:
+        print_json(job_json(job))
+        return
+    console.print(
+        f"[bold]Job {job.id}[/] · session {job.session_id} · {job.trigger} · {job.status.value}"
+        f" · attempt {job.attempts}/{job.max_attempts} · {job.items_extracted} items"
+        f" · {job.llm_calls} LLM calls · {job.tokens} tokens · created {when(job.created_at)}"
+    )
+    table = Table("stage", "status", "ms", "calls", "tokens", "items", "note")
+    for stage in job.stages:
+        table.add_row(
+            stage.name,
+            stage.status.value,
+            f"{stage.duration_ms:.0f}" if stage.duration_ms is not None else "",
+            str(stage.llm_calls),
+            str(stage.tokens),
+            str(stage.items),
+            stage.note or "",
+        )
+    console.print(table)
+    for stage in job.stages:
+        _print_error(stage, details)
+    if job.error and not any(stage.error for stage in job.stages):
+        console.print(f"[red]error:[/] {job.error}")
+
+
+def _print_error(stage: StageRun, details: bool) -> None:
+    if not stage.error:
+        return
+    console.print(f"[red]{stage.name} failed:[/] {stage.error}")
+    if details and stage.error_detail:
+        console.print(stage.error_detail, markup=False)
+
+
+def _exit_on_failure(job: Job) -> None:
+    if job.status.value == "failed":
+        raise typer.Exit(1)

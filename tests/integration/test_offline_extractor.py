@@ -1,0 +1,251 @@
+"""The offline extractor on real inputs: a real repository's scan and git history, saved
+sessions, and agent steps. Items must be useful and true to their evidence: every quote is found
+in the event it cites, and the facts say what the events say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lore.capture.git import read_commits
+from lore.capture.scan import describe_repository
+from lore.domain import Event
+from lore.extraction.events_text import event_text, normalise, quote_found
+from lore.extraction.offline import Options, extract
+from lore.extraction.prompts_enrich import ExtractedItem
+from tests.pipeline_helpers import event, shop_repo
+
+
+def quotes_hold(items: list[ExtractedItem], events: list[Event]) -> None:
+    texts = {e.id: normalise(event_text(e)) for e in events}
+    for item in items:
+        assert item.evidence, item.title
+        for ref in item.evidence:
+            assert quote_found(ref.quote, texts[ref.event_id]), (item.title, ref.quote)
+
+
+def by_title(items: list[ExtractedItem], start: str) -> ExtractedItem:
+    found = [item for item in items if item.title.startswith(start)]
+    assert found, f"no item starting {start!r} in {[i.title for i in items]}"
+    return found[0]
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    return shop_repo(tmp_path / "shop").root
+
+
+def test_a_scan_gives_the_stack_dependencies_commands_layout_and_overview(shop: Path) -> None:
+    scan = event(1, "scan_result", describe_repository(shop), source="scan")
+    items = extract([scan], Options(package="shop"))
+    quotes_hold(items, [scan])
+
+    stack = by_title(items, "shop: Python stack")
+    assert "FastAPI" in stack.title and stack.schema_key == "root/stack"
+    assert any("Web: FastAPI (from pyproject.toml)" in fact for fact in stack.facts)
+    assert "Requires Python >=3.11." in stack.facts
+
+    deps = by_title(items, "Dependencies declared in pyproject.toml")
+    assert deps.facts[0] == "Runtime dependencies: fastapi >=0.110, sqlalchemy >=2.0, httpx >=0.27."
+    assert "pytest >=8" in deps.facts[1] and deps.schema_key == "root/dependencies"
+
+    tests = by_title(items, "Run the tests: `make test`")
+    assert tests.kind == "procedure" and tests.instruction == "make test"
+    assert tests.facts == ["`make test` runs `pytest -q` (defined in Makefile)."]
+    assert by_title(items, "Lint the code: `make lint`").instruction == "make lint"
+
+    layout = by_title(items, "Repository layout of shop")
+    assert any(fact.startswith("Top-level folders: app/") for fact in layout.facts)
+    overview = by_title(items, "What shop is")
+    assert overview.facts[0].startswith("A small web shop API: users and orders")
+    assert {item.dedup_hint for item in items} >= {"scan:stack", "scan:layout", "scan:overview"}
+
+
+def test_commits_give_decisions_and_bug_fixes_with_their_files(shop: Path) -> None:
+    commits = read_commits(shop, ["HEAD"], 3000, [])
+    events = [
+        event(n, "git_digest", {"commits": [c], "repo": str(shop), "branch": "main"}, "git")
+        for n, c in enumerate(commits, start=1)
+    ]
+    items = extract(events, Options(package="shop"))
+    quotes_hold(items, events)
+
+    fix = by_title(items, "Email column too short")
+    assert fix.type == "bug" and fix.files == ["app/models.py"]
+    assert fix.schema_key == "root/models" and fix.commit == commits[2]["sha"]
+    assert (
+        "Emails up to 320 characters were cut at 200, so sign-up failed for long addresses."
+        in fix.facts
+    )
+    assert fix.rationale == "Widen the column and index it because lookups by email are hot."
+    assert f"Fixed in commit {commits[2]['sha'][:10]}." in fix.facts
+
+    switch = by_title(items, "Switch payments from requests to httpx")
+    assert switch.type == "decision" and switch.files == ["app/payments.py"]
+    assert switch.rationale.startswith("Blocking requests calls stalled the event loop")
+
+    feature = by_title(items, "Delete endpoint for users")
+    assert feature.type == "implementation" and feature.files == ["app/api/users.py"]
+    assert feature.schema_key == "root/api/users" and "users" in feature.tags
+
+
+def test_merges_and_chores_are_not_items() -> None:
+    commits = [
+        {"sha": "a" * 40, "subject": "Merge branch 'main' into feature", "merge": True},
+        {"sha": "b" * 40, "subject": "chore: bump version to 1.2.3"},
+        {"sha": "c" * 40, "subject": "docs: typo"},
+        {"sha": "d" * 40, "subject": "wip"},
+    ]
+    events = [event(n, "git_digest", {"commits": [c]}, "git") for n, c in enumerate(commits, 1)]
+    assert extract(events) == []
+
+
+def test_a_saved_session_becomes_items_of_each_category() -> None:
+    save = event(
+        1,
+        "session_save",
+        {
+            "summary": "Moved authentication to JWT. Refresh tokens rotate on every use.",
+            "decisions": ["JWT over server sessions: the API must stay stateless"],
+            "bugs": ["Token refresh looped when the clock was skewed; now allows 30 s of skew"],
+            "todos": [
+                {"title": "Revoke tokens on password change", "files": ["app/auth/tokens.py"]}
+            ],
+            "conventions": ["Handlers return problem+json errors"],
+            "files": ["app/auth/jwt.py"],
+        },
+    )
+    items = extract([save])
+    quotes_hold(items, [save])
+    assert [item.type for item in items] == [
+        "implementation",
+        "decision",
+        "convention",
+        "bug",
+        "todo",
+    ]
+    summary = items[0]
+    assert summary.title == "Moved authentication to JWT"
+    assert summary.facts == ["Moved authentication to JWT.", "Refresh tokens rotate on every use."]
+    decision = by_title(items, "JWT over server sessions")
+    assert decision.rationale == "the API must stay stateless"
+    assert decision.files == ["app/auth/jwt.py"] and decision.schema_key == "root/auth/jwt"
+    todo = by_title(items, "Revoke tokens on password change")
+    assert todo.files == ["app/auth/tokens.py"] and todo.schema_key == "root/auth/tokens"
+
+
+def test_a_remembered_fact_keeps_its_kind() -> None:
+    remember = event(
+        1, "remember", {"text": "We deploy on Fridays only after 2 pm", "kind": "decision"}
+    )
+    (item,) = extract([remember])
+    assert item.type == "decision" and item.title == "We deploy on Fridays only after 2 pm"
+
+
+def step(event_id: int, command: str, result: str, error: bool = False) -> Event:
+    payload = {
+        "tool": "Bash",
+        "input": command,
+        "command": command,
+        "result": result,
+        "error": error,
+    }
+    return event(event_id, "step", payload, "claude-code")
+
+
+def edit(event_id: int, path: str) -> Event:
+    payload = {
+        "tool": "Edit",
+        "input": path,
+        "result": f"edit {path}",
+        "error": False,
+        "files": [path],
+    }
+    return event(event_id, "step", payload, "claude-code")
+
+
+def test_a_failing_command_then_a_working_one_is_a_procedure() -> None:
+    events = [
+        step(1, "pytest -q", "bash: pytest: command not found", error=True),
+        edit(2, "README.md"),
+        step(3, "uv run pytest -q", "12 passed in 0.41s"),
+    ]
+    (procedure,) = extract(events)
+    quotes_hold([procedure], events)
+    assert procedure.kind == "procedure" and procedure.type == "convention"
+    assert procedure.title == "Run the tests: `uv run pytest -q`"
+    assert procedure.instruction == "uv run pytest -q"
+    assert procedure.condition == "when `pytest -q` fails with bash: pytest: command not found"
+    assert procedure.expected_outcome == "12 passed in 0.41s"
+    assert [ref.event_id for ref in procedure.evidence] == [1, 3]
+
+
+def test_the_same_command_passing_after_edits_is_a_fixed_bug() -> None:
+    events = [
+        step(
+            1,
+            "pytest tests/test_users.py",
+            "E   KeyError: 'email'\nFAILED tests/test_users.py::test_create - KeyError",
+            error=True,
+        ),
+        edit(2, "app/api/users.py"),
+        step(3, "pytest tests/test_users.py", "1 passed"),
+    ]
+    (bug,) = extract(events)
+    quotes_hold([bug], events)
+    assert bug.type == "bug" and bug.files == ["app/api/users.py"]
+    assert bug.title.startswith("Fixed: FAILED tests/test_users.py::test_create - KeyError")
+    assert bug.facts[1] == "Editing app/api/users.py fixed it: the same command then passed."
+
+
+def test_a_flaky_command_that_passes_again_without_edits_teaches_nothing() -> None:
+    events = [step(1, "make test", "1 failed", error=True), step(2, "make test", "3 passed")]
+    assert extract(events) == []
+
+
+@pytest.mark.parametrize(
+    ("said", "rule"),
+    [
+        (
+            "No, don't use requests here. We use httpx everywhere because it does HTTP/2.",
+            "don't use requests here",
+        ),
+        ("Use pnpm instead of npm in this repo", "Use pnpm instead of npm in this repo"),
+        ("Always run ruff before committing", "Always run ruff before committing"),
+        ("Please never commit to main directly", "never commit to main directly"),
+    ],
+)
+def test_user_corrections_become_conventions(said: str, rule: str) -> None:
+    request = event(1, "user_request", {"text": said}, "claude-code")
+    items = extract([request])
+    quotes_hold(items, [request])
+    assert items and all(item.type == "convention" for item in items)
+    assert any(rule.lower() in item.facts[0].lower() for item in items)
+
+
+def test_a_correction_keeps_its_reason_and_files() -> None:
+    request = event(
+        1,
+        "user_request",
+        {
+            "text": "Don't mock the database in tests/test_orders.py, because the migrations must run."
+        },
+    )
+    (item,) = extract([request])
+    assert item.title == "Don't mock the database in tests/test_orders.py"
+    assert item.rationale == "because the migrations must run."
+    assert item.files == ["tests/test_orders.py"]
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I don't know why this fails",
+        "Can you fix the login test?",
+        "Thanks, looks good",
+        "Run the tests",
+    ],
+)
+def test_ordinary_requests_are_not_conventions(said: str) -> None:
+    assert extract([event(1, "user_request", {"text": said})]) == []

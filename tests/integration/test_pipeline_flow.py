@@ -1,0 +1,293 @@
+"""The pipeline end to end on a real store with the real session engine, offline: Generate
+Memory on captured sessions, Deep Enrich on a linked repository, Dedup, Drift Check, auto-learn
+after git digests, library sessions, and a failed stage retried from where it failed."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from lore import Lore
+from lore.config import load_settings
+from lore.domain import SessionState
+from lore.domain.jobs import JobStatus, StageStatus
+from tests.pipeline_helpers import enrich_now, item_titled, items, shop_repo
+
+SAVE = {
+    "summary": "Moved authentication to JWT. Refresh tokens rotate on every use.",
+    "decisions": ["JWT over server sessions: the API must stay stateless"],
+    "todos": ["Revoke tokens on password change"],
+    "files": ["app/auth/tokens.py"],
+}
+
+
+@pytest.fixture(autouse=True)
+def jobs_run_in_the_test(monkeypatch: pytest.MonkeyPatch, lore_home: Path) -> None:
+    """The test runs each job itself (``enrich_now``) instead of a background thread."""
+    monkeypatch.setenv("LORE_PIPELINE__IN_PROCESS_WORKER", "false")
+
+
+def saved_session(lore: Lore, payload: dict[str, object], project: str = "demo") -> int:
+    result = lore.capture_event("cli", "session_save", payload, project=project)
+    lore.close_session(result.session_ids[0])
+    return result.session_ids[0]
+
+
+def later(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Commits made from now on are dated ``seconds`` in the future."""
+    stamp = f"@{int(time.time() + seconds)} +0000"
+    monkeypatch.setenv("GIT_AUTHOR_DATE", stamp)
+    monkeypatch.setenv("GIT_COMMITTER_DATE", stamp)
+
+
+def test_generate_memory_turns_a_saved_session_into_draft_items(
+    lore: Lore, project: object
+) -> None:
+    session_id = saved_session(lore, SAVE)
+    job = enrich_now(lore, session_id)
+
+    assert job.status is JobStatus.COMPLETED and job.trigger == "manual" and job.attempts == 1
+    status = {stage.name: stage.status for stage in job.stages}
+    assert status == {
+        "enrich": StageStatus.COMPLETED,
+        "deep_enrich": StageStatus.SKIPPED,
+        "embed": StageStatus.COMPLETED,
+        "dedup": StageStatus.COMPLETED,
+        "drift": StageStatus.COMPLETED,
+    }
+    assert job.stage("deep_enrich").note == "no repository linked to the project"
+    assert job.stage("enrich").items == 3 and job.items_extracted == 3
+    assert all(stage.started_at and stage.duration_ms is not None for stage in job.stages)
+
+    found = items(lore)
+    assert sorted(node.type for node in found) == ["decision", "implementation", "todo"]
+    assert {node.status for node in found} == {"draft"}
+    decision = item_titled(lore, "JWT over server sessions")
+    assert decision.data["rationale"] == "the API must stay stateless"
+    assert decision.schema_key == "root/auth/tokens" and decision.files == ["app/auth/tokens.py"]
+    (evidence,) = lore.store.graph.evidence(decision.id)
+    assert evidence.quote == "JWT over server sessions: the API must stay stateless"
+    assert lore.store.vectors.get([decision.id])[decision.id].shape == (384,)
+    assert lore.store.events.unenriched(session_id) == []
+    assert lore.session(session_id).state is SessionState.IDLE
+
+
+def test_only_events_not_yet_enriched_are_processed(lore: Lore, project: object) -> None:
+    session_id = saved_session(lore, SAVE)
+    enrich_now(lore, session_id)
+    again = enrich_now(lore, session_id)
+    assert again.stage("enrich").note.startswith("0 events, 0 items")
+    assert len(items(lore)) == 3
+
+
+def test_items_above_the_projects_confidence_are_approved(lore: Lore, project: object) -> None:
+    lore.update_project("demo", auto_approve_confidence=0.9)
+    enrich_now(lore, saved_session(lore, SAVE))
+    statuses = {node.title: node.status for node in items(lore)}
+    assert statuses["JWT over server sessions"] == "approved"  # confidence 0.9
+    assert statuses["Moved authentication to JWT"] == "draft"  # confidence 0.85
+
+
+def test_knowledge_seen_again_reinforces_the_older_item(lore: Lore, project: object) -> None:
+    enrich_now(lore, saved_session(lore, SAVE))
+    first = item_titled(lore, "JWT over server sessions")
+    second_job = enrich_now(lore, saved_session(lore, SAVE | {"summary": "Reviewed the JWT work."}))
+
+    assert second_job.stage("dedup").note == "2 merged"
+    again = item_titled(lore, "JWT over server sessions")
+    assert again.id == first.id and len(items(lore)) == 4  # only the new summary is new
+    assert again.confidence is not None and first.confidence is not None
+    assert again.confidence > first.confidence and again.last_reinforced_at is not None
+    assert len(lore.store.graph.evidence(again.id)) == 2  # both sessions' events
+
+
+def test_a_newer_scan_supersedes_the_older_facts_and_keeps_them(
+    lore: Lore, project: object, tmp_path: Path
+) -> None:
+    repo = shop_repo(tmp_path / "shop")
+    lore.scan(repo.root, project="demo")
+    enrich_now(lore, lore.sessions("demo", source="scan")[0].id)
+    old = item_titled(lore, "Dependencies declared in pyproject.toml (python)")
+
+    repo.commit(
+        "Add pydantic",
+        {
+            "pyproject.toml": (repo.root / "pyproject.toml")
+            .read_text()
+            .replace('"httpx>=0.27"', '"httpx>=0.27", "pydantic>=2.6"')
+        },
+    )
+    lore.scan(repo.root, project="demo")
+    job = enrich_now(lore, lore.sessions("demo", source="scan")[0].id)
+
+    assert "superseded" in (job.stage("dedup").note or "")
+    current = [n for n in items(lore, current=True) if n.title == old.title]
+    assert len(current) == 1 and "pydantic >=2.6" in current[0].body
+    stored_old = lore.store.graph.get(old.id)
+    assert stored_old.valid_to is not None and stored_old.superseded_by == current[0].id
+
+
+def test_deep_enrich_attaches_routes_and_schemas_of_the_files_items_name(
+    lore: Lore, tmp_path: Path
+) -> None:
+    repo = shop_repo(tmp_path / "shop")
+    lore.create_project("shop", repo=str(repo.root))
+    lore.digest(repo.root, project="shop")
+    job = enrich_now(lore, lore.sessions("shop", source="git")[0].id)
+
+    assert job.stage("deep_enrich").status is StageStatus.COMPLETED
+    feature = item_titled(lore, "Delete endpoint for users", project="shop")
+    (code,) = feature.data["code"]
+    assert [(r["method"], r["path"], r["handler"]) for r in code["routes"]] == [
+        ("GET", "/users/{user_id}", "get_user"),
+        ("POST", "/users", "create_user"),
+        ("DELETE", "/users/{user_id}", "delete_user"),
+    ]
+    assert (
+        "UserIn (pydantic) in app/api/users.py: email: str, name?: str | None."
+        in feature.data["facts"]
+    )
+    fix = item_titled(lore, "Email column too short for RFC 5321 addresses", project="shop")
+    assert any("User (sqlalchemy, table users)" in fact for fact in fix.data["facts"])
+
+
+def test_deep_enrich_is_skipped_when_the_project_turns_it_off(lore: Lore, tmp_path: Path) -> None:
+    repo = shop_repo(tmp_path / "shop")
+    lore.create_project("shop", repo=str(repo.root))
+    lore.update_project("shop", deep_enrich=False)
+    lore.digest(repo.root, project="shop")
+    job = enrich_now(lore, lore.sessions("shop", source="git")[0].id)
+    deep = job.stage("deep_enrich")
+    assert deep.status is StageStatus.SKIPPED and deep.note == "turned off for this project"
+    assert "code" not in item_titled(lore, "Delete endpoint for users", project="shop").data
+
+
+def test_a_later_commit_sends_items_on_its_files_to_review_and_archives_a_fixed_todo(
+    lore: Lore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = shop_repo(tmp_path / "shop")
+    lore.create_project("shop", repo=str(repo.root))
+    lore.digest(repo.root, project="shop")
+    enrich_now(lore, lore.sessions("shop", source="git")[0].id)
+    enrich_now(lore, saved_session(lore, SAVE, project="shop"))
+    payments = item_titled(
+        lore, "Switch payments from requests to httpx async client", project="shop"
+    )
+
+    later(monkeypatch, 120)
+    sha = repo.commit(
+        "fix(auth): revoke tokens on password change",
+        {
+            "app/auth/tokens.py": "def revoke_all(user_id: int) -> None: ...\n",
+            "app/payments.py": "# retries\n",
+        },
+    )
+    lore.digest(repo.root, project="shop")
+    job = enrich_now(lore, lore.sessions("shop", source="git")[0].id)
+
+    assert "1 archived" in (job.stage("drift").note or "")
+    (todo,) = items(lore, "shop", types=["todo"])
+    assert todo.status == "archived" and todo.data["drift"]["commit"] == sha
+    assert "fixed by" in todo.data["drift"]["reason"]
+    reviewed = lore.store.graph.get(payments.id)
+    assert reviewed.status == "review" and reviewed.data["drift"]["commit"] == sha
+    assert reviewed.data["drift"]["reason"].startswith("app/payments.py changed in")
+    untouched = item_titled(lore, "Email column too short for RFC 5321 addresses", project="shop")
+    assert untouched.status == "draft"
+
+
+def test_git_digests_trigger_auto_learn_at_most_once_per_interval(
+    lore: Lore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = shop_repo(tmp_path / "shop")
+    lore.create_project("shop", repo=str(repo.root))
+    lore.digest(repo.root, project="shop")
+    (first,) = lore.job_list("shop")
+    assert first.trigger == "auto_learn" and first.run_after <= time.time()
+
+    repo.commit("Document the API", {"docs/api.md": "# API\n"})
+    lore.digest(repo.root, project="shop")
+    assert [job.id for job in lore.job_list("shop")] == [first.id]  # joined the queued run
+
+    enrich_now(lore, first.session_id)
+    repo.commit("Add orders endpoint", {"app/api/orders.py": "def list_orders(): ...\n"})
+    lore.digest(repo.root, project="shop")
+    second = lore.job_list("shop")[0]
+    assert second.id != first.id and second.status is JobStatus.QUEUED
+    interval = lore.settings.pipeline.auto_learn_interval_s
+    assert second.run_after == pytest.approx(first.run_after + interval)
+    assert lore.pipeline.worker().run_once() is None  # not due before the interval has passed
+
+
+def test_auto_learn_off_or_other_sources_wait_for_a_manual_trigger(
+    lore: Lore, tmp_path: Path
+) -> None:
+    repo = shop_repo(tmp_path / "shop")
+    lore.create_project("shop", repo=str(repo.root))
+    lore.update_project("shop", auto_learn=False)
+    lore.digest(repo.root, project="shop")
+    lore.capture_event("mcp", "session_save", SAVE, project="shop")
+    assert lore.job_list("shop") == []
+
+
+def test_a_library_session_runs_its_extractions_as_jobs_of_the_in_process_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LORE_PIPELINE__IN_PROCESS_WORKER", "true")
+    with Lore.open(settings=load_settings()) as lore:
+        lore.create_project("demo")
+        session_id = lore.start_session("Speed up the test suite", project="demo")
+        lore.append(
+            session_id,
+            "The suite takes 4 minutes; most time is in database setup.",
+            "Profiled the fixtures with pytest --durations=10.",
+        )
+        lore.append(
+            session_id,
+            "Each test creates a fresh PostgreSQL schema.",
+            "Switched the fixtures to one schema per session, rolling back per test.",
+        )
+        lore.append(session_id, "The suite now takes 50 seconds.", "Committed the fixture change.")
+        lore.close_async(session_id)  # queued while a trajectory is being extracted
+        deadline = time.monotonic() + 60
+        while lore.session_state(session_id) != "idle" or lore.store.events.unenriched(session_id):
+            assert time.monotonic() < deadline, lore.job_list(session_id=session_id)
+            time.sleep(0.05)
+
+        jobs = lore.job_list(session_id=session_id)
+        assert jobs and {job.trigger for job in jobs} == {"session"}
+        assert {job.status for job in jobs} == {JobStatus.COMPLETED}
+        assert all(job.stage("enrich").note.startswith(("0 events", "3 events")) for job in jobs)
+        assert lore.store.events.unenriched(session_id) == []
+        assert any(node.session_id == session_id for node in items(lore))
+
+
+def test_a_failed_stage_is_retried_from_where_it_failed(lore: Lore, project: object) -> None:
+    real = lore.project("demo")
+    lore.store.projects.set_embedding_model(real.id, "some-other-model", 768)
+    session_id = saved_session(lore, SAVE)
+    failed = enrich_now(lore, session_id)
+
+    assert failed.status is JobStatus.FAILED and failed.error.startswith(
+        "embed: EmbeddingMismatchError"
+    )
+    embed = failed.stage("embed")
+    assert (
+        embed.status is StageStatus.FAILED
+        and "Traceback (most recent call last)" in embed.error_detail
+    )
+    assert failed.stage("enrich").status is StageStatus.COMPLETED
+    assert failed.stage("dedup").status is StageStatus.PENDING
+    assert lore.session(session_id).state is SessionState.FAILED
+    assert lore.store.events.unenriched(session_id) != []
+
+    lore.store.projects.set_embedding_model(real.id, "all-MiniLM-L6-v2", 384)
+    retried = lore.retry_job(failed.id)
+    assert retried.id == failed.id and retried.status is JobStatus.QUEUED
+    done = enrich_now(lore, session_id)
+    assert done.id == failed.id and done.status is JobStatus.COMPLETED
+    assert done.stage("enrich").runs == 1 and done.stage("embed").runs == 2
+    assert lore.session(session_id).state is SessionState.IDLE
+    assert len(items(lore)) == 3

@@ -149,7 +149,10 @@ class FakeModels:
         body = json.loads(await request.body())
         name = _schema_name(body)
         self.seen.append((name, body))
-        await asyncio.sleep(self.delays.get(name, 0.0))
+        waited = 0.0
+        while waited < self.delays.get(name, 0.0):  # clearing the delay ends the wait
+            await asyncio.sleep(0.05)
+            waited += 0.05
         if self.failures.get(name, 0) > 0:
             self.failures[name] -= 1
             return JSONResponse({"error": {"message": "scripted failure"}}, status_code=400)

@@ -11,7 +11,7 @@ import pytest
 from lore import Lore, SessionError
 from lore.domain import Project
 from lore.store.base import ItemFilter
-from tests.session_helpers import wait_for
+from tests.session_helpers import fake_model_server, wait_for
 
 EPISODIC = ItemFilter(kinds=("episodic",))
 CACHE = [
@@ -118,3 +118,20 @@ def test_auto_commit_skips_ready_and_makes_commit_async_invalid(
     assert lore.session_state(sid) == "collecting"
     assert lore.store.episodes.latest(sid).goal == "Next goal"
     assert committed_steps(lore) == 1
+
+
+def test_a_failed_trajectory_run_waits_for_the_next_append(lore: Lore, project: Project) -> None:
+    with fake_model_server() as fake:
+        fake.failures["SemanticExtraction"] = 100
+        sid = lore.start_session(
+            "g", project="demo", llm=fake.llm(), config={"trajectory_idle_s": 0.2}
+        )
+        lore.append(sid, *CACHE[0])
+        wait_for(lambda: [r.status for r in lore.store.extractions.for_session(sid)] == ["failed"])
+        time.sleep(0.8)  # several timer ticks: no new run for the same steps
+        assert len(lore.store.extractions.for_session(sid)) == 1
+        assert lore.session_state(sid) == "collecting"
+        assert lore.store.steps.unclaimed(lore.store.episodes.open_for(sid).id)  # given back
+        fake.failures.clear()
+        lore.append(sid, *CACHE[1])
+        wait_for(lambda: committed_steps(lore) == 2)

@@ -97,3 +97,52 @@ def test_killed_during_extraction_then_reopened(
             if queued is not None:  # the commit queued before the crash ran after the restart
                 op = mem.store.ops.get(queued)
                 assert (op.status, op.result) == ("done", "committed")
+
+
+APPENDING = textwrap.dedent(
+    """
+    import json, sys, time
+    from lore import Lore
+
+    db, llm = sys.argv[1], json.loads(sys.argv[2])
+    mem = Lore.open(db)
+    mem.create_project("demo")
+    sid = mem.start_session("Tidy the logs", project="demo", llm=llm)
+    for n in range(3):
+        mem.append_async(sid, f"Log line {n} is noisy", f"Lowered level {n}")
+    print(json.dumps({"session": sid}), flush=True)
+    time.sleep(600)
+    """
+)
+
+
+@pytest.mark.slow
+def test_steps_stored_before_a_crash_are_annotated_after_it(tmp_path: Path) -> None:
+    with fake_model_server() as fake:
+        fake.delays["StepAnnotation"] = 600.0
+        script = tmp_path / "appending.py"
+        script.write_text(APPENDING)
+        db = tmp_path / "lore.db"
+        child = subprocess.Popen(
+            [sys.executable, str(script), str(db), json.dumps(fake.llm())],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert child.stdout is not None
+            sid = json.loads(child.stdout.readline())["session"]
+            wait_for(lambda: fake.calls("StepAnnotation") >= 1, timeout=30)
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.wait(10)
+            if child.stdout is not None:
+                child.stdout.close()
+        fake.delays.clear()
+        fake.answers["StepAnnotation"] = {"state_summary": "quieter", "subgoal": "Quiet the logs"}
+        with Lore.open(db, settings=load_settings(overrides={"database_url": str(db)})) as mem:
+            assert mem.session_state(sid) == "collecting"  # the engine starts: it resumes
+            wait_for(lambda: mem.store.steps.count_unannotated(sid) == 0, timeout=30)
+            steps = mem.session_steps(sid)
+            assert [s.seq for s in steps] == [1, 2, 3]
+            assert all(s.subgoal == "Quiet the logs" and s.trajectory == 0 for s in steps)
+            assert mem.session_state(sid) == "collecting"

@@ -12,8 +12,6 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from lore.errors import LoreError
-
 log = logging.getLogger("lore.sessions")
 
 Callback = Callable[[Any], object]
@@ -67,7 +65,3 @@ class Callbacks:
             with self._lock:
                 callback = self._waiting.pop(op_id, None)
             call(callback, outcome)
-
-
-def is_failure(outcome: object) -> bool:
-    return isinstance(outcome, (LoreError, BaseException)) and not isinstance(outcome, OpResult)

@@ -501,6 +501,8 @@ class SessionEngine:
             if not ready:
                 return
             with self.store.transaction():
+                if self.store.extractions.running(session_id):  # another process began one
+                    return
                 run = self._begin_run(
                     session_id, episode, "trajectory", upto_trajectory=upto_trajectory
                 )
@@ -521,11 +523,12 @@ class SessionEngine:
         self._flush(session_id, upto_trajectory=None)
 
     def close_idle(self, session_id: int) -> None:
-        """The session idle timer fired: close the session as a caller would."""
+        """The session idle timer fired: close the session as a caller would (busy, or closed
+        by another process meanwhile: the next tick looks again)."""
         try:
             self.close(session_id, reason="idle_timeout")
-        except SessionError as exc:
-            log.debug("session %s: idle close skipped (%s)", session_id, exc.reason)
+        except (SessionError, ConflictError) as exc:
+            log.debug("session %s: idle close skipped (%s)", session_id, exc)
 
     # Commit
 

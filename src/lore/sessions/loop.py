@@ -79,7 +79,16 @@ class EngineLoop:
         last = max(started, session.last_event_at or 0.0)
         if now - last >= config.session_idle_s:
             engine.close_idle(session.id)
-        elif now - last >= config.trajectory_idle_s and not engine.store.extractions.running(
-            session.id
-        ):
+        elif now - last >= config.trajectory_idle_s and self._may_flush(session.id, last):
             engine.flush_open_trajectory(session.id)
+
+    def _may_flush(self, session_id: int, last_append: float) -> bool:
+        """Not while a run is going, nor again after a run that failed since the last append
+        (its steps wait for the next append, or the close)."""
+        runs = self.engine.store.extractions.for_session(session_id)
+        if not runs:
+            return True
+        latest = runs[-1]
+        if latest.status == "running":
+            return False
+        return not (latest.status == "failed" and latest.created_at >= last_append)

@@ -43,7 +43,7 @@ def enrich(
         if wait:
             job = run_until_finished(lore.pipeline, job.id)
         show(job, json_out)
-        if not wait and not job.finished:
+        if not (wait or json_out or job.finished):
             console.print(
                 f"Queued job {job.id}. `lore serve` or `lore worker` runs it;"
                 f" `lore enrich {session_id} --wait` runs it here."

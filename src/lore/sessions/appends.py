@@ -63,7 +63,14 @@ class AppendLine:
         while True:
             with self._lock:
                 self._dirty = False
-            step = None if self._stopped else self._next_step(self.session_id)
+            try:
+                step = None if self._stopped else self._next_step(self.session_id)
+            except Exception:  # the store failed (or closed): the next append starts again
+                if not self._stopped:
+                    log.exception("append line of session %s stopped", self.session_id)
+                with self._lock:
+                    self._thread = None
+                return
             if step is None:
                 with self._lock:
                     if self._dirty and not self._stopped:

@@ -46,6 +46,9 @@ class LocalRunner:
     def _run(self, extraction: Extraction) -> None:
         try:
             self._extract(extraction)
+        except Exception:  # reporting the end failed (closing): the run resumes next time
+            if not self.host.stopping:
+                log.exception("extraction %s could not report its end", extraction.id)
         finally:
             with self._lock:
                 self._running.discard(extraction.id)

@@ -225,6 +225,7 @@ class Lore:
                     self.store, self.settings, engine, engine.providers, jobs=self.jobs
                 )
                 engine.use_runner(self._pipeline)  # extractions run as durable pipeline jobs
+                engine.observers.subscribe(self._pipeline.on_session_event)
                 self._engine = engine.start()
             return self._engine
 

@@ -11,7 +11,8 @@ import pytest
 
 from lore import Lore
 from lore.config import load_settings
-from lore.domain import SessionState
+from lore.domain import Project, SessionState
+from lore.domain.graph import Changeset, NodeDraft
 from lore.domain.jobs import JobStatus, StageStatus
 from tests.pipeline_helpers import enrich_now, item_titled, items, shop_repo
 
@@ -96,11 +97,38 @@ def test_knowledge_seen_again_reinforces_the_older_item(lore: Lore, project: obj
     second_job = enrich_now(lore, saved_session(lore, SAVE | {"summary": "Reviewed the JWT work."}))
 
     assert second_job.stage("dedup").note == "2 merged"
-    again = item_titled(lore, "JWT over server sessions")
-    assert again.id == first.id and len(items(lore)) == 4  # only the new summary is new
+    current = items(lore, current=True)
+    assert len(current) == 4  # only the new summary is new knowledge
+    again = lore.store.graph.get(first.id)
+    (repeat_id,) = again.merged_from
     assert again.confidence is not None and first.confidence is not None
     assert again.confidence > first.confidence and again.last_reinforced_at is not None
     assert len(lore.store.graph.evidence(again.id)) == 2  # both sessions' events
+    repeat = lore.store.graph.get(repeat_id)  # kept, not deleted: its validity ended
+    assert repeat.title == first.title and repeat.valid_to is not None
+    assert repeat.superseded_by == first.id and repeat.data["dedup"]["action"] == "merged"
+
+
+def test_a_repeat_whose_fold_was_interrupted_is_settled_by_the_next_dedup(
+    lore: Lore, project: Project
+) -> None:
+    session_id = saved_session(lore, SAVE)
+    enrich_now(lore, session_id)
+    first = item_titled(lore, "JWT over server sessions")
+    marked = NodeDraft(
+        ref="repeat",
+        kind="semantic",
+        type="decision",
+        title=first.title,
+        body=first.body,
+        data={"dedup": {"action": "merge", "node": first.id, "reason": "same content"}},
+    )
+    applied = lore.store.graph.apply(project.id, Changeset(session_id=session_id, nodes=[marked]))
+    repeat_id = applied.ids["repeat"]  # committed, but the process died before the fold
+
+    enrich_now(lore, saved_session(lore, {"summary": "Nothing to do with JWT at all."}))
+    assert lore.store.graph.get(first.id).merged_from == [repeat_id]
+    assert lore.store.graph.get(repeat_id).valid_to is not None
 
 
 def test_a_newer_scan_supersedes_the_older_facts_and_keeps_them(

@@ -31,6 +31,7 @@ from lore.pipeline.runner import JobRunner
 from lore.pipeline.stages import STAGE_FUNCTIONS
 from lore.pipeline.worker import Worker
 from lore.providers.accounting import StoreRecorder
+from lore.sessions.events import SessionEvent
 from lore.store.base import Store
 
 log = logging.getLogger("lore.pipeline")
@@ -146,6 +147,13 @@ class Pipeline:
             vectors=state.all_vectors() if state else None,
             embedding_model=state.embedding_model if state else None,
         )
+
+    def on_session_event(self, event: SessionEvent) -> None:
+        """Engine observer: once a changeset is committed, fold its repeats into the items
+        they repeat (Dedup marked them)."""
+        if event.kind == "changeset_applied":
+            created = list(event.data.get("node_ids") or [])
+            self.store.item_matches.fold_merges(event.project_id, self.runner.clock(), created)
 
     # Providers
 

@@ -352,6 +352,15 @@ class ItemMatchStore(Protocol):
         given, oldest first."""
         ...
 
+    def fold_merges(
+        self, project_id: int, now: float, node_ids: Sequence[int] | None = None
+    ) -> int:
+        """Fold committed items that Dedup marked as repeats (``data["dedup"]["action"] ==
+        "merge"``; all of the project's, or those of ``node_ids``) into the older item each
+        repeats: it is reinforced (confidence up, ``last_reinforced_at``), lists the repeat in
+        ``merged_from`` and takes its evidence; the repeat's validity ends. Returns how many."""
+        ...
+
 
 # The session engine's aggregates: episodes, steps, extraction runs, queued operations,
 # changesets waiting for commit, and the graph they are applied to.

@@ -3,15 +3,18 @@
 In order, for every new item draft:
 1. Duplicates inside the changeset (same normalised content or dedup hint, or a cosine of at
    least ``pipeline.dedup_near_threshold``) fold into the first of them.
-2. Exact duplicates of stored items (same normalised content hash, or same dedup hint) merge
-   into the oldest such item; a draft with the item's dedup hint whose content differs (not
+2. Exact duplicates of stored items (same normalised content hash, or same dedup hint) are
+   repeats of the oldest such item; a draft with the item's dedup hint whose content differs (not
    near) is a new version of the same subject and supersedes it.
-3. Near duplicates (cosine at or above the threshold) merge into the stored item, unless the two
-   contradict each other (one negates what the other states, or they give different numbers or
-   versions): then the newer supersedes the older.
-A merge raises the stored item's confidence and sets ``last_reinforced_at`` at commit; a
-supersede closes the older item's validity interval. Nothing is deleted. The threshold and how it
-was chosen are in ``docs/pipeline.md``.
+3. Near duplicates (cosine at or above the threshold) are repeats of the stored item, unless the
+   two contradict each other (one negates what the other states, or they give different numbers
+   or versions): then the newer supersedes the older.
+A repeat is committed like any item, then folded into the older one
+(``ItemMatchStore.fold_merges``, right after the commit and again at the next Dedup): the older
+item lists it in ``merged_from``, gains its evidence, confidence and ``last_reinforced_at``,
+and the repeat's validity ends. A supersede closes the older item's validity interval. Nothing
+is deleted. Only items of one kind and type are compared. The threshold and how it was chosen
+are in ``docs/pipeline.md``.
 """
 
 from __future__ import annotations
@@ -39,9 +42,14 @@ _NEGATION = re.compile(
     re.I,
 )
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
+# data["dedup"]["action"] of a draft that repeats a stored item, and of one that replaces it.
+MERGE = "merge"
+SUPERSEDE = "supersede"
 
 
 def run(ctx: StageContext, state: PipelineState) -> StageResult:
+    # Repeats committed by earlier jobs whose fold a crash interrupted are settled first.
+    ctx.store.item_matches.fold_merges(ctx.job.project_id, ctx.clock())
     if not state.changeset.items:
         return StageResult(state=state, note="no new items")
     work = _Work(
@@ -103,7 +111,8 @@ class _Work:
     def open_items(self) -> Iterator[tuple[int, NodeDraft]]:
         """Item drafts not yet merged or superseding anything, with their index."""
         for index, draft in enumerate(self.nodes):
-            if draft.kind in ITEM_KINDS and draft.merge_into is None and draft.supersedes is None:
+            unmarked = draft.merge_into is None and draft.supersedes is None
+            if draft.kind in ITEM_KINDS and unmarked and "dedup" not in draft.data:
                 yield index, draft
 
     def keys(self) -> tuple[list[str], list[str]]:
@@ -228,20 +237,18 @@ class _Work:
         merge_into: int | None = None,
         supersedes: int | None = None,
     ) -> None:
+        """Record what to do with a draft that repeats or contradicts a stored item. A repeat
+        is still stored, then folded into the older item once committed
+        (``ItemMatchStore.fold_merges``), so the older item's ``merged_from`` names it."""
         draft = self.nodes[index]
-        action = "merged" if merge_into is not None else "superseded"
         record = {
-            "action": action,
-            "node": merge_into or supersedes,
+            "action": MERGE if merge_into is not None else SUPERSEDE,
+            "node": merge_into if merge_into is not None else supersedes,
             "reason": reason,
             "similarity": round(similarity, 4),
         }
         self.nodes[index] = draft.model_copy(
-            update={
-                "merge_into": merge_into,
-                "supersedes": supersedes,
-                "data": {**draft.data, "dedup": record},
-            }
+            update={"supersedes": supersedes, "data": {**draft.data, "dedup": record}}
         )
         self._count("merged" if merge_into is not None else "superseded")
 

@@ -6,8 +6,10 @@ exists once.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from lore.domain.graph import Node
     from lore.domain.jobs import Job
     from lore.pipeline.service import Pipeline
+    from lore.recall import Answer, Brain, ContextPack, Hit, Recall
     from lore.sessions import SessionEngine
     from lore.sessions.callbacks import Callback
     from lore.sessions.events import Observer
@@ -208,6 +211,96 @@ class Lore:
         from lore.capture.scan import scan
 
         return scan(self, self.project(project), path)
+
+    # Recall
+
+    @functools.cached_property
+    def recall_service(self) -> Recall:
+        """The recall service: embedder, query-vector cache and vector matrices, kept warm."""
+        from lore.recall import Recall
+
+        return Recall(self.store, self.settings)
+
+    def recall(
+        self,
+        project: str | int | Project | None,
+        query: str,
+        *,
+        mode: str | None = None,
+        limit: int = 10,
+        types: Sequence[str] | None = None,
+        statuses: Sequence[str] | None = None,
+        schema_key: str | None = None,
+        tags: Sequence[str] | None = None,
+        files: Sequence[str] | None = None,
+        since: float | datetime | str | None = None,
+        until: float | datetime | str | None = None,
+        min_similarity: float | None = None,
+        active_files: Sequence[str] | None = None,
+        include_events: bool | None = None,
+    ) -> list[Hit]:
+        """Hybrid search of a project's memory (items, steps and raw-event windows), best first.
+
+        ``mode`` is semantic, procedural, episodic or mixed (guessed from the query when None).
+        Filters: item ``types`` and ``statuses`` (default: all but deprecated), a ``schema_key``
+        prefix, ``tags``, ``files``, and a time range ``since``..``until``. ``min_similarity``
+        drops results whose cosine to the query is lower; ``active_files`` boosts memories about
+        those files; ``include_events`` True favours raw events, False leaves them out.
+        Every returned memory gets one more access (frequency feeds the ranking).
+        """
+        from lore.recall import recall_request
+
+        request = recall_request(
+            query,
+            mode=mode,
+            limit=limit,
+            types=types,
+            statuses=statuses,
+            schema_key=schema_key,
+            tags=tags,
+            files=files,
+            since=since,
+            until=until,
+            min_similarity=min_similarity,
+            active_files=active_files,
+            include_events=include_events,
+        )
+        return self.recall_service.search(self.project(project), request)
+
+    def brain(
+        self,
+        project: str | int | Project | None = None,
+        *,
+        compact: bool = True,
+        active_files: Sequence[str] | None = None,
+    ) -> Brain:
+        """The project's memory as one markdown document: L0 brief, L1 active knowledge and,
+        unless ``compact``, L2 reference; ``etag`` changes only when the document does."""
+        return self.recall_service.brain(
+            self.project(project), compact=compact, active_files=active_files or ()
+        )
+
+    def context_pack(
+        self,
+        project: str | int | Project | None,
+        task: str,
+        *,
+        budget: int = 4000,
+        scope: str = "relevant",
+    ) -> ContextPack:
+        """What an agent starting ``task`` should read: the brief and the relevant memories,
+        grouped by schema key, within ``budget`` tokens; ``scope`` relevant, full or minimal."""
+        return self.recall_service.context_pack(
+            self.project(project),
+            task,
+            budget=budget,
+            scope=scope,  # type: ignore[arg-type]  # validated by the service
+        )
+
+    def ask(self, project: str | int | Project | None, question: str) -> Answer:
+        """An LLM's answer from the memories recall finds, with numbered citations (needs an
+        LLM configured: NotConfiguredError otherwise)."""
+        return self.recall_service.ask(self.project(project), question)
 
     # Sessions: the session engine (episodes, steps, extraction, commit)
 

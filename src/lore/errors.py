@@ -2,6 +2,7 @@
 
     LoreError
     ├── ConfigError            bad or contradictory configuration
+    │   └── NotConfiguredError   an operation that needs something not configured (ask: an LLM)
     ├── ValidationError        bad input; names the offending field
     ├── NotFoundError          a project, session, item or job that does not exist
     ├── ConflictError          an operation that clashes with stored state
@@ -27,6 +28,10 @@ class LoreError(Exception):
 
 
 class ConfigError(LoreError):
+    pass
+
+
+class NotConfiguredError(ConfigError):
     pass
 
 
@@ -81,7 +86,6 @@ class StoreError(LoreError):
 
 class WaitTimeoutError(LoreError):
     pass
-
 
 
 class SessionTimeoutError(SessionError, WaitTimeoutError, TimeoutError):

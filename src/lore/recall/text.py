@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 #: The tokenizer of the main full-text table (``CREATE VIRTUAL TABLE ... USING fts5(...)``).
 FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
@@ -78,9 +78,38 @@ def fts_match_query(text: str) -> str | None:
     An OR of each identifier as a phrase and each query term, every one quoted so FTS5 syntax
     (``AND``, ``NEAR``, ``*``, ``:``) in user text is matched as words, never parsed.
     """
-    alternatives = [_quoted(ident) for ident in identifiers(text) if _WORD.search(ident)]
-    alternatives += [_quoted(term) for term in query_terms(text)]
-    return " OR ".join(dict.fromkeys(alternatives)) or None
+    return match_expression(fts_alternatives(text))
+
+
+def fts_alternatives(text: str) -> list[str]:
+    """The alternatives of ``fts_match_query``, unquoted: identifiers, then terms, once each."""
+    alternatives = [ident for ident in identifiers(text) if _WORD.search(ident)]
+    alternatives += query_terms(text)
+    return list(dict.fromkeys(alternatives))
+
+
+def match_expression(alternatives: Iterable[str]) -> str | None:
+    """An OR of the alternatives, each quoted; None when there are none."""
+    return " OR ".join(_quoted(alternative) for alternative in alternatives) or None
+
+
+def affordable(alternatives: Sequence[str], documents: Sequence[int], budget: int) -> list[str]:
+    """The alternatives BM25 can afford: rarest first while the rows they make it score (their
+    document counts) fit in ``budget``; the rarest is always kept, and an alternative no node
+    holds is dropped. The common terms left out weigh least in BM25 (their IDF is near 0 in
+    any large project) but cost most, since every row holding them is scored."""
+    order = sorted(range(len(alternatives)), key=lambda index: documents[index])
+    kept: set[int] = set()
+    spent = 0
+    for index in order:
+        count = documents[index]
+        if count <= 0:
+            continue
+        if kept and spent + count > budget:
+            break
+        kept.add(index)
+        spent += count
+    return [alternative for index, alternative in enumerate(alternatives) if index in kept]
 
 
 def trigram_match_query(text: str) -> str | None:

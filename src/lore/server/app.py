@@ -27,6 +27,7 @@ STATUS_OF_ERROR: list[tuple[type[errors.LoreError], int]] = [
     (errors.SessionError, 409),
     (errors.ConflictError, 409),
     (errors.ProviderError, 502),
+    (errors.NotConfiguredError, 503),
     (errors.ConfigError, 500),
 ]
 
@@ -88,13 +89,14 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    from lore.server.api import engine, events, jobs, projects, sessions, sources
+    from lore.server.api import engine, events, jobs, projects, recall, sessions, sources
 
     for module in (projects, events, sessions):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(sources.router, prefix="/api/v1")
     app.include_router(engine.router, prefix="/api/v1")
     app.include_router(jobs.router, prefix="/api/v1")
+    app.include_router(recall.router, prefix="/api/v1")
     for extend in extensions or []:
         extend(app, lore)
     return app

@@ -18,6 +18,7 @@ from lore.store.base import (
     OpStore,
     OverviewStore,
     ProjectStore,
+    SearchStore,
     SessionStore,
     StepStore,
     VectorStore,
@@ -34,6 +35,7 @@ from lore.store.sqlite.llm_calls import SQLiteLLMCalls
 from lore.store.sqlite.ops import SQLiteOps
 from lore.store.sqlite.overview import SQLiteOverview
 from lore.store.sqlite.projects import SQLiteProjects
+from lore.store.sqlite.search import SQLiteSearch
 from lore.store.sqlite.sessions import SQLiteSessions
 from lore.store.sqlite.steps import SQLiteSteps
 from lore.store.sqlite.vectors import SQLiteVectors
@@ -55,6 +57,7 @@ class SQLiteStore:
         self.ops: OpStore = SQLiteOps(db)
         self.changesets: ChangesetStore = SQLiteChangesets(db)
         self.graph: GraphStore = SQLiteGraph(db)
+        self.search: SearchStore = SQLiteSearch(db)
         self.overview: OverviewStore = SQLiteOverview(db)
 
     @classmethod

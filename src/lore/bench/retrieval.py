@@ -1,0 +1,231 @@
+"""Retrieval benchmark: recall@k by provenance on a conversational data set.
+
+The data set is JSON in the format of ``../shared/bench/FORMAT.md``. Each conversation's memory
+is built the way a user's is: its own project, one capture session per session (closed at the
+end), one event per turn (source ``chat``, the speaker and the session's date kept), then
+enrichment as configured (offline by default) through the indexing the pipeline's Embed stage
+runs. Each question is recalled against its own project with ``Lore.recall`` (defaults: mode
+guessed, access recorded, as for any caller), and a returned memory counts for every evidence
+turn in its provenance. recall@k of a question is the share of its evidence turns covered by
+the top k results; the figure is the mean over questions.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from lore.config import load_settings
+from lore.core import Lore
+from lore.domain import EventIn, Project
+from lore.errors import ValidationError
+from lore.recall import index_events, index_nodes
+
+DEFAULT_KS = (1, 5, 10, 20)
+DATE_FORMATS = ("%I:%M %p on %d %B, %Y", "%I:%M %p on %d %b, %Y", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+BATCH = 200
+
+
+@dataclass
+class Scores:
+    """recall@k sums and question count of one group (all, or a category)."""
+
+    ks: Sequence[int]
+    questions: int = 0
+    sums: dict[int, float] = field(default_factory=dict)
+
+    def add(self, covered_at: Mapping[int, float]) -> None:
+        self.questions += 1
+        for k in self.ks:
+            self.sums[k] = self.sums.get(k, 0.0) + covered_at[k]
+
+    def means(self) -> dict[str, float]:
+        return {str(k): round(self.sums.get(k, 0.0) / max(1, self.questions), 4) for k in self.ks}
+
+
+@dataclass
+class RetrievalFigures:
+    dataset: str
+    ks: Sequence[int]
+    overall: Scores
+    categories: dict[str, Scores]
+    latencies_ms: list[float]
+    build_s: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "questions": self.overall.questions,
+            "recall": self.overall.means(),
+            "by_category": {
+                name: {"questions": scores.questions, "recall": scores.means()}
+                for name, scores in sorted(self.categories.items())
+            },
+            "latency_ms": {
+                "p50": round(percentile(self.latencies_ms, 50), 2),
+                "p95": round(percentile(self.latencies_ms, 95), 2),
+            },
+            "build_s": round(self.build_s, 2),
+        }
+
+
+def run(
+    dataset: Path,
+    ks: Sequence[int] = DEFAULT_KS,
+    *,
+    conversations: Iterable[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> RetrievalFigures:
+    """Build every conversation (or those named) in a fresh lore home, then ask every question.
+    ``overrides`` are dotted settings (``{"recall.dense_weight": 0.4}``) for experiments."""
+    data = load_dataset(dataset)
+    wanted = set(conversations) if conversations is not None else None
+    chosen = [conv for conv in data["conversations"] if wanted is None or conv["id"] in wanted]
+    with tempfile.TemporaryDirectory(prefix="lore-retrieval-") as folder:
+        settings = load_settings(overrides={**(overrides or {}), "home": folder})
+        with Lore.open(settings=settings) as lore:
+            started = time.perf_counter()
+            built = [(conv, build_conversation(lore, conv)) for conv in chosen]
+            build_s = time.perf_counter() - started
+            figures = RetrievalFigures(
+                str(data.get("name") or dataset.stem), ks, Scores(ks), {}, [], build_s
+            )
+            for conv, (project, turn_of_event) in built:
+                ask_questions(lore, project, conv["questions"], turn_of_event, figures)
+    return figures
+
+
+def load_dataset(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValidationError(f"cannot read data set {path}: {exc}", "dataset") from None
+    if not isinstance(data, dict) or not isinstance(data.get("conversations"), list):
+        raise ValidationError(f"{path} has no conversations (see FORMAT.md)", "dataset")
+    return data
+
+
+def build_conversation(
+    lore: Lore, conversation: Mapping[str, Any]
+) -> tuple[Project, dict[int, str]]:
+    """The conversation as a user's memory: a project, a closed session per session, an event
+    per turn; returns the project and the turn id of every event."""
+    project = lore.create_project(_project_name(conversation["id"]))
+    turn_of_event: dict[int, str] = {}
+    for session in conversation["sessions"]:
+        source = session.get("source") or "chat"
+        stored = lore.store.sessions.create(project.id, source)
+        start = parse_date(session.get("date"))
+        events = [
+            EventIn(
+                source=source,
+                type="message",
+                payload={"speaker": turn["speaker"], "text": turn["text"]},
+                session_id=stored.id,
+                idempotency_key=f"{conversation['id']}:{turn['id']}",
+                occurred_at=start + index if start is not None else None,
+            )
+            for index, turn in enumerate(session["turns"])
+        ]
+        for begin in range(0, len(events), BATCH):
+            result = lore.capture_events(events[begin : begin + BATCH], project=project)
+            turns = session["turns"][begin : begin + BATCH]
+            for event_id, turn in zip(result.event_ids, turns, strict=True):
+                turn_of_event[event_id] = turn["id"]
+        lore.close_session(stored.id)
+        enrich(lore, project, stored.id)
+    index_nodes(lore.store, lore.recall_service.embedder, lore.project(project.id))
+    return lore.project(project.id), turn_of_event
+
+
+def enrich(lore: Lore, project: Project, session_id: int) -> None:
+    """Enrichment of one closed session, offline: the indexing the Embed stage runs."""
+    recall = lore.settings.recall
+    index_events(
+        lore.store,
+        lore.recall_service.embedder,
+        lore.project(project.id),
+        session_id,
+        radius=recall.window_radius,
+        max_chars=recall.window_event_chars,
+    )
+
+
+def ask_questions(
+    lore: Lore,
+    project: Project,
+    questions: Sequence[Mapping[str, Any]],
+    turn_of_event: Mapping[int, str],
+    figures: RetrievalFigures,
+) -> None:
+    deepest = max(figures.ks)
+    for question in questions:
+        started = time.perf_counter()
+        hits = lore.recall(project, question["question"], limit=deepest)
+        figures.latencies_ms.append((time.perf_counter() - started) * 1000)
+        evidence = set(question.get("evidence") or [])
+        if not evidence:
+            continue
+        covered_at = coverage(
+            [[turn_of_event.get(e, "") for e in hit.event_ids] for hit in hits],
+            evidence,
+            figures.ks,
+        )
+        figures.overall.add(covered_at)
+        category = str(question.get("category") or "none")
+        figures.categories.setdefault(category, Scores(figures.ks)).add(covered_at)
+
+
+def coverage(
+    provenance: Sequence[Sequence[str]], evidence: set[str], ks: Sequence[int]
+) -> dict[int, float]:
+    """Share of ``evidence`` covered by the provenance of the first k results, for each k."""
+    covered_at: dict[int, float] = {}
+    for k in ks:
+        covered = {turn for turns in provenance[:k] for turn in turns}
+        covered_at[k] = len(evidence & covered) / len(evidence)
+    return covered_at
+
+
+def parse_date(text: str | None) -> float | None:
+    if not text:
+        return None
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.strptime(text.strip(), pattern).timestamp()
+        except ValueError:
+            continue
+    return None
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1]
+
+
+def report(figures: RetrievalFigures) -> str:
+    data = figures.as_dict()
+    lines = [
+        f"{data['dataset']}: {data['questions']} questions, memory built in {data['build_s']} s",
+        "recall@k  " + "  ".join(f"R@{k} {v:.3f}" for k, v in data["recall"].items()),
+    ]
+    for name, group in data["by_category"].items():
+        shown = "  ".join(f"R@{k} {v:.3f}" for k, v in group["recall"].items())
+        lines.append(f"  {name:<12} ({group['questions']:>3})  {shown}")
+    latency = data["latency_ms"]
+    lines.append(f"recall latency p50 {latency['p50']} ms, p95 {latency['p95']} ms")
+    return "\n".join(lines)
+
+
+def _project_name(conversation_id: str) -> str:
+    return conversation_id.replace("/", "-")[:100] or "conversation"

@@ -1,0 +1,114 @@
+"""What recall hands back: hits, the brain, context packs and answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from lore.domain.graph import NodeKind
+
+Mode = Literal["semantic", "procedural", "episodic", "mixed"]
+MODES: tuple[Mode, ...] = ("semantic", "procedural", "episodic", "mixed")
+Scope = Literal["relevant", "full", "minimal"]
+SCOPES: tuple[Scope, ...] = ("relevant", "full", "minimal")
+
+
+class Hit(BaseModel):
+    """One recalled memory: an item, a step, or a window of raw events (``kind`` ``source``).
+
+    ``score`` ranks (fused relevance x value x kind weight); ``relevance`` is the raw cosine
+    similarity to the query, which thresholds gate on. ``event_ids`` is the provenance: the
+    captured events the memory was built from.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    kind: NodeKind
+    type: str | None
+    title: str
+    text: str
+    score: float
+    relevance: float
+    schema_key: str | None
+    files: list[str]
+    tags: list[str]
+    event_ids: list[int]
+    status: str | None
+    confidence: float | None
+    session_id: int | None
+    created_at: float
+    channels: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class RecallRequest:
+    """One recall, as ``Lore.recall`` receives it (see its docstring for each field)."""
+
+    query: str
+    mode: Mode | None = None
+    limit: int = 10
+    types: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    schema_key: str | None = None
+    tags: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    since: float | None = None
+    until: float | None = None
+    min_similarity: float | None = None
+    active_files: tuple[str, ...] = ()
+    include_events: bool | None = None
+    record_access: bool = True
+
+
+class BrainLayer(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    title: str
+    markdown: str
+    tokens: int
+    budget: int
+    items: list[int]
+
+
+class Brain(BaseModel):
+    """The project's memory as one markdown document: L0 brief, L1 active knowledge and (when
+    not compact) L2 reference. ``etag`` changes exactly when the document would."""
+
+    model_config = ConfigDict(frozen=True)
+
+    project: str
+    markdown: str
+    etag: str
+    tokens: int
+    layers: list[BrainLayer]
+    archived: int
+
+
+class ContextPack(BaseModel):
+    """The brief plus the memories relevant to a task, grouped by schema key, within a budget."""
+
+    model_config = ConfigDict(frozen=True)
+
+    project: str
+    task: str
+    scope: Scope
+    markdown: str
+    tokens: int
+    budget: int
+    hits: list[Hit]
+
+
+class Answer(BaseModel):
+    """An LLM's answer to a question over the project's memory; ``[n]`` in ``text`` cites
+    ``citations[n - 1]``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question: str
+    text: str
+    citations: list[Hit]
+    model: str

@@ -1,0 +1,242 @@
+"""``Recall``: the one recall service every surface uses (Python, REST, CLI, MCP).
+
+It owns what must live as long as the process: the embedder (kept warm), the LRU of query
+vectors, each project's cached vector matrix, and the LLM when one is configured.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from lore.config import Settings
+from lore.domain import Project
+from lore.domain.graph import ITEM_STATUSES, ITEM_TYPES
+from lore.errors import NotConfiguredError, ValidationError
+from lore.providers.embeddings import Embedder, build_embedder
+from lore.recall.ask import ask
+from lore.recall.brain import brain_etag, build_brain
+from lore.recall.context_pack import build_context_pack, hits_for
+from lore.recall.models import (
+    MODES,
+    SCOPES,
+    Answer,
+    Brain,
+    ContextPack,
+    Hit,
+    Mode,
+    RecallRequest,
+    Scope,
+)
+from lore.recall.modes import RECIPES, classify_query
+from lore.recall.search import HybridSearch
+from lore.recall.vectors import QueryVectors, Vector, VectorCache
+from lore.store.base import Store
+
+if TYPE_CHECKING:
+    from lore.providers.llm import LLM
+
+log = logging.getLogger("lore.recall")
+
+MAX_LIMIT = 200
+MAX_QUERY_CHARS = 4000
+ASK_HITS = 8
+TimeLike = float | int | datetime | str
+
+
+class Recall:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        llm: LLM | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.vectors = VectorCache(store)
+        self._embedder = embedder
+        self._llm = llm
+        self._llm_built = llm is not None
+        self._lock = threading.Lock()
+        self._queries = QueryVectors(self._embed, settings.recall.query_cache_size)
+        self.engine = HybridSearch(store, settings.recall, self.vectors, self._queries)
+
+    @property
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = build_embedder(self.settings)
+            return self._embedder
+
+    @property
+    def llm(self) -> LLM | None:
+        """The configured LLM, built on first use; None offline."""
+        with self._lock:
+            if not self._llm_built:
+                from lore.providers.llm import build_llm
+
+                self._llm = build_llm(self.settings)
+                self._llm_built = True
+            return self._llm
+
+    def warm(self) -> None:
+        """Load the embedding model now instead of on the first query."""
+        self._queries("warm up")
+
+    def search(self, project: Project, request: RecallRequest) -> list[Hit]:
+        _check(request)
+        mode = request.mode or self.classify(request.query)
+        engine = self.engine if self._dense_usable(project) else self._lexical_engine()
+        return engine.search(project.id, request, RECIPES[mode])
+
+    def classify(self, query: str) -> Mode:
+        llm = self.llm if self.settings.recall.classify_with_llm else None
+        return classify_query(query, llm)
+
+    def brain(
+        self, project: Project, *, compact: bool = True, active_files: Sequence[str] = ()
+    ) -> Brain:
+        return build_brain(
+            self.store, self.settings.recall, project, compact=compact, active_files=active_files
+        )
+
+    def brain_etag(
+        self, project: Project, *, compact: bool = True, active_files: Sequence[str] = ()
+    ) -> str:
+        return brain_etag(
+            self.store, self.settings.recall, project, compact=compact, active_files=active_files
+        )
+
+    def context_pack(
+        self, project: Project, task: str, *, budget: int | None = None, scope: Scope = "relevant"
+    ) -> ContextPack:
+        if scope not in SCOPES:
+            raise ValidationError(f"scope must be one of {', '.join(SCOPES)}", "scope")
+        budget = self.settings.recall.context_pack_tokens if budget is None else budget
+        if budget < 100:
+            raise ValidationError("budget must be at least 100 tokens", "budget")
+        hits = self.search(project, RecallRequest(query=task, limit=hits_for(scope)))
+        brain = self.brain(project, compact=True)
+        return build_context_pack(
+            project.name,
+            task,
+            hits,
+            brain.layers[0],
+            brain.layers[1],
+            budget=budget,
+            scope=scope,
+        )
+
+    def ask(self, project: Project, question: str) -> Answer:
+        llm = self.llm
+        if llm is None:
+            raise NotConfiguredError(
+                "ask needs an LLM: set llm.provider and llm.model (recall, brain and context"
+                " packs work without one)"
+            )
+        hits = self.search(project, RecallRequest(query=question, limit=ASK_HITS))
+        return ask(llm, question, hits)
+
+    def _embed(self, texts: Sequence[str]) -> Vector:
+        return self.embedder.embed(texts)
+
+    def _dense_usable(self, project: Project) -> bool:
+        """Vectors exist and come from the configured model (else full text alone answers).
+        The project is read again: a caller's copy may predate its first vectors."""
+        project = self.store.projects.get(project.id)
+        if project.embedding_model is None:
+            return False
+        if project.embedding_model != self.settings.embedding.model:
+            log.warning(
+                "project %s is embedded with %s, not the configured %s: recall uses full text"
+                " only until `lore reembed`",
+                project.name,
+                project.embedding_model,
+                self.settings.embedding.model,
+            )
+            return False
+        return True
+
+    def _lexical_engine(self) -> HybridSearch:
+        return HybridSearch(self.store, self.settings.recall, self.vectors, None)
+
+
+def recall_request(
+    query: str,
+    *,
+    mode: str | None = None,
+    limit: int = 10,
+    types: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+    schema_key: str | None = None,
+    tags: Sequence[str] | None = None,
+    files: Sequence[str] | None = None,
+    since: TimeLike | None = None,
+    until: TimeLike | None = None,
+    min_similarity: float | None = None,
+    active_files: Sequence[str] | None = None,
+    include_events: bool | None = None,
+) -> RecallRequest:
+    """A request from the loose arguments of the surfaces, validated."""
+    if mode is not None and mode not in MODES:
+        raise ValidationError(f"mode must be one of {', '.join(MODES)} (got {mode!r})", "mode")
+    return RecallRequest(
+        query=query,
+        mode=mode,
+        limit=limit,
+        types=_known(types, ITEM_TYPES, "types"),
+        statuses=_known(statuses, ITEM_STATUSES, "statuses"),
+        schema_key=schema_key or None,
+        tags=tuple(tags or ()),
+        files=tuple(files or ()),
+        since=timestamp(since, "since"),
+        until=timestamp(until, "until"),
+        min_similarity=min_similarity,
+        active_files=tuple(active_files or ()),
+        include_events=include_events,
+    )
+
+
+def timestamp(value: TimeLike | None, field: str) -> float | None:
+    """UNIX seconds from seconds, a datetime, or an ISO 8601 date or time."""
+    if value is None or isinstance(value, float | int):
+        return None if value is None else float(value)
+    if isinstance(value, datetime):
+        return value.timestamp()
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        try:
+            return float(value)
+        except ValueError:
+            raise ValidationError(
+                f"{field} must be a date or time (ISO 8601) or UNIX seconds", field
+            ) from None
+
+
+def _known(values: Sequence[str] | None, allowed: Sequence[str], field: str) -> tuple[str, ...]:
+    for value in values or ():
+        if value not in allowed:
+            raise ValidationError(
+                f"{field} must be among {', '.join(allowed)} (got {value!r})", field
+            )
+    return tuple(values or ())
+
+
+def _check(request: RecallRequest) -> None:
+    if not request.query.strip():
+        raise ValidationError("the query is empty", "query")
+    if len(request.query) > MAX_QUERY_CHARS:
+        raise ValidationError(f"the query is longer than {MAX_QUERY_CHARS} characters", "query")
+    if not 1 <= request.limit <= MAX_LIMIT:
+        raise ValidationError(f"limit must be within 1..{MAX_LIMIT}", "limit")
+    if request.min_similarity is not None and not -1.0 <= request.min_similarity <= 1.0:
+        raise ValidationError("min_similarity must be within -1..1", "min_similarity")
+
+
+__all__ = ["Recall", "recall_request", "timestamp"]

@@ -161,8 +161,8 @@ def service_repo(root: Path) -> GitRepo:
 
 def seed(lore: Lore, repo: GitRepo) -> dict[str, int]:
     """The project's capture from every kind of source; returns session ids by source."""
-    project = lore.create_project(PROJECT, repo=str(repo.root))
-    lore.update_project(project, auto_learn=False)  # memory is made by clicking, in the tests
+    created = lore.create_project(PROJECT, repo=str(repo.root))
+    project = lore.update_project(created, auto_learn=False)  # memory is made by clicking
     lore.scan(repo.root, project=project)
     lore.digest(repo.root, project=project)
     lore.capture_event("cli", "session_save", _SAVE, project=project)

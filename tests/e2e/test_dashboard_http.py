@@ -17,6 +17,7 @@ from lore.server import build_app
 from lore.server.auth import COOKIE
 from lore.server.web import STATIC_DIR
 from lore.server.web.render import TEMPLATE_DIR
+from tests.e2e.dashboard_support import wait_for_job
 from tests.servers import running
 
 TOKEN = "dashboard-test-token"
@@ -37,8 +38,8 @@ def enriched(lore: Lore, project: Project) -> int:
     )
     session_id = lore.sessions(project)[0].id
     lore.close_session(session_id)
-    job = lore.enrich(session_id)
-    assert lore.jobs.wait(job.id, timeout_s=60).status == "completed"
+    lore.enrich(session_id)
+    assert wait_for_job(lore, session_id).status == "completed"  # and its memory committed
     return session_id
 
 
@@ -90,7 +91,7 @@ def test_every_page_serves_its_context_as_json(
         f"/projects/{project.name}/review": {"items", "below_confidence", "total"},
         f"/sessions/{enriched}": {"session", "timeline", "events", "jobs", "actions"},
         f"/sessions/{enriched}/live": {"session", "timeline", "actions"},
-        f"/items/{item.id}": {"item", "evidence", "history", "related", "details"},
+        f"/items/{item.id}": {"item", "evidence", "history", "related", "notes", "code"},
         f"/items/{item.id}/edit": {"item", "values", "errors", "types"},
         "/operations": {"jobs_by_status", "sessions_by_status", "jobs", "errors", "usage"},
     }

@@ -81,6 +81,8 @@ def test_durations_read_naturally() -> None:
 def test_payload_summary_prefers_telling_fields_and_shortens() -> None:
     assert payload_summary({"summary": "Moved to  cents", "x": 1}) == "Moved to cents"
     assert payload_summary({"b": 2, "a": 1}) == '{"a": 1, "b": 2}'
+    commits = {"commits": [{"subject": "fix: race"}, {"subject": "feat: cents"}], "branch": "main"}
+    assert payload_summary(commits) == "2 commits: fix: race; feat: cents"
     assert payload_summary({"text": "word " * 100}).endswith("…")
     assert len(payload_summary({"text": "word " * 100})) == 140
 

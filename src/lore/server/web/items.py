@@ -40,6 +40,8 @@ ACTION_STATUS: dict[str, ItemStatus] = {
     "archive": "archived",
     "review": "review",
 }
+# Data keys that say what made an item, shown with its raw data rather than as notes.
+PROVENANCE_DATA = ("extractor", "prompt_version", "written_by", "deep_enrich")
 # Data keys that record why an item was set aside.
 RETIRING_DATA = ("drift", "deprecated_reason")
 BulkAction = Literal["approve", "deprecate", "archive", "delete"]
@@ -91,9 +93,20 @@ class HistoryEntry(BaseModel):
     item: LinkedItem | None = None
 
 
+class CodeFile(BaseModel):
+    """What Deep Enrich read in one file the item names."""
+
+    path: str
+    routes: list[str]
+    schemas: list[str]
+    signatures: list[str]
+
+
 class ItemPage(BaseModel):
     item: ItemCard
-    details: dict[str, Any]
+    notes: dict[str, str]
+    code: list[CodeFile]
+    other: dict[str, Any]
     evidence: list[EvidenceView]
     history: list[HistoryEntry]
     related: list[LinkedItem]
@@ -131,7 +144,9 @@ def item_page(request: Request, item_id: int, lore: LoreDep) -> Response:
     project = lore.store.projects.get(node.project_id).name
     page = ItemPage(
         item=item_card(node, project),
-        details=_details(node),
+        notes=_notes(node),
+        code=_code(node),
+        other=_other(node),
         evidence=_evidence(lore, node),
         history=_history(lore, node),
         related=_related(lore, node),
@@ -272,9 +287,52 @@ def review_reason(node: Node) -> str | None:
     return None
 
 
-def _details(node: Node) -> dict[str, Any]:
-    """The item's data without what the page shows elsewhere (its facts are the body)."""
-    return {key: value for key, value in node.data.items() if key not in ("facts",) and value}
+def _notes(node: Node) -> dict[str, str]:
+    """The item's worded fields (rationale, impact, a procedure's instruction...)."""
+    return {
+        key: value.strip()
+        for key, value in node.data.items()
+        if isinstance(value, str) and value.strip() and key not in PROVENANCE_DATA
+    }
+
+
+def _code(node: Node) -> list[CodeFile]:
+    files = node.data.get("code")
+    return [_code_file(entry) for entry in files or [] if isinstance(entry, dict)]
+
+
+def _code_file(entry: dict[str, Any]) -> CodeFile:
+    def listed(key: str) -> list[dict[str, Any]]:
+        return [part for part in entry.get(key) or [] if isinstance(part, dict)]
+
+    return CodeFile(
+        path=str(entry.get("path", "")),
+        routes=[
+            f"{r.get('method', '')} {r.get('path', '')} → {r.get('handler', '')}"
+            for r in listed("routes")
+        ],
+        schemas=[_schema_line(schema) for schema in listed("schemas")],
+        signatures=[str(s.get("text") or s.get("name") or "") for s in listed("signatures")],
+    )
+
+
+def _schema_line(schema: dict[str, Any]) -> str:
+    fields = ", ".join(
+        f"{field.get('name')}: {field.get('type')}" if field.get("type") else str(field.get("name"))
+        for field in schema.get("fields") or []
+        if isinstance(field, dict)
+    )
+    return f"{schema.get('name')} ({schema.get('kind')}): {fields}"
+
+
+def _other(node: Node) -> dict[str, Any]:
+    """The rest of the item's data, shown as it is stored: what it was made by, and more."""
+    shown = {"facts", "code", "drift"}
+    return {
+        key: value
+        for key, value in node.data.items()
+        if key not in shown and not (isinstance(value, str) and key not in PROVENANCE_DATA)
+    }
 
 
 def _evidence(lore: Lore, node: Node) -> list[EvidenceView]:

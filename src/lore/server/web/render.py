@@ -125,7 +125,12 @@ def number(value: int | float | None) -> str:
 
 
 def payload_summary(payload: dict[str, Any]) -> str:
-    """One line about a payload: its most telling field, else its compact JSON."""
+    """One line about a payload: its most telling field, the subjects of its commits, else its
+    compact JSON."""
+    commits = payload.get("commits")
+    if isinstance(commits, list) and commits and isinstance(commits[0], dict):
+        subjects = "; ".join(str(commit.get("subject", "")) for commit in commits[:3])
+        return _shorten(f"{len(commits)} commit{'s' if len(commits) > 1 else ''}: {subjects}")
     for field in SUMMARY_FIELDS:
         value = payload.get(field)
         if isinstance(value, str) and value.strip():

@@ -156,10 +156,12 @@ def session_page(
 def session_live(
     request: Request, session_id: int, lore: LoreDep, tab: SessionTab = "events"
 ) -> Response:
-    """The polled part of the session page. When the job it watched has ended, the tab below
-    is refreshed too (an out-of-band swap), so its events and jobs show the result."""
+    """The polled part of the session page. The tabs below are refreshed too (an out-of-band
+    swap) once the job has ended, and at every poll when they show the jobs, so they keep up;
+    an events tab is left alone while the job runs, so open payloads stay open."""
     live = _live(lore, session_id, tab)
-    if live.timeline.live or wants_json(request):
+    quiet = live.timeline.live and tab == "events"
+    if quiet or wants_json(request):
         return respond(request, "_session_live.html", live, _frame(lore, live), refresh_tab=False)
     page = _page(lore, live, after=0)
     return respond(request, "_session_live.html", page, _frame(lore, page), refresh_tab=True)

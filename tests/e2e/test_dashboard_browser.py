@@ -272,8 +272,12 @@ def test_operations_page_counts_jobs_across_projects(page: Any, site: Any) -> No
     completed = page.locator(".stat", has_text="completed jobs").locator(".stat-value")
     expect(completed).to_have_text(str(done))
     page.get_by_role("navigation", name="Job status").get_by_role("link", name="Completed").click()
-    expect(page.locator("tbody tr")).to_have_count(min(done, 20))
-    expect(page.locator("tbody tr").first).to_contain_text(PROJECT)
+    jobs = page.locator("section[aria-labelledby=jobs-heading] tbody tr")
+    expect(jobs).to_have_count(min(done, 20))
+    expect(jobs.first).to_contain_text(PROJECT)
+    sessions = page.locator("section[aria-labelledby=sessions-heading] tbody tr")
+    expect(sessions).to_have_count(6)
+    expect(sessions.first).to_contain_text("VS Code")
 
 
 def test_skip_link_and_keyboard_reach_the_content(page: Any, site: Any) -> None:

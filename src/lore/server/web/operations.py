@@ -20,6 +20,7 @@ from lore.server.web.sessions import SessionCard, card
 router = page_router()
 
 JOBS_PAGE = 20
+SESSIONS_PAGE = 20
 RECENT = 10
 USAGE_DAYS = 14
 DAY_S = 86400.0
@@ -50,6 +51,8 @@ class OperationsPage(BaseModel):
     page: int
     pages: int
     sessions: list[SessionCard]
+    sessions_page: int
+    sessions_pages: int
     errors: list[ErrorRow]
     usage: list[DayUsage]
     live: bool
@@ -57,27 +60,37 @@ class OperationsPage(BaseModel):
 
 @router.get("/operations")
 def operations_page(
-    request: Request, lore: LoreDep, status: JobStatus | None = None, page: int = 1
+    request: Request,
+    lore: LoreDep,
+    status: JobStatus | None = None,
+    page: int = 1,
+    sessions_page: int = 1,
 ) -> Response:
     store = lore.store
     jobs_by_status = store.overview.job_counts()
     total = sum(jobs_by_status.values()) if status is None else jobs_by_status[status]
     page, pages = page_window(page, total, JOBS_PAGE)
+    sessions_by_status = {
+        shown: store.sessions.count(states=states_of_status(shown.value)) for shown in SessionStatus
+    }
+    sessions_page, sessions_pages = page_window(
+        sessions_page, sum(sessions_by_status.values()), SESSIONS_PAGE
+    )
+    sessions = store.sessions.find(limit=SESSIONS_PAGE, offset=(sessions_page - 1) * SESSIONS_PAGE)
     names = {project.id: project.name for project in lore.projects()}
     jobs = store.jobs.find(
         statuses=[status] if status else None, limit=JOBS_PAGE, offset=(page - 1) * JOBS_PAGE
     )
     context = OperationsPage(
         jobs_by_status=jobs_by_status,
-        sessions_by_status={
-            shown: store.sessions.count(states=states_of_status(shown.value))
-            for shown in SessionStatus
-        },
+        sessions_by_status=sessions_by_status,
         jobs=[job_view(job, names.get(job.project_id, "?")) for job in jobs],
         job_status=status,
         page=page,
         pages=pages,
-        sessions=[card(s, names.get(s.project_id, "?")) for s in store.sessions.find(limit=RECENT)],
+        sessions=[card(session, names.get(session.project_id, "?")) for session in sessions],
+        sessions_page=sessions_page,
+        sessions_pages=sessions_pages,
         errors=_errors(lore, names),
         usage=_usage(lore),
         live=any(jobs_by_status[running] for running in RUNNING),

@@ -79,7 +79,7 @@ def test_login_sets_a_strict_http_only_cookie_and_ignores_foreign_next(site: str
         assert browser.get("/projects").status_code == 200
 
 
-def test_every_page_serves_its_context_as_json(
+def test_every_page_renders_and_serves_its_context_as_json(
     client: httpx.Client, lore: Lore, project: Project, enriched: int
 ) -> None:
     item = lore.store.graph.items(project.id, limit=1)[0]
@@ -96,6 +96,9 @@ def test_every_page_serves_its_context_as_json(
         "/operations": {"jobs_by_status", "sessions_by_status", "jobs", "errors", "usage"},
     }
     for path, keys in expected.items():
+        page = client.get(path)
+        whole = not path.endswith("/live")  # the polled part of a session page is a fragment
+        assert page.status_code == 200 and ("<main" in page.text) is whole, path
         answer = client.get(path, params={"format": "json"})
         assert answer.status_code == 200, path
         assert answer.headers["content-type"] == "application/json", path
@@ -134,6 +137,20 @@ def test_htmx_gets_fragments_and_history_restores_get_whole_pages(
         path, headers={"hx-request": "true", "hx-history-restore-request": "true"}
     )
     assert "<html" in restored.text
+
+
+def test_sessions_are_paged_newest_first(
+    client: httpx.Client, lore: Lore, project: Project
+) -> None:
+    made = [lore.store.sessions.create(project.id, "mcp").id for _ in range(13)]
+    path = f"/projects/{project.name}/sessions"
+    first = client.get(path, params={"format": "json"}).json()
+    assert (first["total"], first["pages"]) == (13, 2)
+    assert [s["id"] for s in first["sessions"]] == made[::-1][:12]
+    html = client.get(path, params={"source": "mcp"}).text
+    assert 'href="/projects/demo/sessions?source=mcp&amp;page=2"' in html
+    second = client.get(path, params={"page": 2, "format": "json"}).json()
+    assert [s["id"] for s in second["sessions"]] == [made[0]]
 
 
 def test_errors_are_pages_for_people_and_json_for_programs(

@@ -100,8 +100,8 @@ class Lore:
 
     def project(self, ref: str | int | Project | None = None) -> Project:
         """A project by name or id; ``None`` means the one named by ``.lore.toml`` or config."""
-        if isinstance(ref, Project):
-            return ref
+        if isinstance(ref, Project):  # read it again: the caller's copy may hold old settings
+            return self.store.projects.get(ref.id)
         if ref is None:
             ref = self.settings.project
             if not ref:

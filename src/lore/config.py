@@ -168,7 +168,12 @@ class RecallSettings(Section):
                                  "source": 180.0}  # fmt: skip
     )
     recency_floor: float = Field(default=0.7, ge=0.0, le=1.0)
-    frequency_weight: float = 0.05
+    # Raw records (windows, steps) get no frequency boost: how often one is returned says more
+    # about how generic its text is than about its worth, and boosting it feeds that back.
+    frequency_weight: dict[str, float] = Field(
+        default_factory=lambda: {"semantic": 0.05, "procedural": 0.05, "episodic": 0.0,
+                                 "source": 0.0}  # fmt: skip
+    )
     frequency_cap: float = 1.25
     reward_weight: float = 0.2
     confidence_weight: float = 0.3

@@ -60,9 +60,14 @@ def test_half_life_is_per_kind_and_settings_keep_defaults_for_the_rest() -> None
 
 
 def test_frequency_grows_with_access_and_is_capped() -> None:
-    assert frequency(0, PARAMS) == 1.0
-    assert 1.0 < frequency(3, PARAMS) < frequency(30, PARAMS)
-    assert frequency(10**9, PARAMS) == PARAMS.frequency_cap
+    assert frequency("semantic", 0, PARAMS) == 1.0
+    assert 1.0 < frequency("semantic", 3, PARAMS) < frequency("semantic", 30, PARAMS)
+    assert frequency("procedural", 10**9, PARAMS) == PARAMS.frequency_cap
+
+
+def test_raw_records_get_no_frequency_boost() -> None:
+    assert frequency("source", 500, PARAMS) == 1.0
+    assert frequency("episodic", 500, PARAMS) == 1.0
 
 
 def test_reward_is_the_clipped_mean() -> None:

@@ -3,8 +3,8 @@
 The data set is JSON in the format of ``../shared/bench/FORMAT.md``. Each conversation's memory
 is built the way a user's is: its own project, one capture session per session (closed at the
 end), one event per turn (source ``chat``, the speaker and the session's date kept), then
-enrichment as configured (offline by default) through the indexing the pipeline's Embed stage
-runs. Each question is recalled against its own project with ``Lore.recall`` (defaults: mode
+Generate Memory on each session: the real pipeline as configured (offline by default), whose
+Embed stage builds the episode windows raw-event recall searches. Each question is recalled against its own project with ``Lore.recall`` (defaults: mode
 guessed, access recorded, as for any caller), and a returned memory counts for every evidence
 turn in its provenance. recall@k of a question is the share of its evidence turns covered by
 the top k results; the figure is the mean over questions.
@@ -25,8 +25,8 @@ from typing import Any
 from lore.config import load_settings
 from lore.core import Lore
 from lore.domain import EventIn, Project
-from lore.errors import ValidationError
-from lore.recall import index_events, index_nodes
+from lore.domain.jobs import JobStatus
+from lore.errors import LoreError, ValidationError
 
 DEFAULT_KS = (1, 5, 10, 20)
 DATE_FORMATS = ("%I:%M %p on %d %B, %Y", "%I:%M %p on %d %b, %Y", "%Y-%m-%d %H:%M", "%Y-%m-%d")
@@ -89,7 +89,9 @@ def run(
     wanted = set(conversations) if conversations is not None else None
     chosen = [conv for conv in data["conversations"] if wanted is None or conv["id"] in wanted]
     with tempfile.TemporaryDirectory(prefix="lore-retrieval-") as folder:
-        settings = load_settings(overrides={**(overrides or {}), "home": folder})
+        # Jobs run in this thread, one session after the other, as `enrich` asks for them.
+        layers = {**(overrides or {}), "home": folder, "pipeline.in_process_worker": False}
+        settings = load_settings(overrides=layers)
         with Lore.open(settings=settings) as lore:
             started = time.perf_counter()
             built = [(conv, build_conversation(lore, conv)) for conv in chosen]
@@ -140,22 +142,20 @@ def build_conversation(
             for event_id, turn in zip(result.event_ids, turns, strict=True):
                 turn_of_event[event_id] = turn["id"]
         lore.close_session(stored.id)
-        enrich(lore, project, stored.id)
-    index_nodes(lore.store, lore.recall_service.embedder, lore.project(project.id))
+        enrich(lore, stored.id)
     return lore.project(project.id), turn_of_event
 
 
-def enrich(lore: Lore, project: Project, session_id: int) -> None:
-    """Enrichment of one closed session, offline: the indexing the Embed stage runs."""
-    recall = lore.settings.recall
-    index_events(
-        lore.store,
-        lore.recall_service.embedder,
-        lore.project(project.id),
-        session_id,
-        radius=recall.window_radius,
-        max_chars=recall.window_event_chars,
-    )
+def enrich(lore: Lore, session_id: int) -> None:
+    """Generate Memory for one closed session through the pipeline, run here to its end."""
+    job = lore.enrich(session_id)  # "Generate Memory", as a user would press it
+    worker = lore.pipeline.worker("bench")
+    while not lore.job(job.id).finished:
+        if worker.run_once() is None:
+            raise LoreError(f"enrichment job {job.id} is not due: {lore.job(job.id)}")
+    done = lore.job(job.id)
+    if done.status is not JobStatus.COMPLETED:
+        raise LoreError(f"enrichment of session {session_id} failed: {done.error}")
 
 
 def ask_questions(

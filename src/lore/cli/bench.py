@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from lore.cli.app import app, console, print_json
+from lore.cli.app import app, console, handles_errors, print_json
+from lore.errors import ValidationError
 
 bench_app = typer.Typer(help="Measure lore on this machine.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
@@ -29,3 +32,78 @@ def ingest(
         print_json(as_dict(figures))
     else:
         console.print(report(figures))
+
+
+@bench_app.command("pipeline")
+def pipeline(
+    events: int = typer.Option(3000, help="Events to enrich."),
+    session_size: int = typer.Option(100, help="Events per session (one job each)."),
+    llm: bool = typer.Option(False, "--llm", help="Use the configured LLM instead of the rules."),
+    windows: bool = typer.Option(True, help="Index raw-event windows for recall in Embed."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Events/s through all five pipeline stages; with --llm, LLM calls and tokens per 100 events.
+
+    Example: lore bench pipeline --events 1000 --no-windows
+    """
+    from lore.bench.pipeline import as_dict, report, run
+
+    figures = run(events=events, session_size=session_size, use_llm=llm, windows=windows)
+    if json_out:
+        print_json(as_dict(figures))
+    else:
+        console.print(report(figures))
+
+
+@bench_app.command("retrieval")
+@handles_errors
+def retrieval(
+    dataset: Path = typer.Argument(..., help="A data set in the format of bench/FORMAT.md."),
+    k: str = typer.Option("1,5,10,20", "--k", help="Cut-offs of recall@k, comma-separated."),
+    conversation: list[str] = typer.Option(
+        None, "--conversation", help="Only this conversation (repeatable)."
+    ),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Recall@k by provenance: each conversation built as a user's memory, then every question
+    recalled against it.
+
+    Example: lore bench retrieval ../shared/bench/locomo-dev.json --k 1,5,10,20 --json
+    """
+    from lore.bench.retrieval import report, run
+
+    figures = run(dataset, _cutoffs(k), conversations=conversation or None)
+    if json_out:
+        print_json(figures.as_dict())
+    else:
+        console.print(report(figures))
+
+
+@bench_app.command("recall")
+@handles_errors
+def recall_latency(
+    items: int = typer.Option(10_000, help="Items in the project."),
+    queries: int = typer.Option(300, help="Distinct queries (each asked twice)."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """p50/p95 latency of recall over a project of N items (queries embedded by the model).
+
+    Example: lore bench recall --items 100000
+    """
+    from lore.bench.recall_latency import report, run
+
+    figures = run(items, queries)
+    if json_out:
+        print_json(figures.as_dict())
+    else:
+        console.print(report(figures))
+
+
+def _cutoffs(text: str) -> list[int]:
+    try:
+        ks = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise ValidationError(f"--k takes whole numbers, like 1,5,10 (got {text!r})", "k") from None
+    if not ks or ks[0] < 1:
+        raise ValidationError("--k takes numbers of 1 or more", "k")
+    return ks

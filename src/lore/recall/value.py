@@ -5,7 +5,8 @@ ordinary node, so the fused relevance decides and the value only reorders close 
 
 - recency: ``floor + (1 - floor) * 0.5 ** (age / half_life)``, the half life per node kind; the
   age counts from creation or the last reinforcement (the same knowledge seen again);
-- frequency: ``1 + w * ln(1 + access_count)``, capped: what recall returned often was useful;
+- frequency: ``1 + w * ln(1 + access_count)``, capped, ``w`` per kind: knowledge recall returns
+  often was useful (raw records get none: their count mostly says how generic their text is);
 - reward: ``1 + w * mean reward`` (rewards are clipped to -1..1): procedures that worked rank up;
 - confidence: ``(1 - w) + w * confidence`` for nodes that carry one (items);
 - status: a weight per status (approved first; review and archived lower).
@@ -30,7 +31,7 @@ DEFAULTS = RecallSettings()
 class ValueParams:
     half_life_days: Mapping[str, float]
     recency_floor: float
-    frequency_weight: float
+    frequency_weight: Mapping[str, float]
     frequency_cap: float
     reward_weight: float
     confidence_weight: float
@@ -42,7 +43,7 @@ class ValueParams:
         return cls(
             half_life_days={**DEFAULTS.half_life_days, **settings.half_life_days},
             recency_floor=settings.recency_floor,
-            frequency_weight=settings.frequency_weight,
+            frequency_weight={**DEFAULTS.frequency_weight, **settings.frequency_weight},
             frequency_cap=settings.frequency_cap,
             reward_weight=settings.reward_weight,
             confidence_weight=settings.confidence_weight,
@@ -53,7 +54,7 @@ class ValueParams:
 def value(row: RecallRow, now: float, params: ValueParams) -> float:
     return (
         recency(row, now, params)
-        * frequency(row.access_count, params)
+        * frequency(row.kind, row.access_count, params)
         * reward(row, params)
         * confidence(row.confidence, params)
         * params.status_weight.get(row.status or "", 1.0)
@@ -76,8 +77,9 @@ def recency(row: RecallRow, now: float, params: ValueParams) -> float:
     return floor + (1.0 - floor) * math.exp(-math.log(2.0) * age_days / half_life)
 
 
-def frequency(access_count: int, params: ValueParams) -> float:
-    boost = 1.0 + params.frequency_weight * math.log1p(max(0, access_count))
+def frequency(kind: str, access_count: int, params: ValueParams) -> float:
+    weight = params.frequency_weight.get(kind, 0.0)
+    boost = 1.0 + weight * math.log1p(max(0, access_count))
     return min(params.frequency_cap, boost)
 
 

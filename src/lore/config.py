@@ -137,6 +137,9 @@ class PipelineSettings(Section):
     retry_backoff_max_s: float = 300.0
     worker_poll_s: float = 1.0
     in_process_worker: bool = True
+    # Embed also indexes raw-event windows for recall (one long text per event: the costliest
+    # part of enrichment offline); off, recall finds items and steps only.
+    event_windows: bool = True
     dedup_exact: bool = True
     dedup_near_threshold: float = 0.92
     auto_approve_confidence: float | None = None

@@ -145,7 +145,7 @@ def to_draft(
         kind="procedural" if item.kind == "procedure" else "semantic",
         type=item.type,
         title=item.title,
-        body="\n".join(item.facts),
+        body="\n".join(fact for fact in item.facts if normalise(fact) != normalise(item.title)),
         data=data,
         schema_key=key if key.startswith("root") else f"root/{key.strip('/')}",
         status=status,

@@ -1,0 +1,301 @@
+"""Pipeline benchmark: events/s through all five stages (Enrich, Deep Enrich, Embed, Dedup,
+Drift Check), and, with an LLM configured, LLM calls and tokens per 100 events.
+
+A fresh lore home in a temporary folder gets a project linked to a small generated repository
+and sessions of coding activity shaped like what capture stores: agent tool calls (commands
+that fail and then work, edits, reads), user requests (some correcting the agent), agent
+messages, git commits touching the repository's files, a saved session per session and a scan.
+Each session is closed and enriched as one job; the time is that of running every job with the
+embedder already loaded (its one-off load is reported apart).
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lore.config import load_settings
+from lore.core import Lore
+from lore.domain.jobs import STAGES, JobStatus
+
+PROJECT = "bench"
+TARGETS = {"events_per_s": 300.0, "llm_calls_per_100": 12.0}
+MODULES = ("auth", "billing", "orders", "search", "users", "cache", "api", "jobs", "mail", "admin")
+COMMANDS = {
+    "pytest -q": "uv run pytest -q",
+    "npm test": "npm run test -- --runInBand",
+    "python manage.py migrate": "uv run python manage.py migrate",
+    "ruff check .": "uv run ruff check .",
+    "mypy src": "uv run mypy src",
+}
+CORRECTIONS = (
+    "No, don't use print for debugging here, we use the logging module.",
+    "Use httpx instead of requests in the {m} client.",
+    "Never call the {m} service from a view directly, go through the service layer.",
+    "We use UTC timestamps everywhere, don't store local times in {m}.",
+)
+
+
+@dataclass
+class PipelineFigures:
+    events: int
+    sessions: int
+    seconds: float
+    events_per_s: float
+    items: int
+    embedder_load_s: float
+    stage_ms: dict[str, float] = field(default_factory=dict)
+    llm: str = "offline"
+    event_windows: bool = True
+    llm_calls: int = 0
+    tokens: int = 0
+
+    @property
+    def llm_calls_per_100(self) -> float:
+        return 100 * self.llm_calls / self.events if self.events else 0.0
+
+    @property
+    def tokens_per_100(self) -> float:
+        return 100 * self.tokens / self.events if self.events else 0.0
+
+    def meets_targets(self) -> dict[str, bool]:
+        met = {"events_per_s": self.events_per_s >= TARGETS["events_per_s"]}
+        if self.llm != "offline":
+            met["llm_calls_per_100"] = self.llm_calls_per_100 <= TARGETS["llm_calls_per_100"]
+        return met
+
+
+def run(
+    *,
+    events: int = 3000,
+    session_size: int = 100,
+    use_llm: bool = False,
+    windows: bool = True,
+    seed: int = 7,
+) -> PipelineFigures:
+    """Enrich ``events`` generated events in sessions of ``session_size``; offline unless
+    ``use_llm`` (then the configured LLM answers Enrich and Deep Enrich); ``windows`` off leaves
+    out the recall index of raw events (``pipeline.event_windows``)."""
+    with tempfile.TemporaryDirectory(prefix="lore-bench-pipeline-") as folder:
+        root = Path(folder)
+        repo = _repository(root / "repo")
+        overrides: dict[str, Any] = {
+            "home": str(root / "home"),
+            "pipeline.in_process_worker": False,
+            "pipeline.event_windows": windows,
+        }
+        if not use_llm:
+            overrides |= {
+                "llm.provider": "offline",
+                "llm.model": "",
+                "llm.base_url": "",
+                "llm.api_key": "",
+            }
+        settings = load_settings(cwd=root, overrides=overrides)
+        with Lore.open(settings=settings) as lore:
+            return _measure(lore, repo, events, session_size, random.Random(seed))
+
+
+def _measure(lore: Lore, repo: Path, events: int, size: int, rng: random.Random) -> PipelineFigures:
+    lore.create_project(PROJECT, repo=str(repo))
+    lore.update_project(PROJECT, auto_learn=False)
+    sessions = _capture(lore, repo, events, size, rng)
+    started = time.perf_counter()
+    lore.pipeline.providers.embedder(lore.session(sessions[0]))
+    load_s = time.perf_counter() - started
+    jobs = [lore.enrich(session_id).id for session_id in sessions]
+    started = time.perf_counter()
+    lore.pipeline.worker("bench").run(until_idle=True)
+    seconds = time.perf_counter() - started
+    done = [lore.job(job_id) for job_id in jobs]
+    failed = [job for job in done if job.status is not JobStatus.COMPLETED]
+    if failed:
+        raise RuntimeError(f"job {failed[0].id} did not complete: {failed[0].error}")
+    stage_ms: dict[str, float] = defaultdict(float)
+    for job in done:
+        for stage in job.stages:
+            stage_ms[stage.name] += stage.duration_ms or 0.0
+    llm = lore.settings.llm
+    return PipelineFigures(
+        events=events,
+        sessions=len(sessions),
+        seconds=seconds,
+        events_per_s=events / seconds,
+        items=sum(job.items_extracted for job in done),
+        embedder_load_s=load_s,
+        stage_ms={name: round(stage_ms[name], 1) for name in STAGES},
+        llm="offline" if llm.provider == "offline" else f"{llm.provider}:{llm.model}",
+        event_windows=lore.settings.pipeline.event_windows,
+        llm_calls=sum(job.llm_calls for job in done),
+        tokens=sum(job.tokens for job in done),
+    )
+
+
+def _capture(lore: Lore, repo: Path, events: int, size: int, rng: random.Random) -> list[int]:
+    sessions = []
+    for start in range(0, events, size):
+        batch = [_event(start + n, rng, repo) for n in range(min(size, events - start))]
+        batch[-1] = _save(start, rng)
+        result = lore.capture_events(batch, project=PROJECT)
+        lore.close_session(result.session_ids[0])
+        sessions.append(result.session_ids[0])
+    return sessions
+
+
+def _event(n: int, rng: random.Random, repo: Path) -> dict[str, Any]:
+    module = rng.choice(MODULES)
+    roll = rng.random()
+    if n == 0:
+        from lore.capture.scan import describe_repository
+
+        return {"source": "agent", "type": "scan_result", "payload": describe_repository(repo)}
+    # An agent session: mostly tool calls, a command that fails now and then, a few requests
+    # from the user, the agent's notes, and a commit every twenty events or so.
+    if roll < 0.30:
+        return _command(n, rng, module)
+    if roll < 0.65:
+        return _tool(n, rng, module)
+    if roll < 0.75:
+        return _request(n, rng, module)
+    if roll < 0.95:
+        text = f"Step {n}: I read app/{module}/service.py; the {module} retry loop sleeps {rng.randint(1, 9)} s between tries."
+        return {"source": "agent", "type": "agent_message", "payload": {"text": text}}
+    return _commit(n, rng, module)
+
+
+def _command(n: int, rng: random.Random, module: str) -> dict[str, Any]:
+    failing, working = rng.choice(list(COMMANDS.items()))
+    fails = rng.random() < 0.25
+    command = failing if fails else working
+    result = (
+        f"E   ModuleNotFoundError: No module named '{module}_{n}'\nFAILED tests/test_{module}.py::test_{n} - ModuleNotFoundError"
+        if fails
+        else f"{rng.randint(5, 400)} passed in {rng.random() * 9:.2f}s"
+    )
+    payload = {
+        "tool": "Bash",
+        "input": command,
+        "command": command,
+        "result": result,
+        "error": fails,
+    }
+    return {"source": "agent", "type": "step", "payload": payload}
+
+
+def _tool(n: int, rng: random.Random, module: str) -> dict[str, Any]:
+    path = f"app/{module}/{rng.choice(['service', 'views', 'models'])}.py"
+    edits = rng.random() < 0.6
+    payload = {
+        "tool": "Edit" if edits else "Read",
+        "input": path,
+        "result": f"{'edit' if edits else 'read'} {path} (step {n})",
+        "error": False,
+        "files" if edits else "files_read": [path],
+    }
+    return {"source": "agent", "type": "step", "payload": payload}
+
+
+def _request(n: int, rng: random.Random, module: str) -> dict[str, Any]:
+    if rng.random() < 0.3:
+        text = rng.choice(CORRECTIONS).format(m=module)
+    else:
+        text = f"Can you look at why the {module} tests fail on step {n}? The CI run {rng.randint(100, 999)} is red."
+    return {"source": "agent", "type": "user_request", "payload": {"text": text}}
+
+
+def _commit(n: int, rng: random.Random, module: str) -> dict[str, Any]:
+    kind = rng.choice(["fix", "feat", "refactor", "chore", "switch"])
+    subject = {
+        "fix": f"fix({module}): handle empty {module} payloads in step {n}",
+        "feat": f"feat({module}): paginate the {module} list endpoint ({n})",
+        "refactor": f"refactor({module}): split the {module} service into reader and writer ({n})",
+        "chore": f"chore: bump dependencies ({n})",
+        "switch": f"Switch {module} caching from pickle to JSON ({n})",
+    }[kind]
+    body = f"The {module} endpoint returned 500 when the payload was empty, because the parser assumed a list."
+    files = [
+        {
+            "path": f"app/{module}/service.py",
+            "insertions": rng.randint(1, 80),
+            "deletions": rng.randint(0, 40),
+        }
+    ]
+    diff = (
+        f"diff --git a/app/{module}/service.py b/app/{module}/service.py\n"
+        + "+    return []\n" * rng.randint(5, 200)
+    )
+    commit = {
+        "sha": f"{n:040x}",
+        "subject": subject,
+        "body": body,
+        "files": files,
+        "diff": diff[:3000],
+        "timestamp": time.time() + n,
+    }
+    return {
+        "source": "agent",
+        "type": "git_digest",
+        "payload": {"commits": [commit], "repo": "bench"},
+    }
+
+
+def _save(n: int, rng: random.Random) -> dict[str, Any]:
+    module = rng.choice(MODULES)
+    payload = {
+        "summary": f"Session {n}: fixed empty payload handling in {module} and added pagination.",
+        "decisions": [
+            f"Paginate {module} lists with cursors, not offsets: offsets skip rows under writes ({n})"
+        ],
+        "todos": [f"Add an index on {module}.created_at ({n})"],
+        "files": [f"app/{module}/service.py"],
+    }
+    return {"source": "agent", "type": "session_save", "payload": payload}
+
+
+def _repository(root: Path) -> Path:
+    """A small git repository with one FastAPI service module per area, for Deep Enrich."""
+    for module in MODULES:
+        folder = root / "app" / module
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "service.py").write_text(
+            "from fastapi import APIRouter\nfrom pydantic import BaseModel\n\nrouter = APIRouter()\n\n\n"
+            f"class {module.title()}In(BaseModel):\n    name: str\n    limit: int = 50\n\n\n"
+            f'@router.get("/{module}")\ndef list_{module}(cursor: str | None = None) -> list[dict]:\n    return []\n'
+        )
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "bench"\ndependencies = ["fastapi", "pydantic"]\n'
+    )
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    return root
+
+
+def as_dict(figures: PipelineFigures) -> dict[str, Any]:
+    return asdict(figures) | {
+        "llm_calls_per_100": round(figures.llm_calls_per_100, 2),
+        "tokens_per_100": round(figures.tokens_per_100, 1),
+        "targets": TARGETS,
+        "meets_targets": figures.meets_targets(),
+    }
+
+
+def report(figures: PipelineFigures) -> str:
+    lines = [
+        f"{figures.events} events in {figures.sessions} sessions -> {figures.items} items"
+        f" ({figures.llm}; event windows {'on' if figures.event_windows else 'off'};"
+        f" embedder load {figures.embedder_load_s:.2f} s, not counted)",
+        f"  all five stages: {figures.seconds:.2f} s = {figures.events_per_s:,.0f} events/s"
+        f" (target {TARGETS['events_per_s']:.0f})",
+        "  per stage (ms): " + ", ".join(f"{k} {v:,.0f}" for k, v in figures.stage_ms.items()),
+    ]
+    if figures.llm != "offline":
+        lines.append(
+            f"  LLM: {figures.llm_calls_per_100:.1f} calls and {figures.tokens_per_100:,.0f} tokens"
+            f" per 100 events (target at most {TARGETS['llm_calls_per_100']:.0f} calls)"
+        )
+    return "\n".join(lines)

@@ -25,7 +25,8 @@ from lore.core import Lore
 from lore.domain.jobs import STAGES, JobStatus
 
 PROJECT = "bench"
-TARGETS = {"events_per_s": 300.0, "llm_calls_per_100": 12.0}
+# The LLM target is Enrich's: a per-step annotation design would cost 300 calls or more.
+TARGETS = {"events_per_s": 300.0, "enrich_calls_per_100": 12.0}
 MODULES = ("auth", "billing", "orders", "search", "users", "cache", "api", "jobs", "mail", "admin")
 COMMANDS = {
     "pytest -q": "uv run pytest -q",
@@ -53,21 +54,22 @@ class PipelineFigures:
     stage_ms: dict[str, float] = field(default_factory=dict)
     llm: str = "offline"
     event_windows: bool = True
-    llm_calls: int = 0
-    tokens: int = 0
+    stage_calls: dict[str, int] = field(default_factory=dict)
+    stage_tokens: dict[str, int] = field(default_factory=dict)
+
+    def per_100(self, count: float) -> float:
+        return 100 * count / self.events if self.events else 0.0
 
     @property
-    def llm_calls_per_100(self) -> float:
-        return 100 * self.llm_calls / self.events if self.events else 0.0
-
-    @property
-    def tokens_per_100(self) -> float:
-        return 100 * self.tokens / self.events if self.events else 0.0
+    def enrich_calls_per_100(self) -> float:
+        return self.per_100(self.stage_calls.get("enrich", 0))
 
     def meets_targets(self) -> dict[str, bool]:
         met = {"events_per_s": self.events_per_s >= TARGETS["events_per_s"]}
         if self.llm != "offline":
-            met["llm_calls_per_100"] = self.llm_calls_per_100 <= TARGETS["llm_calls_per_100"]
+            met["enrich_calls_per_100"] = (
+                self.enrich_calls_per_100 <= TARGETS["enrich_calls_per_100"]
+            )
         return met
 
 
@@ -118,9 +120,13 @@ def _measure(lore: Lore, repo: Path, events: int, size: int, rng: random.Random)
     if failed:
         raise RuntimeError(f"job {failed[0].id} did not complete: {failed[0].error}")
     stage_ms: dict[str, float] = defaultdict(float)
+    calls: dict[str, int] = defaultdict(int)
+    tokens: dict[str, int] = defaultdict(int)
     for job in done:
         for stage in job.stages:
             stage_ms[stage.name] += stage.duration_ms or 0.0
+            calls[stage.name] += stage.llm_calls
+            tokens[stage.name] += stage.tokens
     llm = lore.settings.llm
     return PipelineFigures(
         events=events,
@@ -132,8 +138,8 @@ def _measure(lore: Lore, repo: Path, events: int, size: int, rng: random.Random)
         stage_ms={name: round(stage_ms[name], 1) for name in STAGES},
         llm="offline" if llm.provider == "offline" else f"{llm.provider}:{llm.model}",
         event_windows=lore.settings.pipeline.event_windows,
-        llm_calls=sum(job.llm_calls for job in done),
-        tokens=sum(job.tokens for job in done),
+        stage_calls={name: calls[name] for name in STAGES if calls[name]},
+        stage_tokens={name: tokens[name] for name in STAGES if tokens[name]},
     )
 
 
@@ -143,8 +149,8 @@ def _capture(lore: Lore, repo: Path, events: int, size: int, rng: random.Random)
         batch = [_event(start + n, rng, repo) for n in range(min(size, events - start))]
         batch[-1] = _save(start, rng)
         result = lore.capture_events(batch, project=PROJECT)
-        lore.close_session(result.session_ids[0])
-        sessions.append(result.session_ids[0])
+        lore.close_session(result.session_ids[-1])
+        sessions.append(result.session_ids[-1])
     return sessions
 
 
@@ -203,7 +209,7 @@ def _tool(n: int, rng: random.Random, module: str) -> dict[str, Any]:
 
 def _request(n: int, rng: random.Random, module: str) -> dict[str, Any]:
     if rng.random() < 0.3:
-        text = rng.choice(CORRECTIONS).format(m=module)
+        text = rng.choice(CORRECTIONS).format(m=module) + f" (request {n})"
     else:
         text = f"Can you look at why the {module} tests fail on step {n}? The CI run {rng.randint(100, 999)} is red."
     return {"source": "agent", "type": "user_request", "payload": {"text": text}}
@@ -277,8 +283,8 @@ def _repository(root: Path) -> Path:
 
 def as_dict(figures: PipelineFigures) -> dict[str, Any]:
     return asdict(figures) | {
-        "llm_calls_per_100": round(figures.llm_calls_per_100, 2),
-        "tokens_per_100": round(figures.tokens_per_100, 1),
+        "calls_per_100": {k: round(figures.per_100(v), 2) for k, v in figures.stage_calls.items()},
+        "tokens_per_100": {k: round(figures.per_100(v)) for k, v in figures.stage_tokens.items()},
         "targets": TARGETS,
         "meets_targets": figures.meets_targets(),
     }
@@ -293,9 +299,14 @@ def report(figures: PipelineFigures) -> str:
         f" (target {TARGETS['events_per_s']:.0f})",
         "  per stage (ms): " + ", ".join(f"{k} {v:,.0f}" for k, v in figures.stage_ms.items()),
     ]
+    for stage, count in figures.stage_calls.items():
+        tokens = figures.stage_tokens.get(stage, 0)
+        lines.append(
+            f"  {stage}: {figures.per_100(count):.1f} LLM calls and"
+            f" {figures.per_100(tokens):,.0f} tokens per 100 events"
+        )
     if figures.llm != "offline":
         lines.append(
-            f"  LLM: {figures.llm_calls_per_100:.1f} calls and {figures.tokens_per_100:,.0f} tokens"
-            f" per 100 events (target at most {TARGETS['llm_calls_per_100']:.0f} calls)"
+            f"  (target: at most {TARGETS['enrich_calls_per_100']:.0f} Enrich calls per 100 events)"
         )
     return "\n".join(lines)

@@ -8,13 +8,17 @@ from pathlib import Path
 
 import pytest
 
+from lore import Lore
 from lore.capture.git import read_commits
 from lore.capture.scan import describe_repository
 from lore.domain import Event
 from lore.extraction.events_text import event_text, normalise, quote_found
 from lore.extraction.offline import Options, extract
 from lore.extraction.prompts_enrich import ExtractedItem
+from lore.integrations.claude_code.transcripts import import_transcripts
 from tests.pipeline_helpers import event, shop_repo
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "claude_code"
 
 
 def quotes_hold(items: list[ExtractedItem], events: list[Event]) -> None:
@@ -249,3 +253,30 @@ def test_a_correction_keeps_its_reason_and_files() -> None:
 )
 def test_ordinary_requests_are_not_conventions(said: str) -> None:
     assert extract([event(1, "user_request", {"text": said})]) == []
+
+
+def test_a_real_claude_code_transcript_gives_what_the_session_implemented(lore: Lore) -> None:
+    """The documented transcript fixture, imported as users import theirs."""
+    project = lore.create_project("acme")
+    import_transcripts(lore, project, FIXTURES / "transcript.jsonl")
+    (session,) = lore.sessions("acme")
+    events = lore.store.events.for_session(session.id)
+    items = extract(events, Options(package="acme"))
+    quotes_hold(items, events)
+    (done,) = items
+    assert done.type == "implementation" and done.files == ["src/payments/client.py"]
+    assert done.title.startswith("Payments requests now retry up to 5 times with exponential")
+    assert done.facts[0].startswith(
+        "Payments requests now retry up to 5 times with exponential backoff"
+    )
+    assert done.schema_key == "root/payments/client"
+
+
+def test_a_plan_is_not_a_result_and_a_root_cause_is_a_bug() -> None:
+    plan = event(1, "agent_message", {"text": "I'll read the client first, then add retries."})
+    assert extract([plan]) == []
+    cause = event(
+        2, "agent_message", {"text": "Fixed: the root cause was a missing await in send()."}
+    )
+    (bug,) = extract([plan, cause])
+    assert bug.type == "bug" and bug.title == "Fixed: the root cause was a missing await in send()"

@@ -6,6 +6,9 @@
   fixed: the error and the files that fixed it.
 - A user correcting the agent ("don't ...", "we use ...", "... instead of ...") states a
   convention.
+- The agent's last message reporting a result ("... now retry up to 5 times", "fixed ...",
+  "the root cause was ...") is what the session implemented (or the bug it fixed), over the
+  files the session edited.
 """
 
 from __future__ import annotations
@@ -16,13 +19,25 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from lore.domain import Event
+from lore.domain.graph import ItemType
 from lore.extraction.offline.build import Options, quote, statement_item
-from lore.extraction.offline.text import clip, sentences
+from lore.extraction.offline.text import clip, sentences, title_of
 from lore.extraction.prompts_enrich import ExtractedItem
 from lore.extraction.schema_keys import schema_key, slug
 
 LOOKAHEAD_COMMANDS = 8
 USER_TEXT_TYPES = ("user_request", "prompt", "user_prompt", "user_message")
+AGENT_TEXT_TYPES = ("agent_message", "assistant_message")
+# An agent message that reports a result, and one that only announces what comes next.
+_RESULT = re.compile(
+    r"\b(now|done|fixed|added|switched|replaced|moved|renamed|implemented|removed|updated|"
+    r"the root cause|was caused by|tests? pass(es)?|passes now)\b",
+    re.I,
+)
+_CAUSE = re.compile(r"\broot cause\b|\bwas caused by\b", re.I)
+_PLAN = re.compile(
+    r"^\s*(i'll|i will|let me|let's|next,? i|first,? i|i'm going to|i am going to)\b", re.I
+)
 _FAILURE = re.compile(
     r"(exit (code|status) [1-9]|command not found|Traceback \(most recent call last\)|"
     r"\bERR!|\b\d+ failed\b|\bFAILED\b|^error\b|\berror:|No such file or directory|"
@@ -73,7 +88,50 @@ def from_steps(events: Sequence[Event], options: Options) -> list[ExtractedItem]
     for event in events:
         if event.type in USER_TEXT_TYPES:
             items += corrections(event, str(event.payload.get("text") or ""), options)
+    items += _outcome(events, options)
     return items
+
+
+def _outcome(events: Sequence[Event], options: Options) -> list[ExtractedItem]:
+    """What the agent reported as done, in its last message that reports a result (not a
+    plan): an implementation item over the files edited in the session; a stated root cause
+    makes it a bug."""
+    reports = [
+        e
+        for e in events
+        if e.type in AGENT_TEXT_TYPES
+        and _RESULT.search(str(e.payload.get("text") or ""))
+        and not _PLAN.match(str(e.payload.get("text") or ""))
+    ]
+    if not reports:
+        return []
+    report = reports[-1]
+    text = str(report.payload["text"])
+    edited = list(
+        dict.fromkeys(
+            path
+            for e in events
+            if e.type == "step"
+            for path in e.payload.get("files") or []
+            if isinstance(path, str)
+        )
+    )
+    type_: ItemType = "bug" if _CAUSE.search(text) else "implementation"
+    facts = sentences(text)[:6]
+    return [
+        ExtractedItem(
+            type=type_,
+            title=title_of(text),
+            facts=facts,
+            files=edited[:10],
+            schema_key=schema_key(edited, text, fallback=type_, package=options.package),
+            confidence=0.6,
+            importance=0.5,
+            tags=["agent-report", type_],
+            dedup_hint=f"{type_}:{slug(title_of(text))[:60]}",
+            evidence=[quote(report, text)],
+        )
+    ]
 
 
 def corrections(event: Event, text: str, options: Options) -> list[ExtractedItem]:

@@ -19,6 +19,7 @@ from lore.errors import ConflictError, LeaseLostError, TransientProviderError, V
 from lore.pipeline.context import PipelineState, StageContext, StageResult
 from lore.pipeline.service import Pipeline
 from lore.providers.embeddings import Embedder
+from lore.sessions.ports import ExtractionOutput
 from lore.providers.llm import LLM
 from lore.store.sqlite import SQLiteStore
 
@@ -34,9 +35,14 @@ class Clock:
 class Hooks:
     """The session engine's side, recorded."""
 
+    stopping = False
+
     def __init__(self) -> None:
         self.started: list[int] = []
         self.finished: list[tuple[int, bool, str | None, int]] = []
+
+    def run_extraction(self, extraction_id: int) -> ExtractionOutput:
+        raise AssertionError("the pipeline extracts through extract(), not run_extraction()")
 
     def extraction_started(self, session_id: int, job_id: int) -> None:
         self.started.append(job_id)

@@ -39,16 +39,12 @@ def enrich(
     Example: lore enrich 12 --wait
     """
     with open_for_jobs() as lore:
-        job = lore.enrich(session_id)
-        if wait:
-            job = run_until_finished(lore.pipeline, job.id)
-        show(job, json_out)
+        job = finish_here(lore, lore.enrich(session_id), wait, json_out)
         if not (wait or json_out or job.finished):
             console.print(
                 f"Queued job {job.id}. `lore serve` or `lore worker` runs it;"
                 f" `lore enrich {session_id} --wait` runs it here."
             )
-    _exit_on_failure(job)
 
 
 @app.command()
@@ -63,11 +59,7 @@ def retry(
     Example: lore retry 7 --wait
     """
     with open_for_jobs() as lore:
-        job = lore.retry_job(job_id)
-        if wait:
-            job = run_until_finished(lore.pipeline, job.id)
-        show(job, json_out)
-    _exit_on_failure(job)
+        finish_here(lore, lore.retry_job(job_id), wait, json_out)
 
 
 @app.command()
@@ -139,6 +131,16 @@ def show_job(
     show(job, json_out, details=True)
 
 
+def finish_here(lore: Lore, job: Job, wait: bool, json_out: bool) -> Job:
+    """With ``wait``, run the job in the foreground to its end; show it; exit 1 if it failed."""
+    if wait:
+        job = run_until_finished(lore.pipeline, job.id)
+    show(job, json_out)
+    if job.status.value == "failed":
+        raise typer.Exit(1)
+    return job
+
+
 def run_until_finished(pipeline: Pipeline, job_id: int) -> Job:
     """Work in the foreground until the job ends (another worker may be running it)."""
     runner = pipeline.worker()
@@ -187,8 +189,3 @@ def _print_error(stage: StageRun, details: bool) -> None:
     console.print(f"[red]{stage.name} failed:[/] {stage.error}")
     if details and stage.error_detail:
         console.print(stage.error_detail, markup=False)
-
-
-def _exit_on_failure(job: Job) -> None:
-    if job.status.value == "failed":
-        raise typer.Exit(1)

@@ -9,7 +9,7 @@ token accounting, logging and error handling wrap stages from outside (``pipelin
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -24,6 +24,7 @@ from lore.domain.graph import Changeset
 from lore.domain.jobs import Clock, Job
 from lore.providers.embeddings import Embedder
 from lore.providers.llm import LLM
+from lore.sessions.ports import ExtractionHost
 from lore.store.base import Store
 
 
@@ -38,26 +39,15 @@ class ProviderSource(Protocol):
     def embedder(self, session: Session) -> Embedder: ...
 
 
-class SessionHooks(Protocol):
+class SessionHooks(ExtractionHost, Protocol):
     """What the session engine (``lore.sessions.SessionEngine``) does for a job of one of its
     sessions: bind the job to an extraction run when it starts (every run of the job, so
-    idempotent), extract the run's trajectories, and take the result when the job ends."""
+    idempotent), extract the run's trajectories, and take the result when the job ends
+    (``extraction_finished``, from ``ExtractionHost``)."""
 
     def extraction_started(self, session_id: int, job_id: int) -> None: ...
 
     def extract(self, run: Extraction, llm: LLM | None) -> Changeset: ...
-
-    def extraction_finished(
-        self,
-        session_id: int,
-        job_id: int,
-        ok: bool,
-        error: str | None,
-        changeset: Changeset | None = None,
-        *,
-        vectors: Mapping[str, NDArray[np.float32]] | None = None,
-        embedding_model: str | None = None,
-    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,8 +19,8 @@ from lore.errors import ConflictError, LeaseLostError, TransientProviderError, V
 from lore.pipeline.context import PipelineState, StageContext, StageResult
 from lore.pipeline.service import Pipeline
 from lore.providers.embeddings import Embedder
-from lore.sessions.ports import ExtractionOutput
 from lore.providers.llm import LLM
+from lore.sessions.ports import ExtractionOutput
 from lore.store.sqlite import SQLiteStore
 
 
@@ -292,3 +292,16 @@ def test_transient_errors_fail_the_job_once_attempts_run_out(
     assert job.status is JobStatus.FAILED
     assert delays[:2] == [10, 20]
     assert script.calls.count("enrich") == 1 and script.calls.count("dedup") == 3
+
+
+def test_a_job_whose_workers_keep_dying_fails_once_its_attempts_are_used(
+    store: SQLiteStore, pipeline: Pipeline, clock: Clock, hooks: Hooks
+) -> None:
+    job = pipeline.jobs.enqueue(new_session(store))
+    for worker in ("w1", "w2", "w3"):  # each claims, then dies before finishing
+        assert store.jobs.claim(worker, 30, clock.now) is not None
+        clock.now += 31
+    done = pipeline.worker("w4").run_once()
+    assert done is not None and done.status is JobStatus.FAILED and done.attempts == 4
+    assert done.error == "enrich: LoreError: the job was interrupted 3 times without finishing"
+    assert hooks.finished == [(job.id, False, done.error, -1)]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from lore.config import Settings
 from lore.domain.graph import Changeset
 from lore.domain.jobs import DONE_STAGE_STATUSES, Clock, Job, StageStatus
-from lore.errors import LeaseLostError, StoreError, TransientProviderError
+from lore.errors import LeaseLostError, LoreError, StoreError, TransientProviderError
 from lore.pipeline.context import (
     PipelineState,
     SessionHooks,
@@ -47,7 +47,16 @@ class JobRunner:
     def run(self, job: Job, worker: str, stopping: Callable[[], bool] = lambda: False) -> Job:
         """Run ``job`` (claimed by ``worker``) to completion, a requeue or a failure. When
         ``stopping`` turns true, the job is handed back between two stages."""
-        self.hooks.extraction_started(job.session_id, job.id)
+        stage = job.next_stage or job.stages[-1].name
+        if job.attempts > job.max_attempts:  # its workers kept dying (killed, out of memory)
+            interrupted = LoreError(
+                f"the job was interrupted {job.attempts - 1} times without finishing"
+            )
+            return self._give_back(job, worker, stage, interrupted)
+        try:
+            self.hooks.extraction_started(job.session_id, job.id)
+        except Exception as exc:
+            return self._give_back(job, worker, stage, exc)
         state = self._resume_state(job)
         for run in job.stages:
             if run.status in DONE_STAGE_STATUSES:

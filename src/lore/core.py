@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from lore.capture.ingest import Capture
 from lore.config import LoadedSettings, Settings, load_settings
 from lore.domain import EventIn, IngestResult, Project, ProjectSettings, Session, SessionState
+from lore.domain.jobs import JobStatus
 from lore.errors import NotFoundError, ValidationError
 from lore.pipeline.jobs import JobManager
 from lore.store import Store, open_store
@@ -363,13 +364,23 @@ class Lore:
         )
 
     def retry_job(self, job_id: int) -> Job:
-        """Run a failed job again from the stage that failed (earlier stages' results kept)."""
+        """Run a failed job again from the stage that failed (earlier stages' results kept).
+
+        A failed session is retried through the session engine, which resumes its failed job.
+        A job that extracted finished trajectories of a session still collecting cannot be
+        bound to a new extraction run: a new job does its work (the events it did not enrich
+        and the steps its run gave back)."""
         job = self.jobs.get(job_id)
+        if job.status is not JobStatus.FAILED:
+            return self.jobs.retry(job_id)  # ConflictError: only a failed job retries
         if self.settings.pipeline.in_process_worker:
             self.pipeline.start_worker()
         if self.session(job.session_id).state is SessionState.FAILED:
-            self.engine.commit(job.session_id)  # the engine's retry resumes this job
-            return self.jobs.get(job_id)
+            self.engine.commit(job.session_id)  # the engine's retry resumes the failed job
+            return self.jobs.find(session_id=job.session_id, limit=1)[0]
+        run = self.store.extractions.for_job(job.session_id, job.id)
+        if run is not None and run.status != "running":
+            return self.jobs.enqueue(job.session_id, "manual")
         return self.jobs.retry(job_id)
 
     def start_session(

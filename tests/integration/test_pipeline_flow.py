@@ -319,3 +319,20 @@ def test_a_failed_stage_is_retried_from_where_it_failed(lore: Lore, project: obj
     assert done.stage("enrich").runs == 1 and done.stage("embed").runs == 2
     assert lore.session(session_id).state is SessionState.IDLE
     assert len(items(lore)) == 3
+
+
+def test_a_failed_job_of_a_session_still_collecting_is_redone_by_a_new_job(
+    lore: Lore, project: Project
+) -> None:
+    lore.store.projects.set_embedding_model(project.id, "some-other-model", 768)
+    session_id = lore.capture_event("cli", "session_save", SAVE, project="demo").session_ids[0]
+    failed = enrich_now(lore, session_id)  # the session keeps collecting: a trajectory run
+    assert failed.status is JobStatus.FAILED
+    assert lore.session(session_id).state is SessionState.COLLECTING
+
+    lore.store.projects.set_embedding_model(project.id, "all-MiniLM-L6-v2", 384)
+    again = lore.retry_job(failed.id)
+    assert again.id != failed.id and again.status is JobStatus.QUEUED
+    done = enrich_now(lore, session_id)
+    assert done.id == again.id and done.status is JobStatus.COMPLETED
+    assert len(items(lore)) == 3 and lore.store.events.unenriched(session_id) == []

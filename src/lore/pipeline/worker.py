@@ -28,6 +28,28 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def dead_local_workers(owners: list[str]) -> list[str]:
+    """The workers of this host whose process has ended: their leases need not be waited out."""
+    host = socket.gethostname()
+    dead = []
+    for owner in owners:
+        owner_host, _, rest = owner.partition(":")
+        pid = rest.partition(":")[0]
+        if owner_host == host and pid.isdigit() and not _alive(int(pid)):
+            dead.append(owner)
+    return dead
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
 class Worker:
     def __init__(
         self,
@@ -47,6 +69,10 @@ class Worker:
 
     def run_once(self) -> Job | None:
         """Claim one due job and run it; None when there was nothing to do."""
+        dead = dead_local_workers(self.store.jobs.lease_owners())
+        if dead:
+            log.info("taking over the jobs of ended workers %s", ", ".join(dead))
+            self.store.jobs.expire_leases(dead)
         job = self.store.jobs.claim(self.name, self.settings.lease_s, self.runner.clock())
         if job is None:
             return None

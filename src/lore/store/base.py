@@ -313,6 +313,14 @@ class JobStore(Protocol):
         """Extend the lease; False when the worker no longer holds it."""
         ...
 
+    def lease_owners(self) -> list[str]:
+        """The workers holding a lease on a processing job."""
+        ...
+
+    def expire_leases(self, owners: Sequence[str]) -> int:
+        """End the leases of these (dead) workers now, so their jobs can be claimed again."""
+        ...
+
     def start_stage(self, job_id: int, worker: str, stage: str, now: float) -> None: ...
     def end_stage(self, job_id: int, worker: str, stage: str, outcome: StageOutcome) -> None:
         """Record a completed, skipped or failed stage and its output in one transaction."""

@@ -114,6 +114,21 @@ class SQLiteJobs:
             )
         return self.get(row[0])
 
+    def lease_owners(self) -> list[str]:
+        rows = self.db.conn.execute(
+            "SELECT DISTINCT lease_owner FROM jobs WHERE status = 'processing'"
+            " AND lease_owner IS NOT NULL"
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def expire_leases(self, owners: Sequence[str]) -> int:
+        with self.db.write() as conn:
+            cursor = conn.executemany(
+                "UPDATE jobs SET lease_expires_at = 0 WHERE status = 'processing' AND lease_owner = ?",
+                [(owner,) for owner in owners],
+            )
+        return cursor.rowcount
+
     def renew(self, job_id: int, worker: str, lease_s: float, now: float) -> bool:
         with self.db.write() as conn:
             cursor = conn.execute(

@@ -68,3 +68,20 @@ def test_bad_input_gets_a_message_and_a_nonzero_exit(repo: Path) -> None:
 def test_commands_outside_a_project_say_what_to_do(tmp_path: Path) -> None:
     result = lore("save", "something", cwd=tmp_path)
     assert result.returncode == 1 and "lore init" in result.stderr
+
+
+def test_enrich_all_generates_memory_for_every_waiting_session(repo: Path) -> None:
+    lore("init", cwd=repo)
+    lore("save", "Moved auth to JWT", "-d", "Use JWT for the API: it is stateless", cwd=repo)
+    lore("capture", "note", '{"text": "x"}', "--source", "vscode", cwd=repo)
+    done = lore("enrich", "--all", "--wait", "--json", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    jobs = json.loads(lore("jobs", "--json", cwd=repo).stdout)
+    sessions = json.loads(lore("sessions", "--json", cwd=repo).stdout)
+    assert all(s["enriched"] for s in sessions), sessions
+    assert sum(s["items_extracted"] for s in sessions) >= 1
+    assert jobs and all(job["status"] == "completed" for job in jobs)
+    again = lore("enrich", "--all", cwd=repo)
+    assert again.returncode == 0 and "Nothing to enrich" in again.stdout
+    both = lore("enrich", "1", "--all", cwd=repo)
+    assert both.returncode == 2 and "not both" in both.stderr

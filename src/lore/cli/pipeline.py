@@ -14,6 +14,7 @@ from rich.table import Table
 from lore.cli.app import app, console, handles_errors, print_json, settings, when
 from lore.core import Lore
 from lore.domain.jobs import Job, StageRun
+from lore.errors import ValidationError
 from lore.pipeline.service import Pipeline
 
 jobs_app = typer.Typer(help="List and show enrichment jobs.", no_args_is_help=False)
@@ -30,21 +31,46 @@ def open_for_jobs() -> Lore:
 @app.command()
 @handles_errors
 def enrich(
-    session_id: int = typer.Argument(..., help="The session to enrich."),
+    session_id: int = typer.Argument(None, help="The session to enrich."),
+    all_sessions: bool = typer.Option(
+        False, "--all", help="Every session of the project with events not yet enriched."
+    ),
+    project: str = typer.Option(None, help="With --all: the project (default: this repository's)."),
     wait: bool = typer.Option(False, "--wait", help="Run the job here and wait for its end."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Generate Memory: enrich a session's events not yet enriched.
 
-    Example: lore enrich 12 --wait
+    Example: lore enrich 12 --wait; lore enrich --all --wait
     """
+    if (session_id is None) == (not all_sessions):
+        raise ValidationError("give a SESSION or --all, not both", "session_id")
     with open_for_jobs() as lore:
-        job = finish_here(lore, lore.enrich(session_id), wait, json_out)
-        if not (wait or json_out or job.finished):
-            console.print(
-                f"Queued job {job.id}. `lore serve` or `lore worker` runs it;"
-                f" `lore enrich {session_id} --wait` runs it here."
-            )
+        ids = [session_id] if session_id is not None else sessions_to_enrich(lore, project)
+        if not ids and not json_out:
+            console.print("Nothing to enrich: every event is enriched already.")
+        for sid in ids:
+            job = finish_here(lore, lore.enrich(sid), wait, json_out)
+            if not (wait or json_out or job.finished):
+                console.print(
+                    f"Queued job {job.id}. `lore serve` or `lore worker` runs it;"
+                    f" `lore enrich {sid} --wait` runs it here."
+                )
+
+
+def sessions_to_enrich(lore: Lore, project: str | None) -> list[int]:
+    """Sessions of the project holding events no job has enriched or will, oldest first."""
+    sessions = lore.sessions(lore.project(project), limit=10_000)
+    return [
+        s.id
+        for s in reversed(sessions)
+        if lore.store.events.unenriched(s.id) and not pending(lore, s.id)
+    ]
+
+
+def pending(lore: Lore, session_id: int) -> bool:
+    """A job of the session waits or runs (auto-learn may have queued one)."""
+    return any(not job.finished for job in lore.job_list(session_id=session_id, limit=5))
 
 
 @app.command()

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from lore.domain.episodes import PendingOp, Step
     from lore.domain.graph import Node
     from lore.domain.jobs import Job
+    from lore.items import ItemDetail, ItemPage, Items
     from lore.pipeline.service import Pipeline
     from lore.recall import Answer, Brain, ContextPack, Hit, Recall
     from lore.sessions import SessionEngine
@@ -302,6 +303,89 @@ class Lore:
         """An LLM's answer from the memories recall finds, with numbered citations (needs an
         LLM configured: NotConfiguredError otherwise)."""
         return self.recall_service.ask(self.project(project), question)
+
+    # Memory items: list, show, change (one service for the dashboard, REST, CLI and MCP)
+
+    @functools.cached_property
+    def item_service(self) -> Items:
+        from lore.items import Items
+
+        return Items(self.store)
+
+    def items(
+        self,
+        project: str | int | Project | None = None,
+        *,
+        type: str | None = None,
+        status: str | None = None,
+        schema_key: str | None = None,
+        tag: str | None = None,
+        file: str | None = None,
+        current: bool = True,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> ItemPage:
+        """A page of the project's memory items, newest first, with the total matching.
+        Filters: ``type``, ``status``, a ``schema_key`` prefix, a ``tag``, a ``file``; ``current``
+        leaves out superseded items."""
+        from lore.items import item_filter
+
+        where = item_filter(
+            type=type, status=status, schema_key=schema_key, tag=tag, file=file, current=current
+        )
+        return self.item_service.find(self.project(project).id, where, limit=limit, offset=offset)
+
+    def item(self, item_id: int, *, project: str | int | Project | None = None) -> Node:
+        """A memory item; with ``project``, NotFoundError unless it is that project's."""
+        return self.item_service.get(item_id, self._project_id(project))
+
+    def item_detail(
+        self, item_id: int, *, project: str | int | Project | None = None
+    ) -> ItemDetail:
+        """A memory item with its evidence (the events it came from), history and related
+        items."""
+        return self.item_service.detail(self.item(item_id, project=project))
+
+    def set_item_status(
+        self,
+        item_ids: Sequence[int],
+        status: str,
+        *,
+        project: str | int | Project | None,
+        reason: str | None = None,
+    ) -> list[Node]:
+        """Approve, deprecate, archive... every listed item of ``project`` (None: the configured
+        one); an id of another project is NotFoundError and nothing changes."""
+        project_id = self.project(project).id
+        return self.item_service.set_status(project_id, item_ids, status, reason=reason)
+
+    def edit_item(
+        self, item_id: int, *, project: str | int | Project | None = None, **fields: Any
+    ) -> Node:
+        """Change an item's title, body, type, status, schema_key, confidence, importance, files
+        or tags; ValidationError names the first wrong field."""
+        return self.item_service.edit(self.item(item_id, project=project), fields)
+
+    def supersede_item(
+        self,
+        item_id: int,
+        *,
+        project: str | int | Project | None = None,
+        written_by: str = "library",
+        **fields: Any,
+    ) -> Node:
+        """Write what holds now: a new item (the old one's fields changed by ``fields``)
+        replaces the old one, whose validity ends. Returns the new item."""
+        old = self.item(item_id, project=project)
+        return self.item_service.supersede(old, fields, written_by=written_by)
+
+    def delete_items(self, item_ids: Sequence[int], *, project: str | int | Project | None) -> int:
+        """Delete every listed item of ``project`` (None: the configured one) with its links,
+        evidence and vectors; an id of another project is NotFoundError and nothing changes."""
+        return self.item_service.delete(self.project(project).id, item_ids)
+
+    def _project_id(self, project: str | int | Project | None) -> int | None:
+        return None if project is None else self.project(project).id
 
     # Sessions: the session engine (episodes, steps, extraction, commit)
 

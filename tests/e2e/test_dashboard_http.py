@@ -191,9 +191,11 @@ def test_bulk_actions_touch_only_the_projects_own_items(
 ) -> None:
     other = lore.create_project("other")
     mine, theirs = (_item(lore, owner, f"fact of {owner.name}") for owner in (project, other))
-    answer = client.post(
-        f"/projects/{project.name}/items/bulk", data={"action": "deprecate", "ids": [mine, theirs]}
-    )
+    bulk = f"/projects/{project.name}/items/bulk"
+    refused = client.post(bulk, data={"action": "deprecate", "ids": [mine, theirs]})
+    assert refused.status_code == 404  # an item of another project: nothing changes
+    assert [lore.store.graph.get(i).status for i in (mine, theirs)] == ["draft", "draft"]
+    answer = client.post(bulk, data={"action": "deprecate", "ids": [mine]})
     assert answer.status_code == 303
     assert lore.store.graph.get(mine).status == "deprecated"
     assert lore.store.graph.get(theirs).status == "draft"

@@ -4,6 +4,7 @@ import lore.cli.agents
 import lore.cli.bench
 import lore.cli.capture
 import lore.cli.hooks
+import lore.cli.items
 import lore.cli.pipeline
 import lore.cli.projects
 import lore.cli.providers

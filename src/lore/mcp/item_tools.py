@@ -8,11 +8,8 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from lore.domain import Project
-from lore.domain.graph import ITEM_KINDS, ItemStatus, ItemType, Node
-from lore.errors import NotFoundError
+from lore.domain.graph import ItemStatus, ItemType, Node
 from lore.mcp.context import ToolContext, agent_errors
-from lore.store.base import ItemFilter
 
 BODY_CHARS = 300
 ItemId = Annotated[int, Field(ge=1, description="The item's id, from search or list_findings.")]
@@ -36,19 +33,15 @@ def register(server: MCPServer, tools: ToolContext) -> None:
         Use it to review drafts (status "draft") or to see every open todo or known bug;
         use search instead to find items about a topic.
         """
-        where = ItemFilter(
-            types=[type] if type else None, statuses=[status] if status else None, current=True
-        )
         with agent_errors():
             project = tools.project(ctx)
-            graph = tools.lore.store.graph
-            found = graph.items(project.id, where, limit=limit, offset=offset)
-            total = graph.count_items(project.id, where)
+            page = tools.lore.items(project, type=type, status=status, limit=limit, offset=offset)
+        end = offset + len(page.items)
         return {
-            "total": total,
+            "total": page.total,
             "offset": offset,
-            "items": [item_summary(node) for node in found],
-            "next_offset": offset + len(found) if offset + len(found) < total else None,
+            "items": [item_summary(node) for node in page.items],
+            "next_offset": end if end < page.total else None,
         }
 
     @server.tool(annotations=ToolAnnotations(destructive_hint=False, idempotent_hint=True))
@@ -79,23 +72,8 @@ def _set_status(
 ) -> dict[str, Any]:
     with agent_errors():
         project = tools.project(ctx)
-        node = project_item(tools, project, item_id)
-        graph = tools.lore.store.graph
-        if reason:
-            graph.update(node.id, data=node.data | {"deprecated_reason": reason})
-        graph.set_status([node.id], status)
-        return item_summary(graph.get(node.id))
-
-
-def project_item(tools: ToolContext, project: Project, item_id: int) -> Node:
-    """The memory item ``item_id`` of ``project``; NotFoundError for anything else."""
-    try:
-        node = tools.lore.store.graph.get(item_id)
-    except NotFoundError:
-        node = None
-    if node is None or node.project_id != project.id or node.kind not in ITEM_KINDS:
-        raise NotFoundError(f"no memory item {item_id} in project {project.name}")
-    return node
+        [node] = tools.lore.set_item_status([item_id], status, project=project, reason=reason)
+        return item_summary(node)
 
 
 def item_summary(node: Node) -> dict[str, Any]:

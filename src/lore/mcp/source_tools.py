@@ -12,7 +12,6 @@ from pydantic import Field
 
 from lore.mcp.context import ToolContext, agent_errors, enrichment
 from lore.mcp.item_tools import item_summary
-from lore.store.base import ItemFilter
 
 
 def register(server: MCPServer, tools: ToolContext) -> None:
@@ -66,8 +65,7 @@ def register(server: MCPServer, tools: ToolContext) -> None:
                 reply["digest"] = digest.message or f"{digest.captured} new commits"
                 if digest.captured and digest.session_id is not None:
                     reply["enrichment"] = enrichment(tools.lore, digest.session_id)
-            review = ItemFilter(statuses=["review"], current=True)
-            nodes = tools.lore.store.graph.items(project.id, review, limit=limit)
+            nodes = tools.lore.items(project, status="review", limit=limit).items
         flagged = [node for node in nodes if isinstance(node.data.get("drift"), dict)]
         return reply | {
             "flagged": [item_summary(node) | {"drift": node.data["drift"]} for node in flagged]

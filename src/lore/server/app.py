@@ -89,7 +89,7 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    from lore.server.api import engine, events, jobs, projects, recall, sessions, sources
+    from lore.server.api import engine, events, items, jobs, projects, recall, sessions, sources
 
     for module in (projects, events, sessions):
         app.include_router(module.router, prefix="/api/v1")
@@ -97,6 +97,7 @@ def create_app(
     app.include_router(engine.router, prefix="/api/v1")
     app.include_router(jobs.router, prefix="/api/v1")
     app.include_router(recall.router, prefix="/api/v1")
+    app.include_router(items.router, prefix="/api/v1")
     for extend in extensions or []:
         extend(app, lore)
     return app

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from lore.domain import Project
 from lore.domain.graph import ITEM_KINDS, ITEM_STATUSES, ITEM_TYPES, Node
-from lore.errors import ValidationError
+from lore.items import item_filter
 from lore.recall.service import recall_request
 from lore.server.deps import LoreDep
 from lore.server.web.items import LOW_CONFIDENCE, ItemCard, item_card
@@ -72,14 +72,7 @@ def brain_tab(
 ) -> Response:
     project = lore.project(ref)
     type, status, key, q = type or None, status or None, key or None, (q or "").strip() or None
-    _check_choice("type", type, ITEM_TYPES)
-    _check_choice("status", status, ITEM_STATUSES)
-    where = ItemFilter(
-        types=[type] if type else None,
-        statuses=[status] if status else None,
-        schema_key_prefix=key,
-        current=True,
-    )
+    where = item_filter(type=type, status=status, schema_key=key)
     if q:
         found, total, page, pages = _search(lore, project, q, where), 0, 1, 1
         total = len(found)
@@ -169,8 +162,3 @@ def _search(lore: LoreDep, project: Project, query: str, where: ItemFilter) -> l
     ids = [hit.id for hit in hits if hit.kind in ITEM_KINDS]
     nodes = {node.id: node for node in lore.store.graph.get_many(ids)}
     return [nodes[node_id] for node_id in ids if node_id in nodes]
-
-
-def _check_choice(field: str, value: str | None, choices: tuple[str, ...]) -> None:
-    if value is not None and value not in choices:
-        raise ValidationError(f"{field} must be one of {', '.join(choices)} (got {value!r})", field)

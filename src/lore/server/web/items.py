@@ -3,7 +3,6 @@ the actions on items (status changes, edit, supersede, delete, bulk)."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from fastapi import Form, Request
@@ -11,17 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from lore.core import Lore
-from lore.domain.graph import (
-    ITEM_KINDS,
-    ITEM_STATUSES,
-    ITEM_TYPES,
-    Changeset,
-    Evidence,
-    ItemStatus,
-    Node,
-    NodeDraft,
-)
-from lore.errors import NotFoundError, ValidationError
+from lore.domain.graph import ITEM_STATUSES, ITEM_TYPES, ItemStatus, Node
+from lore.errors import ValidationError
+from lore.items import Cited, HistoryEntry, LinkedItem, field_errors
 from lore.server.deps import LoreDep
 from lore.server.web.present import BANDS, ConfidenceBand, SourceView, confidence_band, source_view
 from lore.server.web.render import back, fragment, is_fragment_request, layout, respond
@@ -31,8 +22,6 @@ router = page_router()
 
 # Drafts below the "lower" band go to the Review tab.
 LOW_CONFIDENCE = BANDS[-1][0]
-TITLE_MAX = 200
-SCHEMA_KEY = re.compile(r"^root(/[a-z0-9_.\-]+)*$")
 # What each action button sets an item's status to.
 ACTION_STATUS: dict[str, ItemStatus] = {
     "approve": "approved",
@@ -42,8 +31,6 @@ ACTION_STATUS: dict[str, ItemStatus] = {
 }
 # Data keys that say what made an item, shown with its raw data rather than as notes.
 PROVENANCE_DATA = ("extractor", "prompt_version", "written_by", "deep_enrich")
-# Data keys that record why an item was set aside.
-RETIRING_DATA = ("drift", "deprecated_reason")
 BulkAction = Literal["approve", "deprecate", "archive", "delete"]
 
 
@@ -76,21 +63,6 @@ class EvidenceView(BaseModel):
     session_id: int | None
     created_at: float | None
     payload: dict[str, Any] | None
-
-
-class LinkedItem(BaseModel):
-    id: int
-    title: str
-    kind: str
-    type: str | None
-    status: str | None
-    relation: str
-
-
-class HistoryEntry(BaseModel):
-    at: float | None
-    what: str
-    item: LinkedItem | None = None
 
 
 class CodeFile(BaseModel):
@@ -140,16 +112,17 @@ class EditPage(BaseModel):
 
 @router.get("/items/{item_id}")
 def item_page(request: Request, item_id: int, lore: LoreDep) -> Response:
-    node = get_item(lore, item_id)
+    detail = lore.item_detail(item_id)
+    node = detail.item
     project = lore.store.projects.get(node.project_id).name
     page = ItemPage(
         item=item_card(node, project),
         notes=_notes(node),
         code=_code(node),
         other=_other(node),
-        evidence=_evidence(lore, node),
-        history=_history(lore, node),
-        related=_related(lore, node),
+        evidence=[_evidence_view(cited) for cited in detail.evidence],
+        history=detail.history,
+        related=detail.related,
     )
     frame = layout(lore, node.title or f"Item {node.id}", "memory", project)
     return respond(request, "item.html", page, frame)
@@ -157,13 +130,13 @@ def item_page(request: Request, item_id: int, lore: LoreDep) -> Response:
 
 @router.get("/items/{item_id}/edit")
 def edit_page(request: Request, item_id: int, lore: LoreDep) -> Response:
-    node = get_item(lore, item_id)
+    node = lore.item(item_id)
     return _edit(request, lore, node, _values_of(node), {}, "edit")
 
 
 @router.get("/items/{item_id}/supersede")
 def supersede_page(request: Request, item_id: int, lore: LoreDep) -> Response:
-    node = get_item(lore, item_id)
+    node = lore.item(item_id)
     return _edit(request, lore, node, _values_of(node), {}, "supersede")
 
 
@@ -171,14 +144,11 @@ def supersede_page(request: Request, item_id: int, lore: LoreDep) -> Response:
 def save_item(
     request: Request, item_id: int, lore: LoreDep, values: Annotated[EditValues, Form()]
 ) -> Response:
-    node = get_item(lore, item_id)
+    node = lore.item(item_id)
     fields, errors = _parse(values)
     if errors:
         return _edit(request, lore, node, values, errors, "edit", status_code=422)
-    lore.store.graph.update(node.id, **fields)
-    if (fields["title"], fields["body"]) != (node.title, node.body):
-        # The old vector describes the old text; recall embeds the item again when it is gone.
-        lore.store.vectors.delete([node.id])
+    lore.edit_item(node.id, **fields)
     return RedirectResponse(f"/items/{node.id}", status_code=303)
 
 
@@ -187,39 +157,39 @@ def supersede(
     request: Request, item_id: int, lore: LoreDep, values: Annotated[EditValues, Form()]
 ) -> Response:
     """A person writes what holds now: a new item replaces the old one, whose validity ends."""
-    node = get_item(lore, item_id)
+    node = lore.item(item_id)
     fields, errors = _parse(values)
     if node.session_id is None:
         errors["form"] = "This item has no session left to attach its successor to."
     if errors:
         return _edit(request, lore, node, values, errors, "supersede", status_code=422)
-    new_id = _supersede(lore, node, fields)
-    return RedirectResponse(f"/items/{new_id}", status_code=303)
+    successor = lore.supersede_item(node.id, written_by="dashboard", **fields)
+    return RedirectResponse(f"/items/{successor.id}", status_code=303)
 
 
 @router.post("/items/{item_id}/status")
 def change_status(
     request: Request, item_id: int, lore: LoreDep, action: Annotated[str, Form()]
 ) -> Response:
-    node = get_item(lore, item_id)
+    node = lore.item(item_id)
     if action not in ACTION_STATUS:
         raise ValidationError(f"action must be one of {', '.join(ACTION_STATUS)}", "action")
-    lore.store.graph.set_status([node.id], ACTION_STATUS[action])
+    project = lore.store.projects.get(node.project_id)
+    [changed] = lore.set_item_status([node.id], ACTION_STATUS[action], project=project)
     if not is_fragment_request(request):
         return back(request, f"/items/{node.id}")
-    project = lore.store.projects.get(node.project_id).name
-    card = item_card(lore.store.graph.get(node.id), project)
+    card = item_card(changed, project.name)
     return fragment(request, "_item.html", item=card, selectable=True, review=_in_review(request))
 
 
 @router.post("/items/{item_id}/delete")
 def delete_item(request: Request, item_id: int, lore: LoreDep) -> Response:
-    node = get_item(lore, item_id)
-    lore.store.graph.delete([node.id])
+    node = lore.item(item_id)
+    project = lore.store.projects.get(node.project_id)
+    lore.delete_items([node.id], project=project)
     if is_fragment_request(request):
         return HTMLResponse("")  # htmx swaps the card for nothing
-    project = lore.store.projects.get(node.project_id).name
-    return back(request, f"/projects/{project}/brain")
+    return back(request, f"/projects/{project.name}/brain")
 
 
 @router.post("/projects/{ref}/items/bulk")
@@ -230,26 +200,17 @@ def bulk(
     action: Annotated[BulkAction, Form()],
     ids: Annotated[list[int] | None, Form()] = None,
 ) -> Response:
-    """One action on every checked item of the project."""
+    """One action on every checked item of the project (an id of another project: 404 and
+    nothing changes)."""
     project = lore.project(ref)
-    chosen = lore.store.graph.get_many(ids or [])
-    owned = [node.id for node in chosen if _is_item_of(node, project.id)]
-    if owned and action == "delete":
-        lore.store.graph.delete(owned)
-    elif owned:
-        lore.store.graph.set_status(owned, ACTION_STATUS[action])
+    if action == "delete":
+        lore.delete_items(ids or [], project=project)
+    else:
+        lore.set_item_status(ids or [], ACTION_STATUS[action], project=project)
     return back(request, f"/projects/{project.name}/brain")
 
 
 # Building the contexts
-
-
-def get_item(lore: Lore, item_id: int) -> Node:
-    """A memory item (semantic or procedural node); NotFoundError for any other node."""
-    node = lore.store.graph.get(item_id)
-    if node.kind not in ITEM_KINDS:
-        raise NotFoundError(f"no memory item with id {item_id}")
-    return node
 
 
 def item_card(node: Node, project: str) -> ItemCard:
@@ -335,88 +296,27 @@ def _other(node: Node) -> dict[str, Any]:
     }
 
 
-def _evidence(lore: Lore, node: Node) -> list[EvidenceView]:
-    views = []
-    for cited in lore.store.graph.evidence(node.id):
-        try:
-            event = lore.store.events.get(cited.event_id)
-        except NotFoundError:
-            views.append(_missing_event(cited))
-            continue
-        views.append(
-            EvidenceView(
-                event_id=event.id,
-                quote=cited.quote,
-                type=event.type,
-                source=source_view(event.source),
-                session_id=event.session_id,
-                created_at=event.occurred_at or event.created_at,
-                payload=event.payload,
-            )
+def _evidence_view(cited: Cited) -> EvidenceView:
+    event = cited.event
+    if event is None:  # deleted since the item was made
+        return EvidenceView(
+            event_id=cited.event_id,
+            quote=cited.quote,
+            type=None,
+            source=None,
+            session_id=None,
+            created_at=None,
+            payload=None,
         )
-    return views
-
-
-def _missing_event(cited: Evidence) -> EvidenceView:
     return EvidenceView(
-        event_id=cited.event_id,
+        event_id=event.id,
         quote=cited.quote,
-        type=None,
-        source=None,
-        session_id=None,
-        created_at=None,
-        payload=None,
+        type=event.type,
+        source=source_view(event.source),
+        session_id=event.session_id,
+        created_at=event.occurred_at or event.created_at,
+        payload=event.payload,
     )
-
-
-def _history(lore: Lore, node: Node) -> list[HistoryEntry]:
-    """What happened to the item, oldest first: created, merges, reinforcement, drift,
-    supersession."""
-    entries = [HistoryEntry(at=node.valid_from or node.created_at, what="created")]
-    for merged in node.merged_from:
-        entries.append(HistoryEntry(at=None, what=f"merged from item {merged}"))
-    for link in lore.store.graph.links(node.id, kinds=["supersedes"]):
-        if link.src == node.id:
-            older = _linked(lore, link.dst, "superseded")
-            entries.append(HistoryEntry(at=link.created_at, what="superseded an item", item=older))
-    if node.last_reinforced_at:
-        entries.append(HistoryEntry(at=node.last_reinforced_at, what="reinforced (seen again)"))
-    drift = node.data.get("drift")
-    if isinstance(drift, dict):
-        entries.append(HistoryEntry(at=drift.get("at"), what=f"drift check: {drift.get('reason')}"))
-    if node.superseded_by is not None:
-        newer = _linked(lore, node.superseded_by, "superseded by")
-        entries.append(HistoryEntry(at=node.valid_to, what="superseded", item=newer))
-    return sorted(entries, key=lambda entry: entry.at if entry.at is not None else node.created_at)
-
-
-def _related(lore: Lore, node: Node) -> list[LinkedItem]:
-    related = []
-    for link in lore.store.graph.links(node.id, kinds=["related", "sibling"]):
-        other = link.dst if link.src == node.id else link.src
-        linked = _linked(lore, other, link.kind)
-        if linked is not None and linked.kind in ITEM_KINDS:
-            related.append(linked)
-    return related
-
-
-def _linked(lore: Lore, node_id: int, relation: str) -> LinkedItem | None:
-    try:
-        other = lore.store.graph.get(node_id)
-    except NotFoundError:
-        return None
-    return LinkedItem(
-        id=other.id,
-        title=other.title or f"Item {other.id}",
-        kind=other.kind,
-        type=other.type,
-        status=other.status,
-        relation=relation,
-    )
-
-
-def _is_item_of(node: Node, project_id: int) -> bool:
-    return node.project_id == project_id and node.kind in ITEM_KINDS
 
 
 def _in_review(request: Request) -> bool:
@@ -463,73 +363,28 @@ def _values_of(node: Node) -> EditValues:
 
 def _parse(values: EditValues) -> tuple[dict[str, Any], dict[str, str]]:
     """The fields to store and, by field, what is wrong with the form."""
-    errors: dict[str, str] = {}
-    title = values.title.strip()
-    if not title or len(title) > TITLE_MAX:
-        errors["title"] = f"Title must be 1 to {TITLE_MAX} characters."
-    if values.type not in ITEM_TYPES:
-        errors["type"] = f"Type must be one of {', '.join(ITEM_TYPES)}."
-    if values.status not in ITEM_STATUSES:
-        errors["status"] = f"Status must be one of {', '.join(ITEM_STATUSES)}."
-    key = values.schema_key.strip().lower()
-    if key and not SCHEMA_KEY.match(key):
-        errors["schema_key"] = (
-            "Schema key must be a path under root, such as root/backend/auth"
-            " (lowercase letters, digits, '.', '_' or '-' between slashes)."
-        )
-    scores = {name: _unit(values, name, errors) for name in ("confidence", "importance")}
     facts = [line.strip() for line in values.body.splitlines() if line.strip()]
     fields: dict[str, Any] = {
-        "title": title,
+        "title": values.title.strip(),
         "body": "\n".join(facts),
         "type": values.type,
         "status": values.status,
-        "schema_key": key or None,
+        "schema_key": values.schema_key.strip().lower() or None,
+        "confidence": _number(values.confidence),
+        "importance": _number(values.importance),
         "files": [line.strip() for line in values.files.splitlines() if line.strip()],
         "tags": [tag.strip() for tag in values.tags.split(",") if tag.strip()],
-        **scores,
     }
-    return fields, errors
+    return fields, field_errors(fields)
 
 
-def _unit(values: EditValues, name: str, errors: dict[str, str]) -> float | None:
-    """A score from 0 to 1, or None when left empty."""
-    text = str(getattr(values, name)).strip()
+def _number(text: str) -> float | str | None:
+    """The number typed, None when left empty, or the text itself when it is not a number
+    (validation then names the field)."""
+    text = text.strip()
     if not text:
         return None
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 1.0:
-        errors[name] = f"{name.capitalize()} must be a number from 0 to 1 (got {text!r})."
-    return value
-
-
-def _supersede(lore: Lore, old: Node, fields: dict[str, Any]) -> int:
-    """Apply a one-item changeset whose draft supersedes ``old``; keeps its evidence."""
-    assert old.session_id is not None
-    draft = NodeDraft(
-        ref="successor",
-        kind=old.kind,
-        title=fields["title"],
-        body=fields["body"],
-        type=fields["type"],
-        status=fields["status"],
-        schema_key=fields["schema_key"],
-        confidence=fields["confidence"],
-        importance=fields["importance"],
-        files=fields["files"],
-        tags=fields["tags"],
-        data=_kept_data(old) | {"facts": fields["body"].splitlines(), "written_by": "dashboard"},
-        evidence=lore.store.graph.evidence(old.id),
-        supersedes=old.id,
-    )
-    changeset = Changeset(session_id=old.session_id, nodes=[draft])
-    applied = lore.store.graph.apply(old.project_id, changeset)
-    return applied.ids["successor"]
-
-
-def _kept_data(old: Node) -> dict[str, Any]:
-    """What a successor inherits of its predecessor's data: not the flags that retired it."""
-    return {key: value for key, value in old.data.items() if key not in RETIRING_DATA}
+        return text

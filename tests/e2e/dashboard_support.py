@@ -5,10 +5,8 @@ repository scanned and digested, saved sessions, agent steps).
 
 from __future__ import annotations
 
+import contextlib
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +17,7 @@ from typing import Any
 import httpx
 
 from lore import Lore
+from lore.bench.serving import lore_serve_process
 from lore.config import load_settings
 from tests.fake_llm import FakeLLM, Reply, openai_error
 from tests.gitrepo import GitRepo
@@ -33,7 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-LORE = Path(sys.executable).with_name("lore")
 PROJECT = "shop-api"
 
 
@@ -48,34 +46,16 @@ class Server:
 def lore_serve(home: Path, env: dict[str, str] | None = None) -> Iterator[Server]:
     """``lore serve`` on a free port of 127.0.0.1 with ``home`` as LORE_HOME, until the block
     ends. ``env`` adds settings (``LORE_LLM_BASE_URL``...)."""
-    port = _free_port()
     environment = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith("LORE_") or key == "LORE_HOME"
     }
     environment |= {"LORE_HOME": str(home), **(env or {})}
-    log = (home / "serve.log").open("ab") if home.is_dir() else subprocess.DEVNULL
-    process = subprocess.Popen(
-        [str(LORE), "serve", "--port", str(port)],
-        env=environment,
-        cwd=home.parent,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_for(url, process)
+    with contextlib.ExitStack() as stack:
+        log = stack.enter_context((home / "serve.log").open("ab")) if home.is_dir() else None
+        url = stack.enter_context(lore_serve_process(environment, cwd=home.parent, log=log))
         yield Server(url=url, token=(home / "token").read_text().strip(), home=home)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if log is not subprocess.DEVNULL:
-            log.close()
 
 
 def open_lore(home: Path) -> Lore:
@@ -196,27 +176,6 @@ def wait_for_job(lore: Lore, session_id: int, timeout_s: float = 60.0) -> Any:
             return jobs[0]
         time.sleep(0.2)
     raise TimeoutError(f"no job of session {session_id} ended within {timeout_s} s")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_for(url: str, process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"lore serve exited with {process.returncode}")
-        try:
-            if httpx.get(url + "/health", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("lore serve did not answer in time")
 
 
 _PYPROJECT = """[project]

@@ -8,9 +8,6 @@ shaped like agent steps (about 400 bytes of JSON).
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -21,13 +18,13 @@ from typing import Any
 
 import httpx
 
+from lore.bench.serving import lore_serve_process
 from lore.config import load_settings
 from lore.core import Lore
 from lore.server.auth import ensure_token
 
 PROJECT = "bench"
 TARGETS = {"api_events_per_s": 5000.0, "http_events_per_s": 1000.0, "p99_ms": 10.0}
-SERVER_START_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -98,25 +95,12 @@ def serve(home: Path) -> Iterator[httpx.Client]:
     with Lore.open(settings=load_settings(overrides={"home": str(home)})) as lore:
         lore.create_project(PROJECT)
         token = ensure_token(lore.settings.token_path)
-    port = _free_port()
     env = os.environ | {"LORE_HOME": str(home), "LORE_SERVER__RUN_WORKER": "false"}
     env.pop("LORE_DATABASE_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lore", "serve", "--port", str(port)],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(base_url, process)
+    with lore_serve_process(env) as base_url:
         headers = {"authorization": f"Bearer {token}"}
         with httpx.Client(base_url=base_url, headers=headers, timeout=30.0) as client:
             yield client
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def measure_http_batches(client: httpx.Client, events: int, batch: int) -> float:
@@ -153,27 +137,6 @@ def _post(client: httpx.Client, events: list[dict[str, Any]]) -> None:
 def _check(response: httpx.Response) -> None:
     if response.status_code != 202:
         raise RuntimeError(f"ingest failed: {response.status_code} {response.text[:300]}")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until_up(base_url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            error = process.stderr.read().decode(errors="replace") if process.stderr else ""
-            raise RuntimeError(f"lore serve exited with {process.returncode}: {error[-2000:]}")
-        try:
-            if httpx.get(base_url + "/health", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"lore serve did not answer on {base_url} within {SERVER_START_TIMEOUT_S} s")
 
 
 def report(figures: IngestFigures) -> str:

@@ -347,6 +347,14 @@ def repo_root(path: Path) -> Path:
         raise ValidationError(f"{path} is not inside a git repository", "path") from None
 
 
+def repo_or_folder(path: Path) -> Path:
+    """The top folder of the git repository holding ``path``, or ``path`` itself outside git."""
+    try:
+        return repo_root(path)
+    except ValidationError:
+        return path.resolve()
+
+
 def rebase_in_progress(path: Path) -> bool:
     """True while git rebases: post-commit then fires once per replayed commit."""
     root = repo_root(path)

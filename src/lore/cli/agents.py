@@ -10,9 +10,9 @@ from pathlib import Path
 
 import typer
 
+from lore.capture.git import repo_or_folder
 from lore.cli.app import app, console, handles_errors, open_lore, options
 from lore.cli.hooks import hook_app
-from lore.cli.projects import git_root
 from lore.integrations import rules, setup
 
 import_app = typer.Typer(help="Import history from coding agents.", no_args_is_help=True)
@@ -55,7 +55,7 @@ def setup_tool(
     with open_lore() as lore:
         name = lore.project(project).name
     launch = setup.Launch(command or lore_executable(), name)
-    for change in setup.setup(tool, repo_root(), launch):
+    for change in setup.setup(tool, repo_or_folder(Path.cwd()), launch):
         console.print(f"{change.action:<9} {change.path} ({change.what})")
     if tool == "codex":
         console.print("Codex reads .codex/config.toml only in projects you marked as trusted.")
@@ -79,7 +79,7 @@ def write_rules(
     with open_lore() as lore:
         brief = context.project_brief(lore, lore.project(project))
     block = rules.rules_block(brief)
-    for change in rules.write_rules(repo_root(), block, tuple(file) or rules.FILES):
+    for change in rules.write_rules(repo_or_folder(Path.cwd()), block, tuple(file) or rules.FILES):
         console.print(f"{change.action:<9} {change.path}")
 
 
@@ -100,7 +100,9 @@ def import_claude_code(
 
     with open_lore() as lore:
         target = lore.project(project)
-        source = path or transcript_dir(Path(target.repo) if target.repo else repo_root())
+        source = path or transcript_dir(
+            Path(target.repo) if target.repo else repo_or_folder(Path.cwd())
+        )
         report = import_transcripts(lore, target, source)
     console.print(
         f"Read {report.records} records from {report.files} transcripts: {report.events} new"
@@ -125,11 +127,6 @@ def claude_code_hook(
     if options.db:  # the background drain reads the database from the environment
         os.environ["LORE_DATABASE_URL"] = options.db
     raise typer.Exit(run_hook(event))
-
-
-def repo_root() -> Path:
-    cwd = Path.cwd()
-    return git_root(cwd) or cwd
 
 
 def lore_executable() -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
+from lore.capture.git import repo_or_folder
 from lore.cli.app import app, console, handles_errors, open_lore, print_json, when
 from lore.config import PROJECT_FILE
 from lore.domain import Project
@@ -27,7 +27,7 @@ def init(
 
     Example: cd my-repo && lore init
     """
-    root = git_root(path) or path.resolve()
+    root = repo_or_folder(path)
     with open_lore() as lore:
         project = lore.create_project(name or root.name, repo=str(root))
         token_path = lore.settings.token_path
@@ -113,13 +113,6 @@ def print_project(project: Project) -> None:
     for key, value in project.settings.model_dump().items():
         console.print(f"  {key:<16} {value}")
     console.print(f"  embedding model  {project.embedding_model or '-'}")
-
-
-def git_root(path: Path) -> Path | None:
-    result = subprocess.run(
-        ["git", "-C", str(path), "rev-parse", "--show-toplevel"], capture_output=True, text=True
-    )
-    return Path(result.stdout.strip()) if result.returncode == 0 else None
 
 
 def write_project_file(root: Path, name: str) -> None:

@@ -11,7 +11,6 @@ Locks: one re-entrant lock per session serialises its operations in this process
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import threading
@@ -20,35 +19,28 @@ from collections.abc import Mapping
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
 from lore.capture.ingest import Capture
 from lore.config import Settings
 from lore.domain import EventIn, Project, Session, SessionState
 from lore.domain.episodes import (
     Episode,
     EpisodeStatus,
-    Extraction,
     Step,
-    StoredChangeset,
 )
-from lore.domain.graph import Changeset
-from lore.errors import ConflictError, SessionError, SessionTimeoutError
-from lore.extraction.trajectory import StructuredLLM
+from lore.errors import ConflictError, SessionTimeoutError
 from lore.sessions import states
 from lore.sessions.annotate import CONTEXT_STEPS, annotate
 from lore.sessions.appends import AppendLine
 from lore.sessions.callbacks import Callback, call
-from lore.sessions.commit import PreparedCommit, apply_commits, end_episode, prepare
+from lore.sessions.commit import apply_commits, end_episode
 from lore.sessions.config import SessionConfig, session_config
 from lore.sessions.events import Observers, SessionEvent
-from lore.sessions.extract import extract_run, run_extraction
 from lore.sessions.loop import EngineLoop
-from lore.sessions.ports import ExtractionOutput, ExtractionRunner
+from lore.sessions.ports import ExtractionRunner
 from lore.sessions.providers import SessionProviders
 from lore.sessions.queue import OperationQueue
 from lore.sessions.runner import LocalRunner
+from lore.sessions.runs import ExtractionRuns
 from lore.sessions.states import COLLECTING, EXTRACTING, FAILED, IDLE, READY, session_error
 from lore.store.base import Store
 
@@ -57,7 +49,7 @@ log = logging.getLogger("lore.sessions")
 STOP_WAIT_S = 5.0
 
 
-class SessionEngine:
+class SessionEngine(ExtractionRuns):
     def __init__(
         self,
         store: Store,
@@ -314,247 +306,6 @@ class SessionEngine:
         if op == "close":
             return self.close(session_id, op_id=op_id)
         return self.start_episode(session_id, str(args.get("goal", "")), op_id=op_id)
-
-    # Extraction runs and the hooks their jobs call
-
-    def run_extraction(self, extraction_id: int) -> ExtractionOutput:
-        """The work of one run (``ExtractionHost``): its changeset and the drafts' vectors."""
-        return run_extraction(self.store, self.settings, self.providers, extraction_id)
-
-    def extract(self, run: Extraction, llm: StructuredLLM | None) -> Changeset:
-        """The changeset of a run's steps; the pipeline's Enrich stage calls this with its LLM."""
-        return extract_run(self.store, self.settings, run, llm)
-
-    def extraction_started(self, session_id: int, job_id: int) -> None:
-        """A job of the session started (again): bind it to the run it carries out, or, for a
-        job the engine did not start (Generate Memory, auto-learn), begin that run."""
-        with self.session_lock(session_id):
-            if self.store.extractions.for_job(session_id, job_id) is not None:
-                return
-            running = self.store.extractions.running(session_id)
-            if running:
-                if running[0].job_id is None:
-                    self.store.extractions.set_job(running[0].id, job_id)
-                return
-            self._adopt(self.store.sessions.get(session_id), job_id)
-
-    def _adopt(self, session: Session, job_id: int) -> None:
-        episode = self.store.episodes.open_for(session.id) or self.store.episodes.latest(session.id)
-        closing = session.state in (IDLE, FAILED, EXTRACTING)
-        with self.store.transaction():
-            run = self._begin_run(
-                session.id,
-                episode,
-                "episode" if closing else "trajectory",
-                job_id=job_id,
-                runner="pipeline",
-            )
-            if closing and session.state is not EXTRACTING:
-                self.store.sessions.set_state(session.id, EXTRACTING, expected=[session.state])
-        if closing and session.state is not EXTRACTING:
-            self._transition(session, session.state, EXTRACTING, "job")
-        log.info("session %s: job %s runs extraction %s", session.id, job_id, run.id)
-
-    def extraction_finished(
-        self,
-        session_id: int,
-        job_id: int,
-        ok: bool,
-        error: str | None,
-        changeset: Changeset | None = None,
-        *,
-        vectors: Mapping[str, NDArray[np.float32]] | None = None,
-        embedding_model: str | None = None,
-    ) -> None:
-        """A job ended. Success moves the session to ready, or (auto-commit) commits and returns
-        it to idle; failure moves it to failed and fails its queued operations. Idempotent."""
-        with self.session_lock(session_id):
-            run = self._run_of(session_id, job_id)
-            if run is None or run.status != "running":
-                return
-            if ok:
-                output = ExtractionOutput(
-                    changeset
-                    or Changeset(session_id=session_id, episode_id=run.episode_id, job_id=job_id),
-                    dict(vectors or {}),
-                    embedding_model,
-                )
-                self._succeeded(run, output)
-            else:
-                self._failed(run, error or "extraction failed")
-        self.queue.drain(session_id)
-
-    def _run_of(self, session_id: int, job_id: int) -> Extraction | None:
-        found = self.store.extractions.for_job(session_id, job_id)
-        if found is not None:
-            return found
-        running = self.store.extractions.running(session_id)
-        return running[0] if len(running) == 1 and running[0].job_id in (None, job_id) else None
-
-    def _succeeded(self, run: Extraction, output: ExtractionOutput) -> None:
-        session = self.store.sessions.get(run.session_id)
-        config = self.config_of(session)
-        if not config.auto_commit:
-            with self.store.transaction():
-                if not self.store.extractions.finish(run.id, "succeeded"):
-                    return
-                self._keep(run, output)
-                if run.scope == "episode":
-                    self.store.sessions.set_state(session.id, READY, expected=[EXTRACTING])
-            if run.scope == "episode":
-                self._transition(session, EXTRACTING, READY, "extracted")
-            return
-        try:
-            self._commit_run(session, run, output)
-        except Exception as exc:  # the graph refused it: the run failed, the steps stay
-            log.exception("session %s: committing extraction %s failed", session.id, run.id)
-            self._failed(run, f"commit failed: {type(exc).__name__}: {exc}")
-
-    def _commit_run(self, session: Session, run: Extraction, output: ExtractionOutput) -> None:
-        prepared = self._prepare(session, output.changeset, output.vectors, output.embedding_model)
-        closing = run.scope == "episode"
-        with self.store.transaction():
-            if not self.store.extractions.finish(run.id, "succeeded"):
-                return
-            stored = self._keep(run, output)
-            events = apply_commits(
-                self.store, session, [dataclasses.replace(prepared, stored_id=stored)]
-            )
-            if closing:
-                end_episode(self.store, session.id, EpisodeStatus.COMMITTED)
-                self.store.sessions.set_state(session.id, IDLE, expected=[EXTRACTING])
-        self._send(events)
-        if closing:
-            self._transition(session, EXTRACTING, IDLE, "auto_commit")
-        else:
-            self._flush_finished(session.id)
-
-    def _keep(self, run: Extraction, output: ExtractionOutput) -> int:
-        return self.store.changesets.add(
-            output.changeset,
-            extraction_id=run.id,
-            vectors=output.vectors,
-            embedding_model=output.embedding_model,
-        ).id
-
-    def _failed(self, run: Extraction, error: str) -> None:
-        session = self.store.sessions.get(run.session_id)
-        closing = run.scope == "episode" and session.state is EXTRACTING
-        with self.store.transaction():
-            if not self.store.extractions.finish(run.id, "failed", error):
-                return
-            self.store.steps.release(run.id)
-            if closing:
-                self.store.sessions.set_state(
-                    session.id, FAILED, expected=[EXTRACTING], error=error
-                )
-            failed = self.store.ops.fail_pending(session.id, "extraction_failed", error)
-        self.notify(
-            "extraction_failed", session, extraction_id=run.id, job_id=run.job_id, error=error
-        )
-        if closing:
-            self._transition(session, EXTRACTING, FAILED, "extraction_failed")
-        self.queue.callbacks.deliver(
-            (op_id, session_error("extraction_failed", f"extraction failed: {error}", session.id))
-            for op_id in failed
-        )
-
-    def _begin_run(
-        self,
-        session_id: int,
-        episode: Episode | None,
-        scope: str,
-        *,
-        upto_trajectory: int | None = None,
-        job_id: int | None = None,
-        runner: str | None = None,
-    ) -> Extraction:
-        """Record a run and give it its steps (inside the caller's transaction)."""
-        run = self.store.extractions.begin(
-            session_id,
-            episode.id if episode else None,
-            "episode" if scope == "episode" else "trajectory",
-            runner or self.runner.name,
-            job_id=job_id,
-        )
-        if episode is not None:
-            self.store.steps.claim(run.id, episode.id, upto_trajectory=upto_trajectory)
-        return run
-
-    def _launch(self, run: Extraction) -> None:
-        job_id = self.runner.start(run)
-        if job_id != run.job_id:
-            self.store.extractions.set_job(run.id, job_id)
-
-    def _flush(self, session_id: int, *, upto_trajectory: int | None) -> None:
-        """Auto-commit: extract finished trajectories (or, on the idle timer, the open one)
-        while the session keeps collecting. One run at a time per session."""
-        with self.session_lock(session_id):
-            episode = self.store.episodes.open_for(session_id)
-            if episode is None or self.store.extractions.running(session_id):
-                return
-            ready = [
-                step
-                for step in self.store.steps.unclaimed(episode.id)
-                if upto_trajectory is None or (step.trajectory or 0) <= upto_trajectory
-            ]
-            if not ready:
-                return
-            with self.store.transaction():
-                if self.store.extractions.running(session_id):  # another process began one
-                    return
-                run = self._begin_run(
-                    session_id, episode, "trajectory", upto_trajectory=upto_trajectory
-                )
-        self._launch(run)
-
-    def _flush_finished(self, session_id: int) -> None:
-        """After a trajectory run: trajectories that ended meanwhile go next."""
-        episode = self.store.episodes.open_for(session_id)
-        steps = self.store.steps.unclaimed(episode.id) if episode else []
-        current = max(
-            (s.trajectory or 0 for s in self.store.steps.recent(session_id, 1)), default=0
-        )
-        if any((s.trajectory or 0) < current for s in steps):
-            self._flush(session_id, upto_trajectory=current - 1)
-
-    def flush_open_trajectory(self, session_id: int) -> None:
-        """The trajectory idle timer fired: extract what the open trajectory holds so far."""
-        self._flush(session_id, upto_trajectory=None)
-
-    def close_idle(self, session_id: int) -> None:
-        """The session idle timer fired: close the session as a caller would (busy, or closed
-        by another process meanwhile: the next tick looks again)."""
-        try:
-            self.close(session_id, reason="idle_timeout")
-        except (SessionError, ConflictError) as exc:
-            log.debug("session %s: idle close skipped (%s)", session_id, exc)
-
-    # Commit
-
-    def _prepare_stored(self, session: Session, stored: StoredChangeset) -> PreparedCommit:
-        vectors = {ref: np.asarray(v, dtype=np.float32) for ref, v in stored.vectors.items()}
-        prepared = self._prepare(session, stored.changeset, vectors, stored.embedding_model)
-        return dataclasses.replace(prepared, stored_id=stored.id)
-
-    def _prepare(
-        self,
-        session: Session,
-        changeset: Changeset,
-        vectors: Mapping[str, NDArray[np.float32]],
-        model: str | None,
-    ) -> PreparedCommit:
-        project = self.store.projects.get(session.project_id)
-        return prepare(
-            changeset,
-            vectors,
-            model,
-            store=self.store,
-            project_id=project.id,
-            embedder=self.providers.embedder(session),
-            llm=self.providers.llm(project, session),
-            config=self.config_of(session, project),
-        )
 
     # Helpers
 

@@ -32,7 +32,11 @@ def _commands(group: Any, prefix: str = "") -> list[str]:
 
 
 def test_every_command_is_documented() -> None:
-    docs = (ROOT / "README.md").read_text() + "".join(p.read_text() for p in (ROOT / "docs").glob("*.md"))
+    docs = (ROOT / "README.md").read_text() + "".join(
+        p.read_text() for p in (ROOT / "docs").glob("*.md")
+    )
     group = typer.main.get_command(app)
-    missing = [name for name in _commands(group) if not re.search(rf"lore {re.escape(name)}\b", docs)]
+    missing = [
+        name for name in _commands(group) if not re.search(rf"lore {re.escape(name)}\b", docs)
+    ]
     assert missing == []

@@ -155,11 +155,11 @@ class RecallSettings(Section):
     context_pack_tokens: int = 4000
     # Fusion and candidates (docs/retrieval.md: how each value was chosen).
     dense_weight: float = Field(default=0.5, ge=0.0, le=1.0)
-    pool_depth: int = Field(default=100, ge=1)
+    pool_depth: int = Field(default=64, ge=1)
     max_covered_share: float = Field(default=0.5, ge=0.0, le=1.0)
     identifier_weight: float = 0.3
-    # Full-text terms are scored rarest first while their documents fit in this many rows.
-    lexical_budget: int = Field(default=20_000, ge=1)
+    # Full-text terms are scored rarest first while the rows they match fit in this budget.
+    lexical_budget: int = Field(default=1_000, ge=1)
     graph_weight: float = 0.3
     graph_hop_decay: float = 0.5
     # Episode windows: an event and its neighbours within this radius, each cut to this length.
@@ -167,22 +167,35 @@ class RecallSettings(Section):
     window_event_chars: int = 1500
     # The value function: relevance x recency x frequency x reward x confidence x status.
     half_life_days: dict[str, float] = Field(
-        default_factory=lambda: {"semantic": 365.0, "procedural": 365.0, "episodic": 90.0,
-                                 "source": 180.0}  # fmt: skip
+        default_factory=lambda: {
+            "semantic": 365.0,
+            "procedural": 365.0,
+            "episodic": 90.0,
+            "source": 180.0,
+        }
     )
     recency_floor: float = Field(default=0.7, ge=0.0, le=1.0)
     # Raw records (windows, steps) get no frequency boost: how often one is returned says more
     # about how generic its text is than about its worth, and boosting it feeds that back.
     frequency_weight: dict[str, float] = Field(
-        default_factory=lambda: {"semantic": 0.05, "procedural": 0.05, "episodic": 0.0,
-                                 "source": 0.0}  # fmt: skip
+        default_factory=lambda: {
+            "semantic": 0.05,
+            "procedural": 0.05,
+            "episodic": 0.0,
+            "source": 0.0,
+        }
     )
     frequency_cap: float = 1.25
     reward_weight: float = 0.2
     confidence_weight: float = 0.3
     status_weight: dict[str, float] = Field(
-        default_factory=lambda: {"approved": 1.0, "draft": 0.9, "review": 0.8,
-                                 "archived": 0.6, "deprecated": 0.5}  # fmt: skip
+        default_factory=lambda: {
+            "approved": 1.0,
+            "draft": 0.9,
+            "review": 0.8,
+            "archived": 0.6,
+            "deprecated": 0.5,
+        }
     )
     active_files_boost: float = 0.25
     query_cache_size: int = 512

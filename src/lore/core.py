@@ -80,6 +80,8 @@ class Lore:
             return
         if self._engine is not None:
             self._engine.shutdown()
+        if "recall_service" in self.__dict__:  # built on first use
+            self.recall_service.close()
         self.store.close()
 
     def __enter__(self) -> Lore:

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from lore import Lore
+from lore.config import load_settings
 from lore.domain import Project
 from lore.domain.graph import LinkDraft, NodeDraft
 from lore.errors import ValidationError
@@ -311,3 +312,36 @@ def test_graph_expansion_reaches_items_through_their_tag(lore: Lore, project: Pr
     assert hits[0].id == ids["hidden"]
     assert "graph" in hits[0].channels
     assert all(hit.id != ids["tag"] for hit in hits)
+
+
+def test_hubs_do_not_spread(lore: Lore, project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lore.recall import search
+
+    monkeypatch.setattr(search, "MAX_DEGREE", 2)
+    ids = add_items(
+        lore,
+        project,
+        [
+            item("a", "Frobnicate retries thrice", "The frobnicator gives up after 3 tries."),
+            item("b", "Quokka feeding", "Twice a day."),
+            item("c", "Kerning of headings", "Tight."),
+            NodeDraft(ref="tag", kind="tag", title="zanzibar-protocol"),
+        ],
+        [LinkDraft(kind="membership", src="tag", dst=ref) for ref in ("a", "b", "c")],
+    )
+    hits = lore.recall(project, "zanzibar-protocol", limit=3)
+    assert all("graph" not in hit.channels for hit in hits)
+    assert ids["tag"] not in [hit.id for hit in hits]
+
+
+def test_words_too_common_for_the_lexical_budget_are_left_out(lore_home: object) -> None:
+    settings = load_settings(overrides={"recall.lexical_budget": 5})
+    with Lore.open(settings=settings) as small:
+        project = small.create_project("budget")
+        drafts = [item(f"w{n}", f"Widget note {n}", f"The widget number {n}.") for n in range(8)]
+        drafts.append(item("z", "Zebrafish tank", "The widget feeds the zebrafish."))
+        ids = add_items(small, project, drafts)
+        hits = small.recall(project, "widget zebrafish", limit=3)
+        assert hits[0].id == ids["z"] and "lexical" in hits[0].channels
+        common = small.recall(project, "widget", limit=3)
+        assert common and all("lexical" not in hit.channels for hit in common)

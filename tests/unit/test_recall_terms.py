@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from lore.recall.text import affordable, fts_alternatives, fts_match_query, match_expression
+from lore.recall.text import (
+    affordable,
+    fts_alternatives,
+    fts_match_query,
+    match_expression,
+    words,
+)
 
 
 def test_alternatives_are_identifiers_then_terms_once_each() -> None:
@@ -29,9 +35,15 @@ def test_affordable_keeps_the_rarest_terms_within_the_budget() -> None:
     assert kept == ["rare", "medium"]
 
 
-def test_the_rarest_term_is_kept_even_over_the_budget() -> None:
-    assert affordable(["everywhere", "often"], [50_000, 20_000], budget=100) == ["often"]
+def test_a_term_matching_more_than_the_budget_alone_is_left_out() -> None:
+    assert affordable(["everywhere", "often"], [50_000, 20_000], budget=100) == []
+    assert affordable(["everywhere", "rare"], [50_000, 20], budget=100) == ["rare"]
 
 
 def test_nothing_is_kept_when_no_node_holds_any_term() -> None:
     assert affordable(["ghost"], [0], budget=100) == []
+
+
+def test_words_of_a_phrase() -> None:
+    assert words("src/lore/Config.py") == ["src", "lore", "config", "py"]
+    assert words("useState") == ["usestate"]

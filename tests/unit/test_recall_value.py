@@ -15,7 +15,6 @@ from lore.recall.value import (
     recency,
     reward,
     value,
-    value_ceiling,
 )
 from lore.store.base import RecallRow
 
@@ -25,8 +24,8 @@ PARAMS = ValueParams.of(RecallSettings())
 
 def row(**fields: object) -> RecallRow:
     base = RecallRow(
-        id=1, kind="semantic", type="decision", title="t", body="b", data={}, schema_key=None,
-        status=None, confidence=None, importance=None, files=[], tags=[], session_id=None,
+        id=1, kind="semantic", type="decision", title="t", body="b", schema_key=None,
+        status=None, confidence=None, importance=None, session_id=None,
         created_at=NOW, updated_at=NOW, valid_to=None, last_reinforced_at=None, access_count=0,
         last_access_at=None, reward_sum=0.0, reward_count=0, event_ids=(),
     )  # fmt: skip
@@ -89,6 +88,6 @@ def test_status_ranks_approved_above_draft_above_archived() -> None:
     assert approved > draft > archived
 
 
-def test_no_node_exceeds_the_ceiling() -> None:
+def test_the_best_possible_node_is_worth_the_frequency_cap_times_the_full_reward() -> None:
     best = row(access_count=10**6, reward_sum=5.0, reward_count=1, status="approved")
-    assert value(best, NOW, PARAMS) == pytest.approx(value_ceiling(PARAMS))
+    assert value(best, NOW, PARAMS) == pytest.approx(PARAMS.frequency_cap * 1.2)

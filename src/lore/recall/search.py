@@ -3,9 +3,11 @@
 The recipe (``docs/retrieval.md``, ``docs/recall.md``):
 
 1. Candidates: the best ``pool_depth`` nodes by cosine over the project's cached matrix, by
-   BM25 over the porter FTS5 index, and by the trigram index for identifiers in the query.
+   BM25 over the porter FTS5 index (identifiers as phrases), and by the trigram index for
+   identifiers written as one word (``useState``), which may sit inside longer words.
 2. Fusion: ``(1 - w) * bm25 / max + w * minmax(cosine)`` over the pool (every pooled node's
-   cosine is looked up), plus ``identifier_weight`` times the normalised substring score.
+   cosine is looked up), plus ``identifier_weight`` for a node that holds one of the query's
+   identifiers as written (case aside).
 3. Graph expansion: tags and intents the query matches, and the best fused items, spread their
    score through membership, hierarchical, sibling and related links, up to two hops, damped
    per hop and on hub nodes; what they reach joins the pool with ``graph_weight`` x that score.
@@ -19,6 +21,7 @@ The recipe (``docs/retrieval.md``, ``docs/recall.md``):
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,8 +33,15 @@ from lore.domain.graph import LinkKind, NodeKind
 from lore.recall import fusion
 from lore.recall.models import Hit, RecallRequest
 from lore.recall.modes import ROUTING_KINDS, Recipe
-from lore.recall.text import affordable, fts_alternatives, match_expression, trigram_match_query
-from lore.recall.value import ValueParams, value, value_ceiling
+from lore.recall.text import (
+    affordable,
+    fts_alternatives,
+    identifiers,
+    joined_identifiers,
+    match_expression,
+    words,
+)
+from lore.recall.value import ValueParams, value
 from lore.recall.vectors import ProjectMatrix, Vector, VectorCache
 from lore.store.base import RecallFilter, RecallRow, Store
 
@@ -39,13 +49,15 @@ EXPANSION_LINKS: tuple[LinkKind, ...] = ("membership", "hierarchical", "sibling"
 # Seeds of graph expansion: this many routing nodes the query matches, and this many top items.
 ROUTING_SEEDS = 5
 ITEM_SEEDS = 10
-# A routing node linked to more than this many nodes spreads less to each (1 / sqrt(share)).
+# A node linked to more than HUB_DEGREE nodes spreads less to each (sqrt(HUB_DEGREE / degree));
+# one linked to more than MAX_DEGREE (a tag on everything) says too little to spread at all.
 HUB_DEGREE = 10
+MAX_DEGREE = 200
 MAX_HOPS = 2
 # At most this many nodes join the pool through the graph (the best reached).
 GRAPH_DEPTH = 30
-# Candidates' rows are read this many at a time (at least three times the limit).
-ROW_CHUNK = 40
+# Document counts of query terms are kept per term until the project's index changes.
+TERM_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +67,8 @@ class Pool:
     fused: dict[int, float]
     cosine: dict[int, float]
     channels: dict[int, list[str]]
-    exact: frozenset[int]
+    # The query's identifiers, lower-cased: a node holding one gets the identifier bonus.
+    identifiers: tuple[str, ...]
 
 
 class HybridSearch:
@@ -73,12 +86,15 @@ class HybridSearch:
         self.embed_query = embed_query
         self.clock = clock
         self.params = ValueParams.of(settings)
+        self._terms: dict[str, int] = {}
+        self._terms_of: tuple[int, int] | None = None
+        self._terms_lock = threading.Lock()
 
     def search(self, project_id: int, request: RecallRequest, mode_recipe: Recipe) -> list[Hit]:
         where = self._filter(request, mode_recipe)
         query_vector = self.embed_query(request.query) if self.embed_query else None
         matrix = self.vectors.matrix(project_id) if query_vector is not None else None
-        match = self._match(request.query)
+        match = self._match(project_id, request.query)
         pool = self._pool(project_id, request.query, match, query_vector, matrix, where)
         self._expand(project_id, match, query_vector, matrix, pool)
         kept, rows, scores = self._rank(project_id, pool, where, request, mode_recipe)
@@ -94,40 +110,18 @@ class HybridSearch:
         request: RecallRequest,
         recipe: Recipe,
     ) -> tuple[list[int], dict[int, RecallRow], dict[int, float]]:
-        """The top ``limit`` after value weighting and de-duplication. Rows are read in chunks,
-        best fused first, and reading stops once no unread candidate can reach the top: its
-        fused score times the largest possible weighting is below the last kept score."""
-        ordered = fusion.rank(pool.fused)
-        ceiling = self._ceiling(request, recipe)
-        chunk = max(ROW_CHUNK, 3 * request.limit)
-        rows: dict[int, RecallRow] = {}
-        scores: dict[int, float] = {}
-        kept: list[int] = []
-        for start in range(0, len(ordered), chunk):
-            batch = ordered[start : start + chunk]
-            rows.update((row.id, row) for row in self.store.search.rows(project_id, batch, where))
-            scores.update(self._scores(batch, pool, rows, request, recipe))
-            kept = fusion.dedup_by_provenance(
-                fusion.rank(scores),
-                lambda node_id: rows[node_id].event_ids,
-                self.settings.max_covered_share,
-                limit=request.limit,
-            )
-            unread = start + chunk
-            if (
-                len(kept) == request.limit
-                and unread < len(ordered)
-                and pool.fused[ordered[unread]] * ceiling < scores[kept[-1]]
-            ):
-                break
+        """The top ``limit`` after value weighting and de-duplication (one read of the pool's
+        rows, which also drops what the filter does not admit)."""
+        found = self.store.search.rows(project_id, list(pool.fused), where)
+        rows = {row.id: row for row in found}
+        scores = self._scores(rows, pool, request, recipe)
+        kept = fusion.dedup_by_provenance(
+            fusion.rank(scores),
+            lambda node_id: rows[node_id].event_ids,
+            self.settings.max_covered_share,
+            limit=request.limit,
+        )
         return kept, rows, scores
-
-    def _ceiling(self, request: RecallRequest, recipe: Recipe) -> float:
-        """The largest factor value x kind weight x boost can give a node."""
-        kinds = recipe.kinds(request.include_events)
-        weight = max(recipe.weight(kind, request.include_events) for kind in kinds)
-        boost = 1.0 + (self.settings.active_files_boost if request.active_files else 0.0)
-        return weight * boost * value_ceiling(self.params)
 
     def _filter(self, request: RecallRequest, recipe: Recipe) -> RecallFilter:
         return RecallFilter(
@@ -141,13 +135,39 @@ class HybridSearch:
             until=request.until,
         )
 
-    def _match(self, query: str) -> str | None:
+    def _match(self, project_id: int, query: str) -> str | None:
         """The full-text query: its alternatives the lexical budget affords."""
         alternatives = fts_alternatives(query)
         if not alternatives:
             return None
-        documents = self.store.search.term_documents(alternatives)
-        return match_expression(affordable(alternatives, documents, self.settings.lexical_budget))
+        budget = self.settings.lexical_budget
+        if self.store.search.max_node_id() <= budget:
+            return match_expression(alternatives)  # the whole index fits in the budget
+        parts = {alternative: words(alternative) for alternative in alternatives}
+        counts = self._counts(
+            project_id, sorted({word for found in parts.values() for word in found})
+        )
+        costs = [
+            sum(counts[word] for word in parts[alt]) if all(counts[w] for w in parts[alt]) else 0
+            for alt in alternatives
+        ]
+        return match_expression(affordable(alternatives, costs, budget))
+
+    def _counts(self, project_id: int, terms: Sequence[str]) -> dict[str, int]:
+        """How many nodes each word matches (counted up to the lexical budget), remembered per
+        word while the project's index holds."""
+        state = (project_id, self.store.search.version(project_id))
+        with self._terms_lock:
+            if state != self._terms_of or len(self._terms) > TERM_CACHE_SIZE:
+                self._terms, self._terms_of = {}, state
+            missing = [term for term in terms if term not in self._terms]
+        if missing:
+            counts = self.store.search.match_counts(
+                [match_expression([term]) or "" for term in missing], self.settings.lexical_budget
+            )
+            with self._terms_lock:
+                self._terms.update(zip(missing, counts, strict=True))
+        return {term: self._terms.get(term, 0) for term in terms}
 
     def _pool(
         self,
@@ -163,21 +183,22 @@ class HybridSearch:
         if query_vector is not None and matrix is not None and len(matrix):
             dense = matrix.top(query_vector, self._mask(project_id, matrix, where), depth)
         lexical = self._lexical(project_id, match, where, depth)
-        exact = self._substring(project_id, trigram_match_query(query), where, depth)
-        pooled = dense.keys() | lexical.keys() | exact.keys()
+        inside = self._substring(
+            project_id, match_expression(joined_identifiers(query)), where, depth
+        )
+        pooled = dense.keys() | lexical.keys() | inside.keys()
         cosine = dict(dense)
         if query_vector is not None and matrix is not None:
             cosine.update(matrix.cosines(query_vector, pooled - dense.keys()))
         fused = fusion.hybrid_scores(lexical, cosine, self.settings.dense_weight)
-        for node_id, score in fusion.max_normalised(exact).items():
-            fused[node_id] = fused.get(node_id, 0.0) + self.settings.identifier_weight * score
         channels: dict[int, list[str]] = {node_id: [] for node_id in pooled}
-        for name, found in (("dense", dense), ("lexical", lexical), ("identifier", exact)):
+        for name, found in (("dense", dense), ("lexical", lexical), ("substring", inside)):
             for node_id in found:
                 channels[node_id].append(name)
         for node_id in pooled:
             fused.setdefault(node_id, 0.0)
-        return Pool(fused, cosine, channels, frozenset(exact))
+        named = tuple(ident.lower() for ident in identifiers(query))
+        return Pool(fused, cosine, channels, named)
 
     def _mask(self, project_id: int, matrix: ProjectMatrix, where: RecallFilter) -> np.ndarray:
         mask = matrix.kind_mask(where.kinds)
@@ -195,7 +216,7 @@ class HybridSearch:
     def _substring(
         self, project_id: int, match: str | None, where: RecallFilter, depth: int
     ) -> dict[int, float]:
-        if match is None or self.settings.identifier_weight <= 0:
+        if match is None:
             return {}
         return self.store.search.substring(project_id, match, where, depth)
 
@@ -251,45 +272,51 @@ class HybridSearch:
         for hop in range(1, MAX_HOPS + 1):
             if not frontier:
                 break
-            edges = self.store.search.neighbours(project_id, list(frontier), EXPANSION_LINKS)
-            degree: dict[int, int] = {}
-            for src, _, _ in edges:
-                degree[src] = degree.get(src, 0) + 1
+            edges = self.store.search.neighbours(
+                project_id, list(frontier), EXPANSION_LINKS, MAX_DEGREE
+            )
             decay = self.settings.graph_hop_decay ** (hop - 1)
+            spread = {
+                node: frontier[node] * decay * min(1.0, math.sqrt(HUB_DEGREE / degree))
+                for node, _, _, degree in edges
+            }
             following: dict[int, float] = {}
-            for src, dst, weight in edges:
-                damping = min(1.0, math.sqrt(HUB_DEGREE / degree[src]))
-                score = frontier[src] * min(1.0, weight) * decay * damping
+            for src, dst, weight, _ in edges:
+                score = spread[src] * (weight if weight < 1.0 else 1.0)
                 if score > following.get(dst, 0.0):
                     following[dst] = score
             for node_id, score in following.items():
-                reached[node_id] = max(reached.get(node_id, 0.0), score)
-            frontier = following
+                if score > reached.get(node_id, 0.0):
+                    reached[node_id] = score
+            frontier = dict(_best(following, GRAPH_DEPTH))
         return reached
 
     def _scores(
         self,
-        node_ids: Sequence[int],
-        pool: Pool,
         rows: Mapping[int, RecallRow],
+        pool: Pool,
         request: RecallRequest,
         recipe: Recipe,
     ) -> dict[int, float]:
-        """Final scores of the nodes that pass the filter and the similarity gate."""
+        """Final scores of the rows that pass the similarity gate."""
         now = self.clock()
         gate = self.settings.min_similarity
         if request.min_similarity is not None:
             gate = request.min_similarity
         scores: dict[int, float] = {}
-        for node_id in node_ids:
-            row = rows.get(node_id)
-            if row is None or not _passes(node_id, pool, gate):
+        for node_id, row in rows.items():
+            exact = bool(pool.identifiers) and holds_identifier(row, pool.identifiers)
+            if not (exact or gate <= 0 or pool.cosine.get(node_id, -1.0) >= gate):
                 continue
+            relevance = pool.fused[node_id]
+            if exact:
+                relevance += self.settings.identifier_weight
+                pool.channels[node_id].append("identifier")
             weight = recipe.weight(row.kind, request.include_events)
             boost = 1.0
             if request.active_files and about_files(row, request.active_files):
                 boost += self.settings.active_files_boost
-            scores[node_id] = pool.fused[node_id] * value(row, now, self.params) * weight * boost
+            scores[node_id] = relevance * value(row, now, self.params) * weight * boost
         return scores
 
 
@@ -297,10 +324,10 @@ def _best(scores: Mapping[int, float], count: int) -> list[tuple[int, float]]:
     return [(node_id, scores[node_id]) for node_id in fusion.rank(scores)[:count]]
 
 
-def _passes(node_id: int, pool: Pool, gate: float) -> bool:
-    if gate <= 0 or node_id in pool.exact:
-        return True
-    return pool.cosine.get(node_id, -1.0) >= gate
+def holds_identifier(row: RecallRow, identifiers: Sequence[str]) -> bool:
+    """Whether the node's text or files hold one of the (lower-cased) identifiers as written."""
+    text = f"{row.title}\n{row.body}\n{row.files_json}".lower()
+    return any(identifier in text for identifier in identifiers)
 
 
 def about_files(row: RecallRow, paths: Sequence[str]) -> bool:

@@ -6,6 +6,7 @@ vectors, each project's cached vector matrix, and the LLM when one is configured
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Sequence
@@ -60,6 +61,7 @@ class Recall:
         self.settings = settings
         self.vectors = VectorCache(store)
         self._embedder = embedder
+        self._owns_embedder = False
         self._llm = llm
         self._llm_built = llm is not None
         self._lock = threading.Lock()
@@ -71,6 +73,7 @@ class Recall:
         with self._lock:
             if self._embedder is None:
                 self._embedder = build_embedder(self.settings)
+                self._owns_embedder = True
             return self._embedder
 
     @property
@@ -84,6 +87,18 @@ class Recall:
                 self._llm_built = True
             return self._llm
 
+    def close(self) -> None:
+        """Close the connections of what this service built: the LLM, and a hosted embedder
+        (the local one is shared by the process and stays loaded)."""
+        with self._lock:
+            llm, self._llm, self._llm_built = self._llm, None, False
+            built = self._embedder if self._owns_embedder else None
+        if llm is not None:
+            llm.close()
+        closer = getattr(built, "close", None)
+        if callable(closer):
+            closer()
+
     def warm(self) -> None:
         """Load the embedding model now instead of on the first query."""
         self._queries("warm up")
@@ -91,7 +106,7 @@ class Recall:
     def search(self, project: Project, request: RecallRequest) -> list[Hit]:
         _check(request)
         mode = request.mode or self.classify(request.query)
-        engine = self.engine if self._dense_usable(project) else self._lexical_engine()
+        engine = self.engine if self._dense_usable(project) else self._lexical_engine
         return engine.search(project.id, request, RECIPES[mode])
 
     def classify(self, query: str) -> Mode:
@@ -162,7 +177,9 @@ class Recall:
             return False
         return True
 
+    @functools.cached_property
     def _lexical_engine(self) -> HybridSearch:
+        """The engine for projects whose vectors cannot be compared with the query's."""
         return HybridSearch(self.store, self.settings.recall, self.vectors, None)
 
 

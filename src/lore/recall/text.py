@@ -88,28 +88,51 @@ def fts_alternatives(text: str) -> list[str]:
     return list(dict.fromkeys(alternatives))
 
 
+def words(alternative: str) -> list[str]:
+    """The lower-cased words of a full-text alternative (one for a term, several for a phrase)."""
+    return _WORD.findall(alternative.lower())
+
+
 def match_expression(alternatives: Iterable[str]) -> str | None:
     """An OR of the alternatives, each quoted; None when there are none."""
     return " OR ".join(_quoted(alternative) for alternative in alternatives) or None
 
 
-def affordable(alternatives: Sequence[str], documents: Sequence[int], budget: int) -> list[str]:
-    """The alternatives BM25 can afford: rarest first while the rows they make it score (their
-    document counts) fit in ``budget``; the rarest is always kept, and an alternative no node
-    holds is dropped. The common terms left out weigh least in BM25 (their IDF is near 0 in
-    any large project) but cost most, since every row holding them is scored."""
-    order = sorted(range(len(alternatives)), key=lambda index: documents[index])
+def affordable(alternatives: Sequence[str], costs: Sequence[int], budget: int) -> list[str]:
+    """The alternatives BM25 can afford: cheapest first while their costs fit in ``budget``.
+
+    The cost of an alternative is the number of index rows FTS5 reads for it: the match count
+    of a word, summed over the words of a phrase (a phrase is checked word by word). One that
+    matches nothing (cost 0), or costs more than the budget alone, is left out. The common
+    terms left out weigh least in BM25 (their IDF is near 0 in any large project) but cost
+    most, since every row holding them is read and scored.
+    """
+    order = sorted(range(len(alternatives)), key=lambda index: costs[index])
     kept: set[int] = set()
     spent = 0
     for index in order:
-        count = documents[index]
-        if count <= 0:
+        cost = costs[index]
+        if cost <= 0:
             continue
-        if kept and spent + count > budget:
+        if spent + cost > budget:
             break
         kept.add(index)
-        spent += count
+        spent += cost
     return [alternative for index, alternative in enumerate(alternatives) if index in kept]
+
+
+def joined_identifiers(text: str) -> list[str]:
+    """Identifiers written as one word (``useState``, ``E501``, ``0x80070005``), 3+ characters.
+
+    The word index matches them only whole; the trigram index finds them inside longer words
+    too. Identifiers with separators (paths, dotted and snake_case names) need no trigrams: the
+    word index matches them as phrases wherever they are written, at a fraction of the cost.
+    """
+    return [
+        ident
+        for ident in identifiers(text)
+        if len(ident) >= 3 and not _INNER_SEPARATOR.search(ident)
+    ]
 
 
 def trigram_match_query(text: str) -> str | None:

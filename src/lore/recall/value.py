@@ -61,12 +61,6 @@ def value(row: RecallRow, now: float, params: ValueParams) -> float:
     )
 
 
-def value_ceiling(params: ValueParams) -> float:
-    """The largest value any node can have: fresh, accessed to the cap, rewarded fully."""
-    status = max(1.0, *params.status_weight.values())
-    return params.frequency_cap * (1.0 + max(0.0, params.reward_weight)) * status
-
-
 def recency(row: RecallRow, now: float, params: ValueParams) -> float:
     half_life = params.half_life_days.get(row.kind)
     if not half_life or half_life <= 0:

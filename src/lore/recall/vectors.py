@@ -2,8 +2,8 @@
 
 A project's matrix is loaded once and kept until the project's index version changes (a
 trigger bumps it on every write to its embeddings or nodes), so a query costs one version
-lookup and one matrix-vector product: brute force over 100,000 x 384 floats is a few
-milliseconds, and exact. Query vectors are kept in a small LRU: agents repeat queries, and
+lookup and one pass over the matrix: exact below 5,000 rows, a sign-bit shortlist rescored
+exactly above (``ProjectMatrix``). Query vectors are kept in a small LRU: agents repeat queries, and
 embedding one costs more than the whole search.
 """
 
@@ -20,21 +20,35 @@ from numpy.typing import NDArray
 from lore.store.base import Store
 
 Vector = NDArray[np.float32]
+# Up to this many rows a query scores every row exactly; above, sign bits shortlist first.
+EXACT_ROWS = 5_000
+SHORTLIST_MIN = 1000
 
 
 @dataclass(slots=True)
 class ProjectMatrix:
-    """One project's vectors: ``ids[i]`` is the node of ``matrix[i]``; ``kinds[i]`` its kind."""
+    """One project's vectors: ``ids[i]`` is the node of ``matrix[i]``; ``kinds[i]`` its kind.
+
+    Above ``EXACT_ROWS`` rows, a query first ranks every row by the Hamming distance of sign
+    bits (``bits``: 48 bytes a row instead of 1,536), then computes the exact cosine of the best
+    ``shortlist(k)`` only. Products run in numpy's own loops (``einsum``), not the BLAS: on two
+    busy cores a multi-threaded BLAS waits on its threads longer than it computes.
+    """
 
     version: int
     ids: NDArray[np.int64]
     kinds: NDArray[np.str_]
     matrix: NDArray[np.float32]
     rows: dict[int, int] = field(default_factory=dict)
+    bits: NDArray[np.uint64] | None = None
     _kind_masks: dict[tuple[str, ...], NDArray[np.bool_]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.rows = {int(node_id): row for row, node_id in enumerate(self.ids)}
+        if len(self.ids) > EXACT_ROWS:
+            # One row per 64-bit word of every vector: distances are summed word by word over
+            # contiguous arrays, six times faster than row by row.
+            self.bits = np.ascontiguousarray(sign_bits(self.matrix).T)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -54,19 +68,52 @@ class ProjectMatrix:
         """The ``k`` rows under ``mask`` most similar to ``query``: node id -> cosine."""
         if not len(self) or k <= 0 or not mask.any():
             return {}
-        scores = self.matrix @ query
-        scores = np.where(mask, scores, -np.inf)
-        k = min(k, int(mask.sum()))
+        if self.bits is None:
+            rows = np.flatnonzero(mask)
+            scores = np.einsum("ij,j->i", self.matrix, query)[rows]
+        else:
+            rows = self._shortlist(query, mask, k)
+            scores = np.einsum("ij,j->i", self.matrix[rows], query)
+        k = min(k, len(rows))
         best = np.argpartition(-scores, k - 1)[:k]
-        return {int(self.ids[row]): float(scores[row]) for row in best}
+        return {int(self.ids[rows[i]]): float(scores[i]) for i in best}
+
+    def _shortlist(self, query: Vector, mask: NDArray[np.bool_], k: int) -> NDArray[np.intp]:
+        """Rows under ``mask`` closest to ``query`` by sign bits, ``shortlist(k)`` of them."""
+        assert self.bits is not None
+        words = sign_bits(query[None, :])[0]
+        distance = np.bitwise_count(self.bits[0] ^ words[0]).astype(np.uint16)
+        for index in range(1, len(words)):
+            distance += np.bitwise_count(self.bits[index] ^ words[index])
+        distance[~mask] = np.iinfo(np.uint16).max
+        count = min(int(mask.sum()), shortlist(k, len(self)))
+        rows = np.argpartition(distance, count - 1)[:count]
+        return rows[mask[rows]]
 
     def cosines(self, query: Vector, node_ids: Collection[int]) -> dict[int, float]:
         """Cosine of each node that has a vector (nodes without one are left out)."""
         known = [(node_id, self.rows[node_id]) for node_id in node_ids if node_id in self.rows]
         if not known:
             return {}
-        scores = self.matrix[[row for _, row in known]] @ query
+        scores = np.einsum("ij,j->i", self.matrix[[row for _, row in known]], query)
         return {node_id: float(score) for (node_id, _), score in zip(known, scores, strict=True)}
+
+
+def sign_bits(matrix: NDArray[np.float32]) -> NDArray[np.uint64]:
+    """Each row's signs as bits, 64 to a word (384 dimensions: six words)."""
+    packed = np.packbits(matrix > 0, axis=1)
+    width = -packed.shape[1] % 8
+    if width:
+        packed = np.pad(packed, ((0, 0), (0, width)))
+    words: NDArray[np.uint64] = np.ascontiguousarray(packed).view(np.uint64)
+    return words
+
+
+def shortlist(k: int, rows: int) -> int:
+    """How many rows the sign bits keep for exact scoring: 2% of the matrix, at least 1,000
+    and ten times ``k``. Measured on 20,000 MiniLM vectors: 98.5% of the exact top 100 and
+    all of the top 10 survive a shortlist of 1,000."""
+    return max(SHORTLIST_MIN, 10 * k, rows // 50)
 
 
 class VectorCache:

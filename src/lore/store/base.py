@@ -3,6 +3,8 @@ against a backend; all SQL lives in the backends under ``lore.store``."""
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -630,22 +632,23 @@ class WindowDraft:
     happened_at: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RecallRow:
-    """What recall needs of a node to filter, rank and show it, with its provenance events."""
+    """What recall needs of a node to filter, rank and show it, with its provenance events.
+
+    ``data``, ``files`` and ``tags`` are parsed from their JSON on first use: recall ranks a few
+    hundred rows a query and shows ten.
+    """
 
     id: int
     kind: NodeKind
     type: str | None
     title: str
     body: str
-    data: dict[str, Any]
     schema_key: str | None
     status: str | None
     confidence: float | None
     importance: float | None
-    files: list[str]
-    tags: list[str]
     session_id: int | None
     created_at: float
     updated_at: float
@@ -656,6 +659,24 @@ class RecallRow:
     reward_sum: float
     reward_count: int
     event_ids: tuple[int, ...]
+    data_json: str = "{}"
+    files_json: str = "[]"
+    tags_json: str = "[]"
+
+    @functools.cached_property
+    def data(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.data_json)
+        return parsed
+
+    @functools.cached_property
+    def files(self) -> list[str]:
+        parsed: list[str] = json.loads(self.files_json)
+        return parsed
+
+    @functools.cached_property
+    def tags(self) -> list[str]:
+        parsed: list[str] = json.loads(self.tags_json)
+        return parsed
 
 
 @dataclass(frozen=True, slots=True)
@@ -707,9 +728,13 @@ class SearchStore(Protocol):
         """BM25 (positive, higher is better) of the best ``limit`` nodes matching ``match``."""
         ...
 
-    def term_documents(self, alternatives: Sequence[str]) -> list[int]:
-        """For each full-text alternative (a word or a phrase), how many indexed nodes hold its
-        rarest token: about how many rows BM25 scores for it."""
+    def max_node_id(self) -> int:
+        """The highest node id of every project: a bound on how many rows full text holds."""
+        ...
+
+    def match_counts(self, expressions: Sequence[str], cap: int) -> list[int]:
+        """How many nodes (of every project) each full-text expression matches, counted up to
+        ``cap + 1``: what matching it costs, without scoring."""
         ...
 
     def substring(
@@ -725,9 +750,14 @@ class SearchStore(Protocol):
         ...
 
     def neighbours(
-        self, project_id: int, node_ids: Sequence[int], kinds: Sequence[LinkKind]
-    ) -> list[tuple[int, int, float]]:
-        """(node, neighbour, link weight) for links of ``kinds`` in either direction."""
+        self,
+        project_id: int,
+        node_ids: Sequence[int],
+        kinds: Sequence[LinkKind],
+        max_degree: int,
+    ) -> list[tuple[int, int, float, int]]:
+        """(node, neighbour, link weight, node's degree) for links of ``kinds`` in either
+        direction, leaving out nodes with more than ``max_degree`` such links (hubs)."""
         ...
 
     def ranked_items(

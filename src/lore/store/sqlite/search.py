@@ -36,81 +36,107 @@ STANDING_ORDER = (
 )
 
 
+# Kinds few nodes have: asked for alone, their ``scope`` tokens narrow the MATCH cheaply.
+SPARSE_KINDS = frozenset({"tag", "intent", "subgoal"})
+# Full-text rows read at most per query (the lexical budget keeps matches under this), and the
+# extra rows checked per step when filtering them by project and filter.
+MATCHED_ROWS = 5000
+ADMIT_SLACK = 20
+
+
 class SQLiteSearch:
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    def _tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows as plain tuples: cheaper than ``sqlite3.Row`` on the hot paths."""
+        cursor = self.db.conn.cursor()
+        cursor.row_factory = None
+        return cursor.execute(sql, params).fetchall()
+
     def version(self, project_id: int) -> int:
-        row = self.db.conn.execute(
+        rows = self._tuples(
             "SELECT version FROM recall_versions WHERE project_id = ?", (project_id,)
-        ).fetchone()
-        return int(row[0]) if row else 0
+        )
+        return int(rows[0][0]) if rows else 0
 
     def node_kinds(self, project_id: int) -> dict[int, str]:
-        rows = self.db.conn.execute(
-            "SELECT id, kind FROM nodes WHERE project_id = ?", (project_id,)
-        ).fetchall()
-        return {row[0]: row[1] for row in rows}
+        return dict(self._tuples("SELECT id, kind FROM nodes WHERE project_id = ?", (project_id,)))
 
     def matching_ids(self, project_id: int, where: RecallFilter) -> list[int]:
         clause, params = recall_clause(project_id, where)
-        rows = self.db.conn.execute(f"SELECT n.id FROM nodes n WHERE {clause}", params)
-        return [row[0] for row in rows]
+        return [row[0] for row in self._tuples(f"SELECT n.id FROM nodes n WHERE {clause}", params)]
 
     def lexical(
         self, project_id: int, match: str, where: RecallFilter, limit: int
     ) -> dict[int, float]:
-        scoped = f"scope : (p{project_id}) AND scope : ({_kind_tokens(where)}) AND ({match})"
-        if where.only_kinds:
-            # Hidden and superseded nodes are rare: ``rows`` drops them from the pool later,
-            # which spares the join on the common path.
-            sql = (
-                "SELECT rowid, -bm25(node_fts, 1.0, 0.0) FROM node_fts WHERE node_fts MATCH ?"
-                " ORDER BY bm25(node_fts, 1.0, 0.0) LIMIT ?"
-            )
-            params: list[Any] = [scoped, limit]
-        else:
-            clause, params = recall_clause(project_id, where)
-            sql = (
-                "SELECT f.rowid, -bm25(node_fts, 1.0, 0.0) FROM node_fts f"
-                f" JOIN nodes n NOT INDEXED ON n.id = f.rowid WHERE node_fts MATCH ? AND {clause}"
-                " ORDER BY bm25(node_fts, 1.0, 0.0) LIMIT ?"
-            )
-            params = [scoped, *params, limit]
-        return {row[0]: row[1] for row in self.db.conn.execute(sql, params)}
-
-    def term_documents(self, alternatives: Sequence[str]) -> list[int]:
-        conn = self.db.conn
-        _ensure_query_tokenizer(conn)
-        conn.execute("DELETE FROM temp.recall_query")
-        conn.executemany(
-            "INSERT INTO temp.recall_query (rowid, text) VALUES (?, ?)", enumerate(alternatives)
+        expression = f"text : ({match})"
+        if set(where.kinds) <= SPARSE_KINDS:
+            # Few nodes have these kinds: their tokens make the MATCH cheaper, not dearer.
+            kinds = " OR ".join(f"k{kind}" for kind in where.kinds)
+            expression = f"scope : ({kinds}) AND {expression}"
+        ranked = self._tuples(
+            "SELECT rowid, bm25(node_fts, 1.0, 0.0) AS score FROM node_fts"
+            " WHERE node_fts MATCH ? ORDER BY score LIMIT ?",
+            (expression, MATCHED_ROWS),
         )
-        tokens: dict[int, list[str]] = {}
-        for doc, term in conn.execute("SELECT doc, term FROM temp.recall_query_terms"):
-            tokens.setdefault(doc, []).append(term)
-        terms = sorted({term for found in tokens.values() for term in found})
-        counts = dict(
-            conn.execute(
-                f"SELECT term, doc FROM node_fts_terms WHERE term IN ({_marks(terms)})", terms
-            ).fetchall()
-        )
-        return [
-            min((counts.get(term, 0) for term in tokens.get(index, [])), default=0)
-            for index in range(len(alternatives))
-        ]
+        return self._admitted(project_id, ranked, where, limit)
 
     def substring(
         self, project_id: int, match: str, where: RecallFilter, limit: int
     ) -> dict[int, float]:
-        clause, params = recall_clause(project_id, where)
-        rows = self.db.conn.execute(
-            "SELECT t.rowid, -bm25(node_trigram) FROM node_trigram t"
-            f" JOIN nodes n NOT INDEXED ON n.id = t.rowid WHERE node_trigram MATCH ? AND {clause}"
-            " ORDER BY bm25(node_trigram) LIMIT ?",
-            [match, *params, limit],
+        ranked = self._tuples(
+            "SELECT rowid, bm25(node_trigram) AS score FROM node_trigram"
+            " WHERE node_trigram MATCH ? ORDER BY score LIMIT ?",
+            (match, MATCHED_ROWS),
         )
-        return {row[0]: row[1] for row in rows}
+        return self._admitted(project_id, ranked, where, limit)
+
+    def _admitted(
+        self,
+        project_id: int,
+        ranked: Sequence[tuple[int, float]],
+        where: RecallFilter,
+        limit: int,
+    ) -> dict[int, float]:
+        """The first ``limit`` of ``ranked`` (rowid, bm25) that are in the project and pass the
+        filter, with positive scores. The full-text tables hold every project: matching across
+        them and filtering the best rows costs less than a project token ANDed into the MATCH,
+        which makes FTS5 walk the project's whole document list."""
+        clause, params = recall_clause(project_id, where)
+        kept: dict[int, float] = {}
+        step = limit + ADMIT_SLACK
+        for start in range(0, len(ranked), step):
+            chunk = ranked[start : start + step]
+            ids = [row[0] for row in chunk]
+            admitted = {
+                row[0]
+                for row in self._tuples(
+                    f"SELECT n.id FROM nodes n NOT INDEXED WHERE n.id IN ({_marks(ids)})"
+                    f" AND {clause}",
+                    [*ids, *params],
+                )
+            }
+            for node_id, score in chunk:
+                if node_id in admitted:
+                    kept[node_id] = -score
+                    if len(kept) == limit:
+                        return kept
+        return kept
+
+    def max_node_id(self) -> int:
+        rows = self._tuples("SELECT max(id) FROM nodes")
+        return int(rows[0][0] or 0)
+
+    def match_counts(self, expressions: Sequence[str], cap: int) -> list[int]:
+        counts = []
+        for expression in expressions:
+            rows = self._tuples(
+                "SELECT count(*) FROM (SELECT rowid FROM node_fts WHERE node_fts MATCH ? LIMIT ?)",
+                (f"text : ({expression})", cap + 1),
+            )
+            counts.append(int(rows[0][0]))
+        return counts
 
     def rows(
         self, project_id: int, node_ids: Sequence[int], where: RecallFilter | None = None
@@ -122,26 +148,45 @@ class SQLiteSearch:
         else:
             clause, params = recall_clause(project_id, where)
         marks = ",".join("?" * len(node_ids))
-        rows = self.db.conn.execute(
+        rows = self._tuples(
             f"SELECT {ROW_COLUMNS} FROM nodes n NOT INDEXED WHERE n.id IN ({marks}) AND {clause}",
             [*node_ids, *params],
-        ).fetchall()
+        )
         return [recall_row(row) for row in rows]
 
     def neighbours(
-        self, project_id: int, node_ids: Sequence[int], kinds: Sequence[LinkKind]
-    ) -> list[tuple[int, int, float]]:
+        self,
+        project_id: int,
+        node_ids: Sequence[int],
+        kinds: Sequence[LinkKind],
+        max_degree: int,
+    ) -> list[tuple[int, int, float, int]]:
         if not node_ids or not kinds:
             return []
-        ids, kind_marks = ",".join("?" * len(node_ids)), ",".join("?" * len(kinds))
-        rows = self.db.conn.execute(
-            f"SELECT src, dst, weight FROM links WHERE project_id = ? AND kind IN ({kind_marks})"
-            f" AND src IN ({ids}) UNION ALL"
-            f" SELECT dst, src, weight FROM links WHERE project_id = ? AND kind IN ({kind_marks})"
-            f" AND dst IN ({ids})",
-            [project_id, *kinds, *node_ids, project_id, *kinds, *node_ids],
+        # No project filter here, so both directions are read from covering indexes: the
+        # nodes given are the project's, and whatever the walk reaches goes through ``rows``,
+        # which keeps the project's nodes only.
+        degrees = dict(
+            self._tuples(
+                "SELECT node, count(*) FROM ("
+                f"SELECT src AS node FROM links WHERE kind IN ({_marks(kinds)})"
+                f" AND src IN ({_marks(node_ids)}) UNION ALL"
+                f" SELECT dst FROM links WHERE dst IN ({_marks(node_ids)})"
+                f" AND kind IN ({_marks(kinds)})) GROUP BY node",
+                [*kinds, *node_ids, *node_ids, *kinds],
+            )
         )
-        return [(row[0], row[1], row[2]) for row in rows]
+        spread = [node for node, degree in degrees.items() if degree <= max_degree]
+        if not spread:
+            return []
+        rows = self._tuples(
+            f"SELECT src, dst, weight FROM links WHERE kind IN ({_marks(kinds)})"
+            f" AND src IN ({_marks(spread)}) UNION ALL"
+            f" SELECT dst, src, weight FROM links WHERE dst IN ({_marks(spread)})"
+            f" AND kind IN ({_marks(kinds)})",
+            [*kinds, *spread, *spread, *kinds],
+        )
+        return [(node, other, weight, degrees[node]) for node, other, weight in rows]
 
     def ranked_items(
         self, project_id: int, where: RecallFilter, *, limit: int, recent: bool = False
@@ -245,7 +290,7 @@ def recall_clause(project_id: int, where: RecallFilter) -> tuple[str, list[Any]]
     return " AND ".join(clauses), params
 
 
-def recall_row(row: sqlite3.Row) -> RecallRow:
+def recall_row(row: Sequence[Any]) -> RecallRow:
     """A row of ``ROW_COLUMNS`` (unpacked by position: recall reads a few hundred per query)."""
     (
         node_id, kind, type_, title, body, data, schema_key, status, confidence, importance,
@@ -258,13 +303,10 @@ def recall_row(row: sqlite3.Row) -> RecallRow:
         type=type_,
         title=title,
         body=body,
-        data=_json(data, {}),
         schema_key=schema_key,
         status=status,
         confidence=confidence,
         importance=importance,
-        files=_json(files, []),
-        tags=_json(tags, []),
         session_id=session_id,
         created_at=created_at,
         updated_at=updated_at,
@@ -275,6 +317,9 @@ def recall_row(row: sqlite3.Row) -> RecallRow:
         reward_sum=reward_sum,
         reward_count=reward_count,
         event_ids=tuple(sorted(map(int, events.split(",")))) if events else (),
+        data_json=data,
+        files_json=files,
+        tags_json=tags,
     )
 
 
@@ -315,31 +360,9 @@ def _put_window(
     return node_id
 
 
-def _json(text: str, empty: Any) -> Any:
-    """Parsed JSON, without parsing the empty list or object most rows hold."""
-    return type(empty)() if text in ("[]", "{}") else json.loads(text)
-
-
-def _ensure_query_tokenizer(conn: sqlite3.Connection) -> None:
-    """Per-connection scratch tables that run the index's tokenizer over query text, so query
-    terms are looked up in ``node_fts_terms`` stemmed as they were indexed."""
-    conn.execute(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.recall_query USING fts5(text,"
-        " tokenize = 'porter unicode61 remove_diacritics 2')"
-    )
-    conn.execute(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.recall_query_terms"
-        " USING fts5vocab(temp, recall_query, instance)"
-    )
-
-
 def _files_clause(count: int) -> str:
     one = "(value = ? OR substr(value, -?) = ? OR substr(value, 1, ?) = ?)"
     return f"EXISTS (SELECT 1 FROM json_each(n.files) WHERE {' OR '.join([one] * count)})"
-
-
-def _kind_tokens(where: RecallFilter) -> str:
-    return " OR ".join(f"k{kind}" for kind in where.kinds)
 
 
 def _marks(values: Sequence[Any]) -> str:

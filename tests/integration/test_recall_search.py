@@ -345,3 +345,12 @@ def test_words_too_common_for_the_lexical_budget_are_left_out(lore_home: object)
         assert hits[0].id == ids["z"] and "lexical" in hits[0].channels
         common = small.recall(project, "widget", limit=3)
         assert common and all("lexical" not in hit.channels for hit in common)
+
+
+def test_a_project_finds_its_matches_behind_another_projects(lore: Lore, project: Project) -> None:
+    other = lore.create_project("crowded")
+    add_items(lore, other, [item(f"k{n}", f"Kiwi kiwi kiwi {n}", "kiwi kiwi") for n in range(300)])
+    ours = add_items(lore, project, [item("k", "Fruit notes", "One kiwi among apples.")])
+    hits = lore.recall(project, "kiwi", limit=5)
+    assert [hit.id for hit in hits] == [ours["k"]]
+    assert "lexical" in hits[0].channels

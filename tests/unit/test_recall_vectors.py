@@ -85,3 +85,20 @@ def test_query_vectors_are_embedded_once_and_evicted_oldest_first() -> None:
     queries("c")
     queries("a")
     assert calls == ["a", "b", "c", "a"]
+
+
+def test_soon_embeds_on_a_worker_thread_and_remembers() -> None:
+    import threading
+
+    threads: list[str] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        threads.append(threading.current_thread().name)
+        return unit_rows(len(texts))
+
+    queries = QueryVectors(embed, size=4)
+    vector = queries.soon("a")()
+    assert threads == [threads[0]] and threads[0].startswith("lore-query-embed")
+    assert queries.soon("a")() is vector
+    assert len(threads) == 1
+    queries.close()

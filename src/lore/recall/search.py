@@ -42,7 +42,7 @@ from lore.recall.text import (
     words,
 )
 from lore.recall.value import ValueParams, value
-from lore.recall.vectors import ProjectMatrix, Vector, VectorCache
+from lore.recall.vectors import ProjectMatrix, QueryVectors, Vector, VectorCache
 from lore.store.base import RecallFilter, RecallRow, Store
 
 EXPANSION_LINKS: tuple[LinkKind, ...] = ("membership", "hierarchical", "sibling", "related")
@@ -77,13 +77,13 @@ class HybridSearch:
         store: Store,
         settings: RecallSettings,
         vectors: VectorCache,
-        embed_query: Callable[[str], Vector] | None,
+        queries: QueryVectors | None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.settings = settings
         self.vectors = vectors
-        self.embed_query = embed_query
+        self.queries = queries
         self.clock = clock
         self.params = ValueParams.of(settings)
         self._terms: dict[str, int] = {}
@@ -92,10 +92,17 @@ class HybridSearch:
 
     def search(self, project_id: int, request: RecallRequest, mode_recipe: Recipe) -> list[Hit]:
         where = self._filter(request, mode_recipe)
-        query_vector = self.embed_query(request.query) if self.embed_query else None
-        matrix = self.vectors.matrix(project_id) if query_vector is not None else None
+        vector_of = self.queries.soon(request.query) if self.queries else None
+        # Full text runs while the query is embedded (on the worker thread, when not cached).
         match = self._match(project_id, request.query)
-        pool = self._pool(project_id, request.query, match, query_vector, matrix, where)
+        depth = self.settings.pool_depth
+        lexical = self._lexical(project_id, match, where, depth)
+        inside = self._substring(
+            project_id, match_expression(joined_identifiers(request.query)), where, depth
+        )
+        query_vector = vector_of() if vector_of else None
+        matrix = self.vectors.matrix(project_id) if query_vector is not None else None
+        pool = self._pool(project_id, request.query, lexical, inside, query_vector, matrix, where)
         self._expand(project_id, match, query_vector, matrix, pool)
         kept, rows, scores = self._rank(project_id, pool, where, request, mode_recipe)
         if request.record_access and kept:
@@ -173,19 +180,16 @@ class HybridSearch:
         self,
         project_id: int,
         query: str,
-        match: str | None,
+        lexical: dict[int, float],
+        inside: dict[int, float],
         query_vector: Vector | None,
         matrix: ProjectMatrix | None,
         where: RecallFilter,
     ) -> Pool:
-        depth = self.settings.pool_depth
         dense: dict[int, float] = {}
         if query_vector is not None and matrix is not None and len(matrix):
+            depth = self.settings.pool_depth
             dense = matrix.top(query_vector, self._mask(project_id, matrix, where), depth)
-        lexical = self._lexical(project_id, match, where, depth)
-        inside = self._substring(
-            project_id, match_expression(joined_identifiers(query)), where, depth
-        )
         pooled = dense.keys() | lexical.keys() | inside.keys()
         cosine = dict(dense)
         if query_vector is not None and matrix is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -144,23 +145,49 @@ class VectorCache:
 
 
 class QueryVectors:
-    """An LRU of query embeddings, in front of an ``embed(texts)`` function."""
+    """An LRU of query embeddings, in front of an ``embed(texts)`` function. ``soon`` starts an
+    embedding on a worker thread, so the caller can run the full-text channels meanwhile (the
+    model and SQLite both leave Python while they work)."""
 
     def __init__(self, embed: Callable[[Sequence[str]], Vector], size: int) -> None:
         self._embed = embed
         self._size = size
         self._cache: OrderedDict[str, Vector] = OrderedDict()
         self._lock = threading.Lock()
+        self._worker: ThreadPoolExecutor | None = None
 
     def __call__(self, text: str) -> Vector:
-        with self._lock:
-            cached = self._cache.get(text)
-            if cached is not None:
-                self._cache.move_to_end(text)
-                return cached
+        cached = self._cached(text)
+        if cached is not None:
+            return cached
         vector = np.ascontiguousarray(self._embed([text])[0], dtype=np.float32)
         with self._lock:
             self._cache[text] = vector
             while len(self._cache) > self._size:
                 self._cache.popitem(last=False)
         return vector
+
+    def soon(self, text: str) -> Callable[[], Vector]:
+        """A function returning the query's vector: at once when cached, else once the worker
+        thread has embedded it."""
+        cached = self._cached(text)
+        if cached is not None:
+            return lambda: cached
+        with self._lock:
+            if self._worker is None:
+                self._worker = ThreadPoolExecutor(1, thread_name_prefix="lore-query-embed")
+            future = self._worker.submit(self, text)
+        return future.result
+
+    def close(self) -> None:
+        with self._lock:
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.shutdown(wait=True)
+
+    def _cached(self, text: str) -> Vector | None:
+        with self._lock:
+            cached = self._cache.get(text)
+            if cached is not None:
+                self._cache.move_to_end(text)
+            return cached

@@ -14,9 +14,10 @@ if TYPE_CHECKING:
 DEFAULT_OPENAI_URL = "https://api.openai.com/v1"
 
 
-def build_embedder(settings: Settings) -> Embedder:
+def build_embedder(settings: Settings, *, threads: int | None = None) -> Embedder:
     """The local embedder is shared by the whole process; an OpenAI-compatible one is a new
-    client (keep it for the life of the caller)."""
+    client (keep it for the life of the caller). ``threads``: how many threads one local
+    embedding runs on (default 2; recall's query embedder uses 1)."""
     config = settings.embedding
     if config.provider == "local":
         if config.model != MODEL:
@@ -24,7 +25,9 @@ def build_embedder(settings: Settings) -> Embedder:
                 f"the local embedder runs only {MODEL}, not {config.model!r}:"
                 " set embedding.provider to openai to use another model"
             )
-        return local_embedder(config.batch_size)
+        if threads is None:
+            return local_embedder(config.batch_size)
+        return local_embedder(config.batch_size, threads)
     # Imported here: the local embedder's cold start should not pay for httpx.
     from lore.providers.embeddings.openai import OpenAIEmbedder
     from lore.providers.http import JSONClient, RetryPolicy

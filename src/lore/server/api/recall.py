@@ -24,7 +24,7 @@ class SearchIn(BaseModel):
     project: str | int | None = None
     query: str
     mode: Mode | None = None
-    limit: int = Field(default=10, ge=1, le=200)
+    limit: int | None = Field(default=None, ge=1, le=200)
     types: list[str] | None = None
     statuses: list[str] | None = None
     schema_key: str | None = None
@@ -65,7 +65,7 @@ def search_get(
     q: str,
     project: str | None = None,
     mode: Mode | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 10,
+    limit: Annotated[int | None, Query(ge=1, le=200)] = None,
     type: Annotated[list[str] | None, Query()] = None,
     status: Annotated[list[str] | None, Query()] = None,
     schema_key: str | None = None,
@@ -78,7 +78,8 @@ def search_get(
     include_events: bool | None = None,
 ) -> SearchOut:
     """Hybrid search; repeat ``type``, ``status``, ``tag``, ``file`` and ``active_file`` for
-    several values. ``since`` and ``until`` are ISO 8601 or UNIX seconds."""
+    several values. ``since`` and ``until`` are ISO 8601 or UNIX seconds; ``limit`` defaults to
+    ``recall.limit``."""
     request = SearchIn(
         project=project,
         query=q,
@@ -145,7 +146,7 @@ def _search(lore: Lore, body: SearchIn) -> SearchOut:
         found,
         body.query,
         mode=body.mode,
-        limit=body.limit,
+        limit=body.limit or lore.settings.recall.limit,
         types=body.types,
         statuses=body.statuses,
         schema_key=body.schema_key,

@@ -42,6 +42,8 @@ SPARSE_KINDS = frozenset({"tag", "intent", "subgoal"})
 # extra rows checked per step when filtering them by project and filter.
 MATCHED_ROWS = 5000
 ADMIT_SLACK = 20
+# Rows read first, as a multiple of the rows wanted (enough when one project holds them).
+FIRST_READ = 4
 
 
 class SQLiteSearch:
@@ -75,22 +77,34 @@ class SQLiteSearch:
             # Few nodes have these kinds: their tokens make the MATCH cheaper, not dearer.
             kinds = " OR ".join(f"k{kind}" for kind in where.kinds)
             expression = f"scope : ({kinds}) AND {expression}"
-        ranked = self._tuples(
+        sql = (
             "SELECT rowid, bm25(node_fts, 1.0, 0.0) AS score FROM node_fts"
-            " WHERE node_fts MATCH ? ORDER BY score LIMIT ?",
-            (expression, MATCHED_ROWS),
+            " WHERE node_fts MATCH ? ORDER BY score LIMIT ?"
         )
-        return self._admitted(project_id, ranked, where, limit)
+        return self._best_admitted(project_id, sql, expression, where, limit)
 
     def substring(
         self, project_id: int, match: str, where: RecallFilter, limit: int
     ) -> dict[int, float]:
-        ranked = self._tuples(
+        sql = (
             "SELECT rowid, bm25(node_trigram) AS score FROM node_trigram"
-            " WHERE node_trigram MATCH ? ORDER BY score LIMIT ?",
-            (match, MATCHED_ROWS),
+            " WHERE node_trigram MATCH ? ORDER BY score LIMIT ?"
         )
-        return self._admitted(project_id, ranked, where, limit)
+        return self._best_admitted(project_id, sql, match, where, limit)
+
+    def _best_admitted(
+        self, project_id: int, sql: str, match: str, where: RecallFilter, limit: int
+    ) -> dict[int, float]:
+        """The best ``limit`` rows of a full-text ``sql`` that ``_admitted`` keeps: a few
+        times the limit is read first, and all matches only when too few of those are kept
+        (other projects' rows ranked first)."""
+        first = self._tuples(sql, (match, FIRST_READ * limit))
+        kept = self._admitted(project_id, first, where, limit)
+        if len(kept) < limit and len(first) == FIRST_READ * limit:
+            kept = self._admitted(
+                project_id, self._tuples(sql, (match, MATCHED_ROWS)), where, limit
+            )
+        return kept
 
     def _admitted(
         self,

@@ -21,6 +21,27 @@ def item(ref: str, title: str, body: str = "", **fields: Any) -> NodeDraft:
     return NodeDraft(ref=ref, title=title, body=body, **fields)
 
 
+def two_items() -> list[NodeDraft]:
+    """A decision and a convention, for the tests of the surfaces."""
+    return [
+        item(
+            "wal",
+            "SQLite runs in WAL mode",
+            "Every connection sets journal_mode=WAL so readers never wait for the writer.",
+            type="decision",
+            schema_key="root/store/sqlite",
+            files=["src/lore/store/sqlite/db.py"],
+        ),
+        item(
+            "ruff",
+            "Lint with ruff before committing",
+            "Run ruff check and ruff format; E501 is ignored.",
+            type="convention",
+            schema_key="root/tooling",
+        ),
+    ]
+
+
 def add_items(
     lore: Lore,
     project: Project,

@@ -12,7 +12,7 @@ import pytest
 
 from lore import Lore
 from lore.domain import Project
-from tests.recall_memory import add_items, item
+from tests.recall_memory import add_items, two_items
 
 LORE = [sys.executable, "-m", "lore"]
 
@@ -23,26 +23,7 @@ def lore_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def memory(lore: Lore, project: Project) -> dict[str, int]:
-    return add_items(
-        lore,
-        project,
-        [
-            item(
-                "wal",
-                "SQLite runs in WAL mode",
-                "Every connection sets journal_mode=WAL so readers never wait for the writer.",
-                type="decision",
-                schema_key="root/store/sqlite",
-            ),
-            item(
-                "ruff",
-                "Lint with ruff before committing",
-                "Run ruff check and ruff format; E501 is ignored.",
-                type="convention",
-                schema_key="root/tooling",
-            ),
-        ],
-    )
+    return add_items(lore, project, two_items())
 
 
 def test_search_prints_a_table_or_json(tmp_path: Path, memory: dict[str, int]) -> None:

@@ -13,7 +13,7 @@ from lore.config import load_settings
 from lore.domain import Project
 from lore.server import build_app
 from tests.fake_llm import fake_llm_server, openai_chat
-from tests.recall_memory import add_items, item
+from tests.recall_memory import add_items, two_items
 from tests.servers import running
 
 TOKEN = "recall-token"
@@ -21,27 +21,7 @@ TOKEN = "recall-token"
 
 @pytest.fixture
 def memory(lore: Lore, project: Project) -> dict[str, int]:
-    return add_items(
-        lore,
-        project,
-        [
-            item(
-                "wal",
-                "SQLite runs in WAL mode",
-                "Every connection sets journal_mode=WAL so readers never wait for the writer.",
-                type="decision",
-                schema_key="root/store/sqlite",
-                files=["src/lore/store/sqlite/db.py"],
-            ),
-            item(
-                "ruff",
-                "Lint with ruff before committing",
-                "Run ruff check and ruff format; E501 is ignored.",
-                type="convention",
-                schema_key="root/tooling",
-            ),
-        ],
-    )
+    return add_items(lore, project, two_items())
 
 
 @pytest.fixture
@@ -159,3 +139,24 @@ def test_ask_answers_with_citations(lore_home: object, memory: dict[str, int]) -
         prompt = fake.requests[0].body["messages"][1]["content"]
         assert "[1] SQLite runs in WAL mode (decision)" in prompt
         assert prompt.endswith("Question: why does sqlite use WAL?")
+
+
+def test_an_llm_can_pick_the_mode(lore_home: object, memory: dict[str, int]) -> None:
+    from lore.recall.modes import CLASSIFY_PROMPT
+
+    with fake_llm_server() as fake:
+        fake.queue(openai_chat('{"mode": "procedural"}'))
+        settings = load_settings(
+            overrides={
+                "llm.provider": "openai",
+                "llm.base_url": fake.openai_url,
+                "llm.model": "fake-model",
+                "recall.classify_with_llm": True,
+            }
+        )
+        with Lore.open(settings=settings) as lore:
+            assert lore.recall_service.classify("lint the code") == "procedural"
+            hits = lore.recall("demo", "E501", limit=1)
+        assert hits[0].id == memory["ruff"]
+        sent = [request.body["messages"][0]["content"] for request in fake.requests]
+        assert sent[0] == CLASSIFY_PROMPT

@@ -202,9 +202,10 @@ async def check_everything(session: ClientSession, lore: Lore, item_ids: list[in
     """Every check, in an order where each leaves what the next expects."""
     await check_tools_listed(session)
     await check_memory_tools(session, item_ids)
+    # Before any save: a save starts enrichment, whose new draft items would race the counts.
+    await check_item_tools(session, item_ids)
     await check_capture_tools(session)
     await check_session_tools(session)
-    await check_item_tools(session, item_ids)
     await check_source_tools(session)
     await check_bad_arguments(session)
     await check_drift_listing(session, lore, item_ids[0])

@@ -107,13 +107,18 @@ def test_the_stack_comes_from_the_latest_scan(lore: Lore, project: Project) -> N
         "scan_result",
         {
             "root": "/repo",
-            "languages": {"Python": {"files": 10, "lines": 900}, "TypeScript": {"files": 2}},
+            "languages": {
+                "CSS": {"files": 1, "lines": 40},
+                "Python": {"files": 10, "lines": 900},
+                "TypeScript": {"files": 2, "lines": 300},
+            },
             "frameworks": [{"name": "FastAPI", "category": "web"}, {"name": "pytest"}],
         },
         project=project,
     )
     brief = lore.brain(project).layers[0].markdown
-    assert brief.startswith("**Stack:** Python, TypeScript with FastAPI, pytest")
+    # Biggest first, though the stored payload lists languages by name.
+    assert brief.startswith("**Stack:** Python, TypeScript, CSS with FastAPI, pytest")
 
 
 def test_the_etag_holds_until_an_item_changes(

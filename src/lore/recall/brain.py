@@ -207,7 +207,7 @@ def _brief_line(row: RecallRow) -> str:
 def _stack(scan: dict[str, Any] | None, items: Sequence[RecallRow]) -> str:
     """Languages and frameworks of the latest scan; else the best architecture item."""
     if scan:
-        languages = list(scan.get("languages") or {})[:SHOWN_LANGUAGES]
+        languages = _biggest_first(scan.get("languages") or {})[:SHOWN_LANGUAGES]
         frameworks = [
             entry["name"] for entry in scan.get("frameworks") or [] if isinstance(entry, dict)
         ][:SHOWN_FRAMEWORKS]
@@ -218,6 +218,16 @@ def _stack(scan: dict[str, Any] | None, items: Sequence[RecallRow]) -> str:
             return " ".join(parts)
     architecture = next((row for row in items if row.type == "architecture"), None)
     return _brief_line(architecture) if architecture else ""
+
+
+def _biggest_first(languages: dict[str, Any]) -> list[str]:
+    """Language names by lines of code, most first (stored payloads come back sorted by name)."""
+
+    def lines(name: str) -> int:
+        entry = languages[name]
+        return int(entry.get("lines", 0)) if isinstance(entry, dict) else 0
+
+    return sorted(languages, key=lambda name: -lines(name))
 
 
 def _active_areas(recent: Sequence[RecallRow]) -> str:

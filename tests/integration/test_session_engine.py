@@ -539,3 +539,35 @@ def test_the_075_rule_on_real_appends(lore: Lore, project: Project) -> None:
         (1, True),
         (1, False),
     ]
+
+
+def test_close_and_commit_waits_for_a_trajectory_still_extracting(
+    lore: Lore, manual: ManualRunner, two_threads: list[threading.Thread]
+) -> None:
+    lore.update_project("demo", auto_commit=True)
+    sid = lore.start_session("Tidy the project", project="demo")
+    lore.append(
+        sid, "The Redis cache misses after every deploy", "Namespaced cache keys by release"
+    )
+    lore.append(sid, "Invoice PDFs round totals wrongly", "Stored money as integer cents")
+    assert len(manual.started) == 1  # auto-commit: the first trajectory extracts while collecting
+    assert reason_of(lore.close, sid) == "extraction_in_progress"
+    stop = threading.Event()
+
+    def finish_each_run_a_little_later() -> None:
+        finished = 0
+        while not stop.is_set():
+            if len(manual.started) > finished:
+                stop.wait(0.1)
+                manual.finish(manual.started[finished])
+                finished += 1
+            stop.wait(0.01)
+
+    two_threads.append(threading.Thread(target=finish_each_run_a_little_later))
+    two_threads[-1].start()
+    try:
+        lore.close_and_commit(sid, poll_interval=0.01)
+    finally:
+        stop.set()
+    assert lore.session_state(sid) == "idle"
+    assert len(manual.started) == 2  # the waiting trajectory, then the rest at close

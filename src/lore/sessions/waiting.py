@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from lore.domain import SessionState
-from lore.errors import SessionTimeoutError
+from lore.errors import SessionError, SessionTimeoutError
 from lore.sessions.states import EXTRACTING, FAILED, IDLE, READY, session_error
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def close_and_commit(
     poll_interval: float,
 ) -> SessionState:
     """Close, wait for extraction, commit; retry a failed extraction ``max_retries`` times."""
-    engine.close(session_id)
+    _close_when_free(engine, session_id, max_polls, poll_interval)
     retries = max_retries
     while True:
         state = _settle(engine, session_id, max_polls, poll_interval)
@@ -52,6 +52,26 @@ def close_and_commit(
             f"session {session_id}: extraction did not finish within {max_polls} polls of"
             f" {poll_interval:g} s",
         )
+
+
+# Under auto-commit a finished trajectory is extracted while the session still collects, and
+# the last appends may still be annotated: close waits for those instead of failing.
+BUSY = ("extraction_in_progress", "append_in_progress")
+
+
+def _close_when_free(engine: SessionEngine, session_id: int, polls: int, interval: float) -> None:
+    for _ in range(max(polls, 1)):
+        try:
+            engine.close(session_id)
+            return
+        except SessionError as error:
+            if error.reason not in BUSY:
+                raise
+        time.sleep(interval)
+    raise SessionTimeoutError(
+        "extraction_timeout",
+        f"session {session_id}: still busy after {polls} polls of {interval:g} s; not closed",
+    )
 
 
 def _settle(

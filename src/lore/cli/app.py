@@ -77,10 +77,6 @@ def handles_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def cwd() -> Path:
-    return Path.cwd()
-
-
 def open_lore(cwd: Path | None = None) -> Lore:
     return Lore.open(settings=settings(cwd))
 

@@ -7,8 +7,6 @@ tokenizer has to be loaded to build a brain.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 CHARS_PER_TOKEN = 4
 
 
@@ -42,16 +40,6 @@ class Budget:
         if self.used + cost > self.tokens:
             return False
         self.lines.append(line)
-        self.used += cost
-        return True
-
-    def add_all(self, lines: Iterable[str]) -> bool:
-        """Add lines as a block: all of them, or none."""
-        block = list(lines)
-        cost = sum(estimate_tokens(line + "\n") for line in block)
-        if self.used + cost > self.tokens:
-            return False
-        self.lines.extend(block)
         self.used += cost
         return True
 

@@ -108,9 +108,7 @@ def test_local_embedder_is_deterministic_and_batch_independent(local: LocalEmbed
 
 
 def test_local_embedder_is_loaded_once_per_process(local: LocalEmbedder) -> None:
-    started = time.perf_counter()
     assert build_embedder(Settings()) is local
-    assert time.perf_counter() - started < 0.05
 
 
 def test_local_embedder_refuses_another_model_name() -> None:

@@ -98,7 +98,7 @@ def main() -> None:
         "LORE_LLM_MODEL": "stand-in",
         "LORE_LLM_API_KEY": "none",
     }
-    figures = run(events=args.events, use_llm=True, windows=False)
+    figures = run(events=args.events, use_llm=True, windows=False, runs=1)  # counts, not speed
     print(json.dumps(as_dict(figures), indent=2) if args.json else report(figures))
 
 

@@ -16,6 +16,7 @@ from lore.config import Settings
 from lore.domain import Project, ProjectSettings
 from lore.errors import ConfigError, EmbeddingMismatchError, ProviderError
 from lore.providers.embeddings import (
+    CachedEmbedder,
     Embedder,
     build_embedder,
     embedding_text,
@@ -109,6 +110,46 @@ def test_local_embedder_is_deterministic_and_batch_independent(local: LocalEmbed
 
 def test_local_embedder_is_loaded_once_per_process(local: LocalEmbedder) -> None:
     assert build_embedder(Settings()) is local
+
+
+class Counting:
+    """The local model, recording every list of texts it is asked to embed."""
+
+    def __init__(self, embedder: LocalEmbedder) -> None:
+        self.embedder = embedder
+        self.model, self.dim = embedder.model, embedder.dim
+        self.calls: list[list[str]] = []
+
+    def embed(self, texts: Any) -> Any:
+        self.calls.append(list(texts))
+        return self.embedder.embed(texts)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_cached_embedder_embeds_each_text_once(local: LocalEmbedder) -> None:
+    counting = Counting(local)
+    cached = CachedEmbedder(counting, size=3)
+    first = cached.embed(["red", "green", "red"])
+    assert counting.calls == [["red", "green"]]
+    assert np.array_equal(first, local.embed(["red", "green", "red"]))
+    again = cached.embed(["green", "blue", "red"])
+    assert counting.calls[1:] == [["blue"]]
+    assert np.array_equal(again, local.embed(["green", "blue", "red"]))
+    assert cached.embed([]).shape == (0, local.dim)
+    assert (cached.model, cached.dim) == (local.model, local.dim)
+
+
+def test_cached_embedder_forgets_the_least_recently_used(local: LocalEmbedder) -> None:
+    counting = Counting(local)
+    cached = CachedEmbedder(counting, size=2)
+    cached.embed(["a", "b"])
+    cached.embed(["a", "c"])  # b is now the oldest, and goes
+    cached.embed(["a", "b"])
+    assert counting.calls == [["a", "b"], ["c"], ["b"]]
+    cached.close()
+    assert counting.closed
 
 
 def test_local_embedder_refuses_another_model_name() -> None:

@@ -83,3 +83,7 @@ def test_recall_clears_the_floor_and_beats_plain_bm25(sliced: Path) -> None:
     assert recall["10"] >= 0.75 and recall["5"] >= 0.65, figures
     assert recall["10"] >= baseline["10"] + 0.1, (figures, baseline)
     assert recall["5"] >= baseline["5"] + 0.1, (figures, baseline)
+    # At equal text, ten turns of lore's ranking still beat ten turns of BM25's.
+    within, tokens = figures["recall_within_turns"], figures["tokens_at_k"]
+    assert within["10"] >= baseline["10"], (figures, baseline)
+    assert 0 < tokens["1"] < tokens["5"] < tokens["10"] <= tokens["20"], tokens

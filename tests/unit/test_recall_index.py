@@ -31,6 +31,28 @@ def test_other_events_show_their_source_and_payload_as_lines() -> None:
     assert event_line(scan, 100) == ("scan", "root: /repo; files: 12")
 
 
+def test_a_tool_call_reads_as_what_was_run_and_what_came_back() -> None:
+    edit = {"tool": "Edit", "input": "app/cache.py", "result": "edited", "files": ["app/cache.py"]}
+    assert event_line(event(1, edit, source="claude-code"), 200) == (
+        "claude-code",
+        "Edit app/cache.py: edited",
+    )
+    run = {"tool": "Bash", "input": "pytest", "command": "uv run pytest -q", "error": True,
+           "result": "2 failed"}  # fmt: skip
+    assert event_line(event(2, run), 200)[1] == "Bash uv run pytest -q failed: 2 failed"
+
+
+def test_a_commit_reads_as_its_message_and_files_without_the_diff() -> None:
+    commit = {"sha": "0123456789abcdef", "author": "Ada", "subject": "Retry on 503",
+              "body": "The gateway drops requests under load.", "diff": "+retry()\n" * 50,
+              "files": [{"path": "app/http.py", "insertions": 4, "deletions": 1}]}  # fmt: skip
+    _, text = event_line(event(1, {"commits": [commit], "repo": "/r"}, source="git"), 500)
+    assert text == (
+        "commit 0123456789 Retry on 503 (by Ada). The gateway drops requests under load."
+        " files: app/http.py"
+    )
+
+
 def test_long_text_is_cut() -> None:
     speaker, text = event_line(event(1, {"role": "user", "content": "word " * 100}), 30)
     assert speaker == "user"

@@ -8,6 +8,10 @@ Embed stage builds the episode windows raw-event recall searches. Each question 
 guessed, access recorded, as for any caller), and a returned memory counts for every evidence
 turn in its provenance. recall@k of a question is the share of its evidence turns covered by
 the top k results; the figure is the mean over questions.
+
+At equal text (FORMAT.md): a window of three turns covers more than one turn, so beside recall@k
+the benchmark reports recall within N turns (the ranked results flattened into the distinct
+turns they cover, cut after N) and the tokens an agent reads in the top k results.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from lore.core import Lore
 from lore.domain import EventIn, Project
 from lore.domain.jobs import JobStatus
 from lore.errors import LoreError, ValidationError
+from lore.recall import Hit
+from lore.recall.tokens import estimate_tokens
 
 DEFAULT_KS = (1, 5, 10, 20)
 DATE_FORMATS = ("%I:%M %p on %d %B, %Y", "%I:%M %p on %d %b, %Y", "%Y-%m-%d %H:%M", "%Y-%m-%d")
@@ -35,19 +41,24 @@ BATCH = 200
 
 @dataclass
 class Scores:
-    """recall@k sums and question count of one group (all, or a category)."""
+    """Sums over the questions of one group (all, or a category), for each cut-off: recall@k,
+    recall within k turns and tokens of the top k results."""
 
     ks: Sequence[int]
     questions: int = 0
-    sums: dict[int, float] = field(default_factory=dict)
+    sums: dict[str, dict[int, float]] = field(default_factory=dict)
 
-    def add(self, covered_at: Mapping[int, float]) -> None:
+    def add(self, **figures: Mapping[int, float]) -> None:
         self.questions += 1
-        for k in self.ks:
-            self.sums[k] = self.sums.get(k, 0.0) + covered_at[k]
+        for name, at in figures.items():
+            sums = self.sums.setdefault(name, {})
+            for k in self.ks:
+                sums[k] = sums.get(k, 0.0) + at[k]
 
-    def means(self) -> dict[str, float]:
-        return {str(k): round(self.sums.get(k, 0.0) / max(1, self.questions), 4) for k in self.ks}
+    def means(self, name: str = "recall", digits: int = 4) -> dict[str, float]:
+        sums = self.sums.get(name, {})
+        count = max(1, self.questions)
+        return {str(k): round(sums.get(k, 0.0) / count, digits) for k in self.ks}
 
 
 @dataclass
@@ -64,6 +75,8 @@ class RetrievalFigures:
             "dataset": self.dataset,
             "questions": self.overall.questions,
             "recall": self.overall.means(),
+            "recall_within_turns": self.overall.means("within_turns"),
+            "tokens_at_k": self.overall.means("tokens", 1),
             "by_category": {
                 name: {"questions": scores.questions, "recall": scores.means()}
                 for name, scores in sorted(self.categories.items())
@@ -173,14 +186,15 @@ def ask_questions(
         evidence = set(question.get("evidence") or [])
         if not evidence:
             continue
-        covered_at = coverage(
-            [[turn_of_event.get(e, "") for e in hit.event_ids] for hit in hits],
-            evidence,
-            figures.ks,
-        )
-        figures.overall.add(covered_at)
+        provenance = [[turn_of_event.get(e, "") for e in hit.event_ids] for hit in hits]
+        scored = {
+            "recall": coverage(provenance, evidence, figures.ks),
+            "within_turns": coverage_within_turns(provenance, evidence, figures.ks),
+            "tokens": tokens_at(hits, figures.ks),
+        }
+        figures.overall.add(**scored)
         category = str(question.get("category") or "none")
-        figures.categories.setdefault(category, Scores(figures.ks)).add(covered_at)
+        figures.categories.setdefault(category, Scores(figures.ks)).add(**scored)
 
 
 def coverage(
@@ -192,6 +206,21 @@ def coverage(
         covered = {turn for turns in provenance[:k] for turn in turns}
         covered_at[k] = len(evidence & covered) / len(evidence)
     return covered_at
+
+
+def coverage_within_turns(
+    provenance: Sequence[Sequence[str]], evidence: set[str], ns: Sequence[int]
+) -> dict[int, float]:
+    """Share of ``evidence`` among the first n distinct turns the ranked results cover, for
+    each n: recall at equal text, whatever the size of each result."""
+    turns = list(dict.fromkeys(turn for covered in provenance for turn in covered if turn))
+    return {n: len(evidence & set(turns[:n])) / len(evidence) for n in ns}
+
+
+def tokens_at(hits: Sequence[Hit], ks: Sequence[int]) -> dict[int, float]:
+    """Estimated tokens of the first k results' text, what an agent pays to read them."""
+    sizes = [estimate_tokens(hit.text or hit.title) for hit in hits]
+    return {k: float(sum(sizes[:k])) for k in ks}
 
 
 def parse_date(text: str | None) -> float | None:
@@ -218,6 +247,9 @@ def report(figures: RetrievalFigures) -> str:
     lines = [
         f"{data['dataset']}: {data['questions']} questions, memory built in {data['build_s']} s",
         "recall@k  " + "  ".join(f"R@{k} {v:.3f}" for k, v in data["recall"].items()),
+        "within N turns  "
+        + "  ".join(f"N={n} {v:.3f}" for n, v in data["recall_within_turns"].items()),
+        "tokens of top k  " + "  ".join(f"k={k} {v:,.0f}" for k, v in data["tokens_at_k"].items()),
     ]
     for name, group in data["by_category"].items():
         shown = "  ".join(f"R@{k} {v:.3f}" for k, v in group["recall"].items())

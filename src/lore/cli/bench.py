@@ -40,6 +40,7 @@ def pipeline(
     session_size: int = typer.Option(100, help="Events per session (one job each)."),
     llm: bool = typer.Option(False, "--llm", help="Use the configured LLM instead of the rules."),
     windows: bool = typer.Option(True, help="Index raw-event windows for recall in Embed."),
+    runs: int = typer.Option(3, min=1, help="Measurements, each in a fresh home; the median."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Events/s through all five pipeline stages; with --llm, LLM calls and tokens per 100 events.
@@ -48,7 +49,7 @@ def pipeline(
     """
     from lore.bench.pipeline import as_dict, report, run
 
-    figures = run(events=events, session_size=session_size, use_llm=llm, windows=windows)
+    figures = run(events=events, session_size=session_size, use_llm=llm, windows=windows, runs=runs)
     if json_out:
         print_json(as_dict(figures))
     else:

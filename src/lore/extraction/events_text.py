@@ -26,6 +26,21 @@ def event_text(event: Event) -> str:
     return "\n".join([*facts, *diffs])
 
 
+def event_summary(event: Event) -> str:
+    """One readable line, as a person scanning a history reads an event: a tool call as
+    ``Tool input: result`` (``failed`` when it did), a commit as its subject and body with the
+    files it touched, any other payload as ``key: value`` pairs. Diffs are left out: the words
+    around them say what changed, and their lines would swamp the rest."""
+    payload = event.payload
+    if isinstance(payload.get("tool"), str):
+        return _tool_call(payload)
+    commits = payload.get("commits")
+    if isinstance(commits, list) and commits and all(isinstance(c, dict) for c in commits):
+        return " ".join(_commit_line(commit) for commit in commits)
+    facts, _ = _flattened(event, None)
+    return "; ".join(facts)
+
+
 def event_block(event: Event, *, evidence_max_chars: int, diff_max_chars: int) -> str:
     """One delimited event for a prompt: at most ``evidence_max_chars`` of payload text, then
     its diffs, each cut to ``diff_max_chars``."""
@@ -46,6 +61,30 @@ def normalise(text: str) -> str:
 def quote_found(quote: str, normalised_text: str) -> bool:
     wanted = normalise(quote)
     return len(wanted) >= MIN_QUOTE_CHARS and wanted in normalised_text
+
+
+def _tool_call(payload: dict[str, Any]) -> str:
+    done = " ".join(str(payload.get(key) or "") for key in ("tool", "command")).strip()
+    if not payload.get("command"):
+        done = f"{done} {payload.get('input') or ''}".strip()
+    if payload.get("error") is True:
+        done += " failed"
+    result = payload.get("result")
+    return f"{done}: {result}" if result else done
+
+
+def _commit_line(commit: dict[str, Any]) -> str:
+    head = " ".join(
+        part
+        for part in ("commit", str(commit.get("sha") or "")[:10], str(commit.get("subject") or ""))
+        if part
+    )
+    if commit.get("author"):
+        head += f" (by {commit['author']})"
+    body = str(commit.get("body") or "").strip()
+    paths = [f["path"] if isinstance(f, dict) else str(f) for f in commit.get("files") or []]
+    parts = [head, body, f"files: {', '.join(paths)}" if paths else ""]
+    return ". ".join(part.rstrip(". ") for part in parts if part)
 
 
 def _flattened(event: Event, diff_max_chars: int | None) -> tuple[list[str], list[str]]:

@@ -4,9 +4,11 @@ An **episode window** is one event with its neighbours in the same session (radi
 previous event, itself and the next), indexed as one ``source`` node whose provenance is all
 of those events. Windows are what raw-event recall retrieves: an answer turn is found through
 the question asked just before it, and a window carries the date of its session
-(``docs/retrieval.md`` has the measurements). The Embed stage of the pipeline calls
-:func:`index_events` for the events a job enriched and :func:`index_nodes` for nodes still
-without a vector; both are idempotent.
+(``docs/retrieval.md`` has the measurements). A window's vector is the normalised sum of its
+events' vectors, each event embedded once from its own short text: a window of three turns
+costs one turn of model time, and matches as well as its embedded text did. The Embed stage of
+the pipeline calls :func:`index_events` for the events a job enriched and :func:`index_nodes`
+for nodes still without a vector; both are idempotent.
 """
 
 from __future__ import annotations
@@ -14,17 +16,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
+
 from lore.domain import Event, Project
 from lore.domain.graph import NodeKind
-from lore.extraction.events_text import event_text
-from lore.providers.embeddings import Embedder, embedding_text, ensure_project_embedding
+from lore.extraction.events_text import event_summary
+from lore.providers.embeddings import (
+    Embedder,
+    embedding_text,
+    ensure_project_embedding,
+    normalised,
+)
 from lore.recall.text import date_label, window_span, window_text
+from lore.recall.text import event_text as turn_text
 from lore.store.base import Store, WindowDraft
 
 # Payload fields that name who spoke, and fields that hold what was said, in order of preference.
 SPEAKER_FIELDS = ("speaker", "role", "actor", "author", "user")
 TEXT_FIELDS = ("text", "content", "message", "summary")
 EMBED_BATCH = 256
+# An event's vector reads at most this much of its text: a whole chat turn (LoCoMo's longest is
+# 434 characters), the head of a commit or a tool call; model time grows faster than the text.
+EVENT_VECTOR_CHARS = 500
 # Kinds that get a vector: what recall returns, and the routing nodes graph expansion starts at.
 EMBEDDED_KINDS: tuple[NodeKind, ...] = (
     "semantic",
@@ -44,16 +58,14 @@ class IndexResult:
 
 def event_line(event: Event, max_chars: int) -> tuple[str, str]:
     """(speaker, text) of an event as a window shows it: a chat turn's speaker and words, or
-    the event's source and its payload as ``key: value`` lines, cut to ``max_chars``."""
+    the event's source and its readable summary (``event_summary``), cut to ``max_chars``."""
     payload = event.payload
     speaker = next(
         (str(payload[name]) for name in SPEAKER_FIELDS if isinstance(payload.get(name), str)),
         event.source,
     )
     text = next((payload[name] for name in TEXT_FIELDS if isinstance(payload.get(name), str)), None)
-    if text is None:
-        text = event_text(event).replace("\n", "; ")
-    text = " ".join(text.split())
+    text = " ".join((text or event_summary(event)).split())
     if len(text) > max_chars:
         text = text[: max_chars - 1] + "…"
     return speaker, text
@@ -113,9 +125,37 @@ def index_events(
     node_ids = store.search.put_windows(project.id, session_id, drafts)
     for start in range(0, len(drafts), EMBED_BATCH):
         batch = drafts[start : start + EMBED_BATCH]
-        vectors = embedder.embed([draft.text for draft in batch])
+        vectors = window_vectors(embedder, events, batch)
         store.vectors.put(embedder.model, node_ids[start : start + EMBED_BATCH], vectors)
     return IndexResult(len(drafts), len(drafts))
+
+
+def window_vectors(
+    embedder: Embedder, events: Sequence[Event], windows: Sequence[WindowDraft]
+) -> NDArray[np.float32]:
+    """One vector per window: the sum of its events' vectors, each weighted by the length of
+    its text (as mean pooling over the window's whole text weighs each part), normalised.
+    Measured on LoCoMo, dense channel alone, R@5 / R@10: 0.627 / 0.741, against 0.621 / 0.702
+    for embedding each window's text and 0.616 / 0.721 for an unweighted sum."""
+    by_id = {event.id: event for event in events}
+    members = list(dict.fromkeys(event_id for window in windows for event_id in window.event_ids))
+    row = {event_id: index for index, event_id in enumerate(members)}
+    texts = [event_vector_text(by_id[event_id]) for event_id in members]
+    weighted = embedder.embed(texts) * np.array([[len(text)] for text in texts], np.float32)
+    sums = np.stack(
+        [
+            weighted[[row[event_id] for event_id in window.event_ids]].sum(axis=0)
+            for window in windows
+        ]
+    )
+    return normalised(sums)
+
+
+def event_vector_text(event: Event) -> str:
+    """What an event is embedded from: ``speaker (day): text``, its text cut to
+    ``EVENT_VECTOR_CHARS``."""
+    speaker, text = event_line(event, EVENT_VECTOR_CHARS)
+    return turn_text(event_day(event), speaker, text)
 
 
 def index_nodes(

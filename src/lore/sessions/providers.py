@@ -10,7 +10,7 @@ from typing import Any
 from lore.config import Settings
 from lore.domain import Project, Session
 from lore.providers.accounting import StoreRecorder
-from lore.providers.embeddings import Embedder, build_embedder
+from lore.providers.embeddings import CachedEmbedder, Embedder, build_embedder
 from lore.providers.llm import LLM, build_llm
 from lore.sessions.config import session_config, session_settings
 from lore.store.base import Store
@@ -43,7 +43,8 @@ class SessionProviders:
         key = settings.embedding.model_dump_json()
         with self._lock:
             if key not in self._embedders:
-                self._embedders[key] = build_embedder(settings)
+                # Cached: windows rebuilt around new events and retried stages embed nothing again.
+                self._embedders[key] = CachedEmbedder(build_embedder(settings))
             return self._embedders[key]
 
     def close(self) -> None:

@@ -1,0 +1,26 @@
+"""Scoring of the retrieval benchmark: recall@k by results, and at equal text."""
+
+from __future__ import annotations
+
+from lore.bench.retrieval import Scores, coverage, coverage_within_turns
+
+# Three ranked results: a window of three turns, a window overlapping it, then one turn.
+RANKED = [["D1:1", "D1:2", "D1:3"], ["D1:3", "D1:4", "D1:5"], ["D2:7"]]
+
+
+def test_recall_at_k_counts_every_turn_of_the_first_k_results() -> None:
+    assert coverage(RANKED, {"D1:5", "D2:7"}, [1, 2, 3]) == {1: 0.0, 2: 0.5, 3: 1.0}
+
+
+def test_recall_within_n_turns_counts_the_first_n_distinct_turns() -> None:
+    within = coverage_within_turns(RANKED, {"D1:5", "D2:7"}, [3, 5, 6])
+    assert within == {3: 0.0, 5: 0.5, 6: 1.0}
+
+
+def test_scores_average_each_figure_over_the_questions() -> None:
+    scores = Scores([1, 5])
+    scores.add(recall={1: 1.0, 5: 1.0}, tokens={1: 10.0, 5: 40.0})
+    scores.add(recall={1: 0.0, 5: 0.5}, tokens={1: 20.0, 5: 60.0})
+    assert scores.means() == {"1": 0.5, "5": 0.75}
+    assert scores.means("tokens", 1) == {"1": 15.0, "5": 50.0}
+    assert scores.means("within_turns") == {"1": 0.0, "5": 0.0}

@@ -99,22 +99,22 @@ def _first_session_start(
 
 
 def _start_helper(env: dict[str, str], cwd: Path, prompt: str, home: Path) -> None:
-    """Start the warm helper as the hooks do, and warm it (embedding model loaded)."""
-    from lore.integrations.claude_code import warm
+    """Start the local service as the hooks do, and warm it (embedding model loaded)."""
+    from lore.service import client
 
     _timed(_hook("UserPromptSubmit"), prompt, env, cwd)
     deadline = time.monotonic() + 120
-    while not warm.socket_path(home).exists():
+    while not client.socket_path(home).exists():
         if time.monotonic() > deadline:
-            raise RuntimeError("the hook helper did not start")
+            raise RuntimeError("the local service did not start")
         time.sleep(0.1)
     _timed(_hook("UserPromptSubmit"), prompt, env, cwd)
 
 
 def _stop_helper(home: Path) -> None:
-    from lore.integrations.claude_code import warm
+    from lore.service import client
 
-    warm.ask(home, {"op": "stop"})
+    client.stop(home)
 
 
 def _timed(command: list[str], payload: str, env: dict[str, str], cwd: Path) -> float:

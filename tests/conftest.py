@@ -10,13 +10,18 @@ import pytest
 from lore import Lore
 from lore.config import load_settings
 from lore.domain import Project
+from tests.service_helpers import stop_service
 
 
 @pytest.fixture(autouse=True)
-def lore_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own home, and no user config or project file leaks in."""
+def lore_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own home, and no user config or project file leaks in. A local
+    service the test started (a CLI command or a hook queued work) is stopped at the end."""
     home = tmp_path / "lore-home"
     monkeypatch.setenv("LORE_HOME", str(home))
+    # Jobs run where the test runs them; tests of the local service turn autostart on.
+    monkeypatch.setenv("LORE_SERVICE__AUTOSTART", "0")
+    monkeypatch.setenv("LORE_SERVICE__IDLE_S", "30")  # one missed by the stop below goes soon
     for name in (
         "LORE_DATABASE_URL",
         "LORE_PROJECT",
@@ -26,7 +31,8 @@ def lore_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
-    return home
+    yield home
+    stop_service(home)
 
 
 @pytest.fixture

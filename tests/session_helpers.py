@@ -82,13 +82,22 @@ class ScriptedRunner(ManualRunner):
         super().__init__(engine)
         self.outcomes = list(outcomes)
         self.delay_s = delay_s
+        self.threads: list[threading.Thread] = []
 
     def start(self, extraction: Extraction) -> int:
         job_id = super().start(extraction)
         outcome = self.outcomes.pop(0) if self.outcomes else True
         if outcome is not None:
-            threading.Thread(target=self._end, args=(self.last, outcome), daemon=True).start()
+            thread = threading.Thread(target=self._end, args=(self.last, outcome), daemon=True)
+            self.threads.append(thread)
+            thread.start()
         return job_id
+
+    def close(self) -> None:
+        """Let the jobs still ending finish before the engine (and its store) closes: a thread
+        writing to a closed SQLite connection can crash the process."""
+        for thread in self.threads:
+            thread.join(10)
 
     def _end(self, run: Extraction, ok: bool) -> None:
         time.sleep(self.delay_s)

@@ -202,6 +202,15 @@ class RecallSettings(Section):
     classify_with_llm: bool = False
 
 
+class ServiceSettings(Section):
+    """The local service (``lore.service``): runs enrichment jobs, answers hooks, MCP and CLI."""
+
+    # Start it when a job is queued and no worker of this process will run it.
+    autostart: bool = True
+    # It stops after this long without requests, once no job is queued or running.
+    idle_s: float = Field(default=900.0, gt=0)
+
+
 class Settings(Section):
     home: Path = Path("~/.lore")
     database_url: str = ""
@@ -213,6 +222,7 @@ class Settings(Section):
     sessions: SessionSettings = Field(default_factory=SessionSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     recall: RecallSettings = Field(default_factory=RecallSettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
 
     @property
     def db_path(self) -> Path:

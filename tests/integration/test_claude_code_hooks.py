@@ -7,17 +7,16 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from lore import Lore
 from lore.domain import SessionState
-from lore.integrations.claude_code import warm
 from lore.integrations.claude_code.hook import brief_path
+from lore.service import client
 from tests.graph_seed import apply_items
+from tests.service_helpers import wait_for
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "claude_code"
 FIXTURE_REPO = "/home/dev/acme-api"
@@ -57,21 +56,9 @@ def hook(
 
 
 @pytest.fixture
-def helper(lore_home: Path) -> Iterator[Path]:
-    """For tests whose hooks start the warm helper: stop it (and wait for it) at the end."""
-    yield warm.socket_path(lore_home)
-    if wait_for(lambda: warm.socket_path(lore_home).exists(), 60):
-        warm.ask(lore_home, {"op": "stop"})
-        assert wait_for(lambda: not warm.socket_path(lore_home).exists(), 30)
-
-
-def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
+def service(lore_home: Path) -> Path:
+    """The socket of the local service the hooks start (the home fixture stops it)."""
+    return client.socket_path(lore_home)
 
 
 def claude_sessions(lore: Lore) -> list:  # type: ignore[type-arg]
@@ -115,9 +102,9 @@ def test_tool_calls_only_touch_a_spool_file(lore: Lore, repo: Path, lore_home: P
     assert lore.store.events.count() == 0
 
 
-def test_stop_drains_in_the_warm_helper(lore: Lore, repo: Path, helper: Path) -> None:
+def test_stop_drains_in_the_local_service(lore: Lore, repo: Path, service: Path) -> None:
     assert hook("PostToolUse", repo, "PostToolUse_Edit", sync=False).returncode == 0
-    assert hook("Stop", repo, sync=False).returncode == 0  # starts the helper, which drains
+    assert hook("Stop", repo, sync=False).returncode == 0  # starts the service, which drains
 
     def closed() -> bool:
         sessions = claude_sessions(lore)
@@ -125,23 +112,23 @@ def test_stop_drains_in_the_warm_helper(lore: Lore, repo: Path, helper: Path) ->
 
     assert wait_for(closed, 60)
     assert claude_sessions(lore)[0].event_count == 1
-    assert wait_for(helper.exists, 30)
+    assert wait_for(service.exists, 30)
     hook("PostToolUse", repo, "PostToolUse_Bash", sync=False)
-    hook("Stop", repo, sync=False)  # the running helper drains this turn
+    hook("Stop", repo, sync=False)  # the running service drains this turn
     assert wait_for(lambda: len(claude_sessions(lore)) == 2, 60)
 
 
-def test_the_warm_helper_answers_prompts(
-    lore: Lore, repo: Path, lore_home: Path, helper: Path
+def test_the_local_service_answers_prompts(
+    lore: Lore, repo: Path, lore_home: Path, service: Path
 ) -> None:
     retry, _ = seed_items(lore)
-    first = hook("UserPromptSubmit", repo, sync=False)  # no helper yet: answered in-process
+    first = hook("UserPromptSubmit", repo, sync=False)  # no service yet: answered in-process
     assert f"id {retry}" in first.stdout
-    assert wait_for(helper.exists, 60)
+    assert wait_for(service.exists, 60)
     second = hook("UserPromptSubmit", repo, sync=False)
     assert second.stdout == first.stdout
     prompt = "Add retries with exponential backoff to the payments client"
-    asked = warm.ask(
+    asked = client.ask(
         lore_home,
         {"op": "relevant", "project": "acme", "cwd": str(repo), "prompt": prompt, "limit": 1000},
     )

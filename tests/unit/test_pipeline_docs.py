@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lore.config import PipelineSettings
+from lore.config import PipelineSettings, ServiceSettings
 from lore.domain.jobs import STAGES, TRIGGERS
 from lore.server.api.jobs import router
 
@@ -15,6 +15,10 @@ def test_every_pipeline_setting_is_in_the_settings_table() -> None:
     assert [name for name in PipelineSettings.model_fields if f"| `{name}` |" not in DOC] == []
 
 
+def test_every_service_setting_is_described() -> None:
+    assert [name for name in ServiceSettings.model_fields if f"`{name}` (`" not in DOC] == []
+
+
 def test_every_command_route_stage_and_trigger_is_documented() -> None:
     commands = [
         "lore enrich",
@@ -22,6 +26,9 @@ def test_every_command_route_stage_and_trigger_is_documented() -> None:
         "lore jobs show",
         "lore retry",
         "lore worker",
+        "lore status",
+        "lore service start",
+        "lore service stop",
         "lore bench pipeline",
     ]
     routes = [f"`{next(iter(r.methods))} /api/v1{r.path}" for r in router.routes]

@@ -32,6 +32,7 @@ def mcp_stdio(project: str = typer.Option(None, help=PROJECT_HELP)) -> None:
 
     lore = open_lore()
     name = lore.project(project).name  # fail here, on stderr, not on the first tool call
+    lore.jobs.ensure_runner()  # what an earlier agent session queued and left
     try:
         build_server(lore, name).run("stdio")
     finally:

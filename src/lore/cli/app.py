@@ -52,9 +52,11 @@ def main_options(
 
 def settings(cwd: Path | None = None, **overrides: Any) -> LoadedSettings:
     """Settings for this invocation: the layers (``.lore.toml`` searched from ``cwd``, default
-    the current folder) plus the command line."""
+    the current folder) plus the command line. A command runs no worker thread: the jobs it
+    queues go to the local service, which outlives it (``lore serve`` starts its own worker)."""
     if options.db:
         overrides.setdefault("database_url", options.db)
+    overrides.setdefault("pipeline.in_process_worker", False)
     return load_settings(cwd=cwd, overrides=overrides)
 
 

@@ -10,6 +10,7 @@ import lore.cli.projects
 import lore.cli.providers
 import lore.cli.recall
 import lore.cli.serve
+import lore.cli.service
 import lore.cli.sources  # noqa: F401
 from lore.cli.app import app
 

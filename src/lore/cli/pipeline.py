@@ -1,7 +1,8 @@
 """Enrichment commands: ``enrich``, ``jobs``, ``jobs show``, ``retry`` and ``worker``.
 
-These commands never leave a worker thread behind: a job runs in ``lore serve``, in
-``lore worker``, or here in the foreground with ``--wait``.
+These commands never leave a worker thread behind: a job runs in the local service (started
+when a job is queued), in ``lore serve``, in ``lore worker``, or here in the foreground with
+``--wait``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 import typer
 from rich.table import Table
 
-from lore.cli.app import app, console, handles_errors, print_json, settings, when
+from lore.cli.app import app, console, handles_errors, open_lore, print_json, when
 from lore.core import Lore
 from lore.domain.jobs import Job, StageRun
 from lore.errors import ValidationError
@@ -21,11 +22,6 @@ jobs_app = typer.Typer(help="List and show enrichment jobs.", no_args_is_help=Fa
 app.add_typer(jobs_app, name="jobs")
 
 WAIT_POLL_S = 0.2
-
-
-def open_for_jobs() -> Lore:
-    """Lore without the in-process worker: these commands run jobs in the foreground only."""
-    return Lore.open(settings=settings(None, **{"pipeline.in_process_worker": False}))
 
 
 @app.command()
@@ -45,7 +41,7 @@ def enrich(
     """
     if (session_id is None) == (not all_sessions):
         raise ValidationError("give a SESSION or --all, not both", "session_id")
-    with open_for_jobs() as lore:
+    with open_lore() as lore:
         ids = [session_id] if session_id is not None else sessions_to_enrich(lore, project)
         if not ids and not json_out:
             console.print("Nothing to enrich: every event is enriched already.")
@@ -53,8 +49,8 @@ def enrich(
             job = finish_here(lore, lore.enrich(sid), wait, json_out)
             if not (wait or json_out or job.finished):
                 console.print(
-                    f"Queued job {job.id}. `lore serve` or `lore worker` runs it;"
-                    f" `lore enrich {sid} --wait` runs it here."
+                    f"Queued job {job.id}: the local service runs it"
+                    f" (`lore status` shows it; `lore enrich {sid} --wait` waits for it)."
                 )
 
 
@@ -84,7 +80,7 @@ def retry(
 
     Example: lore retry 7 --wait
     """
-    with open_for_jobs() as lore:
+    with open_lore() as lore:
         finish_here(lore, lore.retry_job(job_id), wait, json_out)
 
 
@@ -98,7 +94,7 @@ def worker(
 
     Example: lore worker --until-idle
     """
-    with open_for_jobs() as lore:
+    with open_lore() as lore:
         runner = lore.pipeline.worker(name)
         console.print(f"worker {runner.name} on {lore.settings.db_path}")
         try:
@@ -122,7 +118,7 @@ def list_jobs(
     """List enrichment jobs, newest first. Example: lore jobs --status failed"""
     if ctx.invoked_subcommand is not None:
         return
-    with open_for_jobs() as lore:
+    with open_lore() as lore:
         found = lore.job_list(project, session_id=session, status=status, limit=limit)
     if json_out:
         print_json([job_json(job) for job in found])
@@ -152,7 +148,7 @@ def show_job(
 
     Example: lore jobs show 7
     """
-    with open_for_jobs() as lore:
+    with open_lore() as lore:
         job = lore.job(job_id)
     show(job, json_out, details=True)
 

@@ -80,6 +80,6 @@ def enrichment(lore: Lore, session_id: int) -> dict[str, Any]:
     where = (
         "in this lore process"
         if lore.settings.pipeline.in_process_worker
-        else "in `lore serve` or `lore worker`"
+        else "in lore's local service"
     )
     return {"status": "started", "job_id": job.id, "job_status": str(job.status), "runs": where}

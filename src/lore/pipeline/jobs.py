@@ -10,6 +10,7 @@ event not yet enriched when it runs).
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 
@@ -20,6 +21,7 @@ from lore.errors import ValidationError, WaitTimeoutError
 from lore.store.base import AppendOutcome, PreparedEvent, Store
 
 AUTO_LEARN = "auto_learn"
+UNFINISHED = (JobStatus.QUEUED, JobStatus.PROCESSING)
 # project_state key: when the latest auto-learn run of the project was scheduled to start.
 AUTO_LEARN_STATE = "pipeline.auto_learn.last_run"
 
@@ -36,7 +38,7 @@ class JobManager:
         self.store = store
         self.settings = settings
         self.clock = clock
-        # Set by whoever runs an in-process worker, to wake it when a job is queued.
+        # Set by the pipeline of this process, which runs the job or hands it to the service.
         self.on_queued = on_queued
 
     def enqueue(
@@ -61,16 +63,32 @@ class JobManager:
             run_after=now if run_after is None else run_after,
             now=now,
         )
-        if self.on_queued is not None:
-            self.on_queued()
+        self._queued()
         return job
 
     def retry(self, job_id: int) -> Job:
         """Queue a failed job again: it resumes at the stage that failed."""
         job = self.store.jobs.retry(job_id, self.settings.pipeline.max_attempts, self.clock())
+        self._queued()
+        return job
+
+    def unfinished(self) -> bool:
+        """A job is queued (perhaps for later) or running, in any project."""
+        return bool(self.store.jobs.find(statuses=UNFINISHED, limit=1))
+
+    def ensure_runner(self) -> None:
+        """Jobs left queued with nobody to run them (their process ended before handing them
+        over, or the service that held them died) go to the local service."""
+        if self.on_queued is None and self.settings.service.autostart and self.unfinished():
+            hand_to_service(self.settings)
+
+    def _queued(self) -> None:
+        """Someone must run the new job: the pipeline of this process decides, and without one
+        the local service does."""
         if self.on_queued is not None:
             self.on_queued()
-        return job
+        elif self.settings.service.autostart:
+            hand_to_service(self.settings)
 
     def get(self, job_id: int) -> Job:
         return self.store.jobs.get(job_id)
@@ -137,6 +155,13 @@ class JobManager:
         run_after = max(self.clock(), earliest)
         self.enqueue(session_id, AUTO_LEARN, run_after=run_after)
         self.store.projects.set_state(project.id, AUTO_LEARN_STATE, repr(run_after))
+
+
+def hand_to_service(settings: Settings) -> None:
+    """Have the local service run the queued jobs of this database: woken, or started."""
+    from lore.service import client
+
+    client.wake(settings.home, os.getcwd(), str(settings.db_path))
 
 
 def _status(status: str) -> JobStatus:

@@ -4,6 +4,11 @@ It is also the session engine's ``ExtractionRunner`` (``lore.sessions.ports``): 
 the engine starts (a close, finished trajectories under auto-commit, a retry after failure)
 becomes a durable job, and a job that failed is retried from the stage that failed.
 
+A job is run by this process's worker when ``pipeline.in_process_worker`` is on (the library,
+``lore serve``), else by the local service (``lore.service``), woken or started when the job is
+queued, so that work queued by a short-lived process (the CLI, the stdio MCP server, a hook)
+outlives it.
+
 Providers are the session engine's (one LLM and embedder per session configuration, built once),
 given a recorder per stage so every call is accounted to its job and stage.
 """
@@ -26,7 +31,7 @@ from lore.pipeline.context import (
     Stage,
     StageProviders,
 )
-from lore.pipeline.jobs import JobManager
+from lore.pipeline.jobs import JobManager, hand_to_service
 from lore.pipeline.runner import JobRunner
 from lore.pipeline.stages import STAGE_FUNCTIONS
 from lore.pipeline.worker import Worker
@@ -81,17 +86,24 @@ class Pipeline:
             return self._background
 
     def close(self) -> None:
-        """Stop the in-process worker (its job, if any, is freed by its lease)."""
+        """Stop the in-process worker; the jobs it leaves (a job it was running is freed by its
+        lease) go to the local service, so they outlive this process."""
         with self._lock:
             background, self._background = self._background, None
-        if background is not None:
-            background.stop(timeout=STOP_WAIT_S)
+        if background is None:
+            return
+        background.stop(timeout=STOP_WAIT_S)
+        if self.settings.service.autostart and self.jobs.unfinished():
+            hand_to_service(self.settings)
 
     def _job_queued(self) -> None:
+        """Someone runs the new job: this process's worker, or the local service."""
         if self._background is not None:
             self._background.wake()
         elif self.settings.pipeline.in_process_worker:
             self.start_worker()
+        elif self.settings.service.autostart:
+            hand_to_service(self.settings)
 
     # The session engine's runner
 

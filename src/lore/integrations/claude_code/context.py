@@ -1,6 +1,6 @@
 """What the hooks print for the agent: the project brief (SessionStart) and the memory items
-most relevant to a prompt (UserPromptSubmit). Both need the store and recall: the warm helper
-(``daemon``) answers them from an open ``Lore``; without one, the hook opens lore itself. The
+most relevant to a prompt (UserPromptSubmit). Both need the store and recall: the local service
+(``lore.service``) answers them from an open ``Lore``; without one, the hook opens lore itself. The
 brief is cached in a file, so SessionStart usually just reads it.
 """
 

@@ -1,6 +1,6 @@
 """Store spooled hook records through capture, one capture session per Claude Code session, and
-close it when Claude Code stops. Runs in the warm helper (``daemon``), or in the hook itself with
-``LORE_HOOK_SYNC=1``, so the agent never waits for the store.
+close it when Claude Code stops. Runs in lore's local service (``lore.service``), or in the hook
+itself with ``LORE_HOOK_SYNC=1``, so the agent never waits for the store.
 
 Drains are serialised by a lock file: a claimed file found while holding the lock was left by a
 drain that died, and is drained again (capture's idempotency keys make that safe).

@@ -12,10 +12,10 @@ hook must never break or stall the agent.
   stored through capture and the capture session is closed.
 
 The hot path (every tool call) imports only the standard library and appends one line to a file.
-Everything that needs the store runs in the warm helper (``daemon``), asked over a Unix socket
-(``warm``) and started by the first hook that finds none; until it answers, a hook that must
+Everything that needs the store runs in lore's local service (``lore.service``), asked over a
+Unix socket and started by the first hook that finds none; until it answers, a hook that must
 print memory opens lore itself. ``LORE_HOOK_SYNC=1`` does everything in the hook process, with
-no helper (tests, debugging).
+no service (tests, debugging).
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def _prompt(home: Path, record: dict[str, Any], prompt: str) -> str:
     if len(prompt.strip()) < MIN_PROMPT_CHARS:
         return ""
     request = record | {"op": "relevant", "prompt": prompt, "limit": ITEMS_CHARS}
-    answer = _from_helper(home, request)
+    answer = _from_service(home, request)
     if answer is not None:
         return answer
     from lore.integrations.claude_code import context  # the store and recall: not hot-path
@@ -114,7 +114,7 @@ def _brief(home: Path, project: str, cwd: str) -> str:
     path = brief_path(home, project)
     if path.is_file():
         return path.read_text(encoding="utf-8")[:BRIEF_CHARS]
-    answer = _from_helper(home, {"op": "brief", "project": project, "cwd": cwd})
+    answer = _from_service(home, {"op": "brief", "project": project, "cwd": cwd})
     if answer is not None:
         return answer
     from lore.integrations.claude_code import context
@@ -122,15 +122,15 @@ def _brief(home: Path, project: str, cwd: str) -> str:
     return context.write_brief(project, Path(cwd), home)
 
 
-def _from_helper(home: Path, request: dict[str, Any]) -> str | None:
-    """The warm helper's text; None when none runs (one is started for the next hooks)."""
+def _from_service(home: Path, request: dict[str, Any]) -> str | None:
+    """The local service's text; None when none runs (one is started for the next hooks)."""
     if _sync():
         return None
-    from lore.integrations.claude_code import warm  # sockets: not on the tool-call path
+    from lore.service import client  # sockets: not on the tool-call path
 
-    reply = warm.ask(home, request)
+    reply = client.ask(home, request)
     if reply is None:
-        warm.spawn(home, str(request["cwd"]))
+        client.spawn(home, str(request["cwd"]))
         return None
     return str(reply.get("text") or "")
 
@@ -160,17 +160,17 @@ def lore_home() -> Path:
 
 
 def _drain_later(home: Path, cwd: str) -> None:
-    """Store the spool through capture: in the warm helper (started if none runs, draining as
-    it starts), or now with LORE_HOOK_SYNC=1."""
+    """Store the spool through capture: in the local service (started if none runs, draining
+    as it starts), or now with LORE_HOOK_SYNC=1."""
     if _sync():
         from lore.integrations.claude_code import drain
 
         drain.run(home, Path(cwd))
         return
-    from lore.integrations.claude_code import warm
+    from lore.service import client
 
-    if warm.ask(home, {"op": "drain", "cwd": cwd}) is None:
-        warm.spawn(home, cwd)
+    if client.ask(home, {"op": "drain", "cwd": cwd}) is None:
+        client.spawn(home, cwd)
 
 
 def _sync() -> bool:

@@ -1,0 +1,132 @@
+"""The local service for real: started by the CLI when it queues work, one per home, running
+jobs whose callers have exited, taking over the jobs of a service that died, and stopping once
+idle with nothing queued."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lore import Lore
+from lore.config import load_settings
+from lore.domain.jobs import STAGES, JobStatus
+from lore.service import client
+from tests.gitrepo import GitRepo
+from tests.service_helpers import stop_service, wait_for
+
+LORE = [sys.executable, "-m", "lore"]
+
+
+@pytest.fixture(autouse=True)
+def autostart(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LORE_SERVICE__AUTOSTART", "1")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> GitRepo:
+    repo = GitRepo(tmp_path / "shop")
+    repo.commit("Add the cart", {"cart.py": "def total(items):\n    return sum(items)\n"})
+    repo.commit(
+        "Switch prices to integer cents\n\nFloats drifted by a cent on large orders.",
+        {"cart.py": "def total(items):\n    return sum(round(i * 100) for i in items)\n"},
+    )
+    return repo
+
+
+def lore(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*LORE, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def status(cwd: Path) -> dict:  # type: ignore[type-arg]
+    done = lore("status", "--json", cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def test_work_queued_by_a_command_that_exits_runs_in_the_service(
+    repo: GitRepo, lore_home: Path
+) -> None:
+    assert lore("init", cwd=repo.root).returncode == 0
+    digested = lore("digest", cwd=repo.root)  # queues an auto-learn job, then exits
+    assert digested.returncode == 0, digested.stderr
+
+    def completed() -> bool:
+        return status(repo.root)["jobs"]["completed"] == 1
+
+    assert wait_for(completed, 90), status(repo.root)
+    report = status(repo.root)
+    assert report["service"]["pid"] != os.getpid()
+    assert report["service"]["databases"] == [str(lore_home / "lore.db")]
+    [job] = report["last_jobs"]
+    assert job["status"] == "completed" and job["items"] >= 1 and job["trigger"] == "auto_learn"
+    found = lore("search", "why integer cents", cwd=repo.root)
+    assert "integer cents" in found.stdout
+
+
+def test_one_service_per_home(lore_home: Path, tmp_path: Path) -> None:
+    for _ in range(3):
+        client.spawn(lore_home, str(tmp_path))
+    assert wait_for(client.socket_path(lore_home).exists, 60)
+    first = client.ask(lore_home, {"op": "status"})
+    assert first is not None
+    assert wait_for(lambda: _services(lore_home) == 1, 30)
+    assert client.ask(lore_home, {"op": "status"}) == first
+    assert client.ask(lore_home, {"op": "nonsense"}) == {"error": "unknown op 'nonsense'"}
+    assert oct(client.socket_path(lore_home).stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_crashed_service_is_replaced_and_its_job_taken_over(
+    lore_home: Path, tmp_path: Path
+) -> None:
+    with Lore.open(settings=load_settings(overrides={"pipeline.in_process_worker": False})) as lore:
+        project = lore.create_project("shop")
+        result = lore.capture_event(
+            "cli", "note", {"text": "Prices are integer cents"}, project=project
+        )
+        session_id = result.session_ids[0]
+        lore.close_session(session_id)
+        lore.store.jobs.enqueue(project.id, session_id, "manual", STAGES, max_attempts=3,
+                                run_after=0.0, now=0.0)  # fmt: skip
+        # A service that died while running the job: its lease names a process that is gone.
+        dead = f"{socket.gethostname()}:{_dead_pid()}:gone"
+        job = lore.store.jobs.claim(dead, 3600.0, now=1.0)
+        assert job is not None and job.status is JobStatus.PROCESSING
+        lore.jobs.ensure_runner()  # what `lore status` or the MCP server does on start
+        assert wait_for(lambda: lore.job(job.id).finished, 90), lore.job(job.id)
+        assert lore.job(job.id).status is JobStatus.COMPLETED
+    pid = client.ask(lore_home, {"op": "status"})["pid"]  # type: ignore[index]
+    os.kill(pid, signal.SIGKILL)
+    assert wait_for(lambda: not client.running(lore_home), 30)
+    client.spawn(lore_home, str(tmp_path))  # the next caller: the stale socket is replaced
+    assert wait_for(lambda: client.ask(lore_home, {"op": "status"}) is not None, 60)
+
+
+def test_the_service_stops_when_idle_with_nothing_queued(
+    lore_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LORE_SERVICE__IDLE_S", "1")
+    client.spawn(lore_home, str(tmp_path))
+    assert wait_for(client.socket_path(lore_home).exists, 60)
+    assert wait_for(lambda: not client.running(lore_home), 30)
+    assert not client.socket_path(lore_home).exists()
+    stop_service(lore_home)  # nothing to do
+
+
+def _dead_pid() -> int:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    return int(done.stdout)
+
+
+def _services(home: Path) -> int:
+    """Processes running the service of ``home`` (the extra ones exit at once)."""
+    done = subprocess.run(["pgrep", "-f", f"lore.service.daemon {home}"],
+                          capture_output=True, text=True)  # fmt: skip
+    return len(done.stdout.split())

@@ -130,7 +130,8 @@ class PipelineSettings(Section):
     chunk_size: int = 10
     evidence_max_chars: int = 2000
     auto_learn_interval_s: float = 600.0
-    auto_enrich_sources: list[str] = Field(default_factory=lambda: ["git"])
+    # Sources whose sessions auto-learn enriches by itself ("*": every source).
+    auto_enrich_sources: list[str] = Field(default_factory=lambda: ["*"])
     lease_s: float = 120.0
     max_attempts: int = 3
     retry_backoff_s: float = 5.0

@@ -194,8 +194,11 @@ class Lore:
         )
 
     def close_session(self, session_id: int) -> Session:
-        """End a capture session: it takes no more events and waits for enrichment."""
-        return self.store.sessions.close(session_id)
+        """End a capture session: it takes no more events, and auto-learn (when the project
+        has it on) enriches what is left of it at once."""
+        session = self.store.sessions.close(session_id)
+        self.jobs.on_session_closed(self.store.projects.get(session.project_id), session)
+        return session
 
     # Sources: git digest and repository scan
 

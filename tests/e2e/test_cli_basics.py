@@ -74,6 +74,9 @@ def test_enrich_all_generates_memory_for_every_waiting_session(repo: Path) -> No
     lore("init", cwd=repo)
     lore("save", "Moved auth to JWT", "-d", "Use JWT for the API: it is stateless", cwd=repo)
     lore("capture", "note", '{"text": "x"}', "--source", "vscode", cwd=repo)
+    # Auto-learn queued a job for each session already: they are waited for, not skipped.
+    queued = lore("enrich", "--all", cwd=repo)
+    assert "Nothing to enrich" not in queued.stdout and queued.stdout.count("Queued job") == 2
     done = lore("enrich", "--all", "--wait", "--json", cwd=repo)
     assert done.returncode == 0, done.stderr
     jobs = json.loads(lore("jobs", "--json", cwd=repo).stdout)

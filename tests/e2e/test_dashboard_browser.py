@@ -295,7 +295,7 @@ def test_a_failed_job_is_retried_from_the_failed_stage(browser: Any, tmp_path: P
     home = tmp_path / "home"
     home.mkdir()
     with open_lore(home) as lore:
-        project = lore.create_project("flaky", repo=None)
+        project = lore.update_project(lore.create_project("flaky"), auto_learn=False)
         lore.capture_event(
             "cli", "session_save", {"summary": "Prices are integer cents."}, project=project
         )

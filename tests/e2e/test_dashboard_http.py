@@ -25,7 +25,8 @@ TOKEN = "dashboard-test-token"
 
 @pytest.fixture
 def enriched(lore: Lore, project: Project) -> int:
-    """A closed CLI session with its memory made by the real (offline) pipeline."""
+    """A closed CLI session with its memory made by the real (offline) pipeline, when asked."""
+    lore.update_project(project, auto_learn=False)
     lore.capture_event(
         "cli",
         "session_save",

@@ -65,7 +65,7 @@ def claude_sessions(lore: Lore) -> list:  # type: ignore[type-arg]
     return lore.sessions("acme", source="claude-code")
 
 
-def test_a_turn_of_hooks_becomes_one_closed_capture_session(lore: Lore, repo: Path) -> None:
+def test_a_claude_code_session_becomes_one_capture_session(lore: Lore, repo: Path) -> None:
     for event, fixture in [
         ("UserPromptSubmit", None),
         ("PostToolUse", "PostToolUse_Edit"),
@@ -77,6 +77,9 @@ def test_a_turn_of_hooks_becomes_one_closed_capture_session(lore: Lore, repo: Pa
         assert done.returncode == 0, done.stderr
     assert claude_sessions(lore) == []  # spooled, not stored yet
     assert hook("Stop", repo).returncode == 0
+    [session] = claude_sessions(lore)
+    assert session.state is SessionState.COLLECTING  # stored; the next turn joins it
+    assert hook("SessionEnd", repo).returncode == 0
 
     [session] = claude_sessions(lore)
     assert session.state is SessionState.IDLE
@@ -106,16 +109,16 @@ def test_stop_drains_in_the_local_service(lore: Lore, repo: Path, service: Path)
     assert hook("PostToolUse", repo, "PostToolUse_Edit", sync=False).returncode == 0
     assert hook("Stop", repo, sync=False).returncode == 0  # starts the service, which drains
 
-    def closed() -> bool:
+    def stored(count: int) -> bool:
         sessions = claude_sessions(lore)
-        return bool(sessions) and sessions[0].state is SessionState.IDLE
+        return bool(sessions) and sessions[0].event_count == count
 
-    assert wait_for(closed, 60)
-    assert claude_sessions(lore)[0].event_count == 1
+    assert wait_for(lambda: stored(1), 60)
     assert wait_for(service.exists, 30)
     hook("PostToolUse", repo, "PostToolUse_Bash", sync=False)
-    hook("Stop", repo, sync=False)  # the running service drains this turn
-    assert wait_for(lambda: len(claude_sessions(lore)) == 2, 60)
+    hook("Stop", repo, sync=False)  # the running service drains this turn into the session
+    assert wait_for(lambda: stored(2), 60)
+    assert len(claude_sessions(lore)) == 1
 
 
 def test_the_local_service_answers_prompts(
@@ -135,14 +138,19 @@ def test_the_local_service_answers_prompts(
     assert asked is not None and f"id {retry}" in asked["text"]
 
 
-def test_the_next_turn_opens_a_new_session(lore: Lore, repo: Path) -> None:
+def test_turns_join_their_session_until_it_ends(lore: Lore, repo: Path) -> None:
     hook("PostToolUse", repo, "PostToolUse_Edit")
     hook("Stop", repo)
     hook("PostToolUse", repo, "PostToolUse_Bash")
+    hook("Stop", repo)
+    [session] = claude_sessions(lore)
+    assert session.event_count == 2 and session.state is SessionState.COLLECTING
     hook("SessionEnd", repo)
+    hook("PostToolUse", repo, "PostToolUse_Write")  # after the end: a new capture session
+    hook("Stop", repo)
     first, second = sorted(claude_sessions(lore), key=lambda s: s.id)
-    assert first.event_count == 1 and second.event_count == 1
-    assert first.state is second.state is SessionState.IDLE
+    assert (first.event_count, first.state) == (2, SessionState.IDLE)
+    assert (second.event_count, second.state) == (1, SessionState.COLLECTING)
 
 
 def test_a_repeated_tool_call_is_stored_once(lore: Lore, repo: Path) -> None:

@@ -130,3 +130,31 @@ def _services(home: Path) -> int:
     done = subprocess.run(["pgrep", "-f", f"lore.service.daemon {home}"],
                           capture_output=True, text=True)  # fmt: skip
     return len(done.stdout.split())
+
+
+def test_a_claude_code_session_becomes_memory_with_nothing_else_run(tmp_path: Path) -> None:
+    """The documented hook inputs replayed as a session, as Claude Code runs them; then only
+    `lore search`, which finds the session within a minute."""
+    from tests.integration.test_claude_code_hooks import hook
+
+    folder = tmp_path / "acme-api"
+    folder.mkdir()
+    assert lore("init", "--name", "acme", cwd=folder).returncode == 0
+    for event, fixture in [
+        ("SessionStart", None),
+        ("UserPromptSubmit", None),
+        ("PostToolUse", "PostToolUse_Edit"),
+        ("PostToolUse", "PostToolUse_Bash"),
+        ("PostToolUseFailure", None),
+        ("Stop", None),
+        ("SessionEnd", None),
+    ]:
+        assert hook(event, folder, fixture, sync=False).returncode == 0
+
+    def found() -> bool:
+        done = lore("search", "exponential backoff payments client", cwd=folder)
+        return "src/payments/client.py" in done.stdout
+
+    assert wait_for(found, 60)
+    jobs = status(folder)["last_jobs"]
+    assert jobs and all(job["trigger"] == "auto_learn" for job in jobs), jobs

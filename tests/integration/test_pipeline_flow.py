@@ -31,6 +31,8 @@ def jobs_run_in_the_test(monkeypatch: pytest.MonkeyPatch, lore_home: Path) -> No
 
 
 def saved_session(lore: Lore, payload: dict[str, object], project: str = "demo") -> int:
+    """A closed session whose memory waits for Generate Memory (auto-learn off)."""
+    lore.update_project(project, auto_learn=False)
     result = lore.capture_event("cli", "session_save", payload, project=project)
     lore.close_session(result.session_ids[0])
     return result.session_ids[0]

@@ -10,13 +10,13 @@ from __future__ import annotations
 import time
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from lore.cli.app import app, console, handles_errors, open_lore, print_json, when
 from lore.core import Lore
-from lore.domain.jobs import Job, StageRun
+from lore.domain.jobs import Job, JobStatus, StageRun
 from lore.errors import ValidationError
-from lore.pipeline.service import Pipeline
 
 jobs_app = typer.Typer(help="List and show enrichment jobs.", no_args_is_help=False)
 app.add_typer(jobs_app, name="jobs")
@@ -32,10 +32,15 @@ def enrich(
         False, "--all", help="Every session of the project with events not yet enriched."
     ),
     project: str = typer.Option(None, help="With --all: the project (default: this repository's)."),
-    wait: bool = typer.Option(False, "--wait", help="Run the job here and wait for its end."),
+    wait: bool = typer.Option(
+        False, "--wait", help="Wait until every event asked about is enriched, showing progress."
+    ),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Generate Memory: enrich a session's events not yet enriched.
+
+    Whoever queued the jobs that cover those events (auto-learn, an agent, another command),
+    --wait waits for them all, running them here when no one else does.
 
     Example: lore enrich 12 --wait; lore enrich --all --wait
     """
@@ -43,30 +48,86 @@ def enrich(
         raise ValidationError("give a SESSION or --all, not both", "session_id")
     with open_lore() as lore:
         ids = [session_id] if session_id is not None else sessions_to_enrich(lore, project)
-        if not ids and not json_out:
-            console.print("Nothing to enrich: every event is enriched already.")
-        for sid in ids:
-            job = finish_here(lore, lore.enrich(sid), wait, json_out)
-            if not (wait or json_out or job.finished):
+        if not ids:
+            if not json_out:
+                console.print("Nothing to enrich: every event is enriched and no job waits.")
+            return
+        jobs = [lore.enrich(sid) for sid in ids]
+        if wait:
+            jobs = wait_for_jobs(lore, jobs, quiet=json_out)
+        if json_out:  # one job for a session, a list for --all
+            print_json(job_json(jobs[0]) if session_id is not None else list(map(job_json, jobs)))
+        for job in jobs:
+            if not json_out and (wait or job.finished):
+                show(job, json_out=False)
+            elif not json_out:
                 console.print(
-                    f"Queued job {job.id}: the local service runs it"
-                    f" (`lore status` shows it; `lore enrich {sid} --wait` waits for it)."
+                    f"Queued job {job.id} for session {job.session_id}: the local service runs"
+                    f" it (`lore status` shows it; `lore enrich {job.session_id} --wait` waits)."
                 )
+        if any(job.status is JobStatus.FAILED for job in jobs):
+            raise typer.Exit(1)
 
 
 def sessions_to_enrich(lore: Lore, project: str | None) -> list[int]:
-    """Sessions of the project holding events no job has enriched or will, oldest first."""
+    """Sessions of the project holding events not yet enriched, or a job still to end;
+    oldest first."""
     sessions = lore.sessions(lore.project(project), limit=10_000)
     return [
         s.id
         for s in reversed(sessions)
-        if lore.store.events.unenriched(s.id) and not pending(lore, s.id)
+        if lore.store.events.unenriched(s.id) or pending(lore, s.id)
     ]
 
 
 def pending(lore: Lore, session_id: int) -> bool:
     """A job of the session waits or runs (auto-learn may have queued one)."""
     return any(not job.finished for job in lore.job_list(session_id=session_id, limit=5))
+
+
+def wait_for_jobs(lore: Lore, jobs: list[Job], *, quiet: bool) -> list[Job]:
+    """Wait until every job has ended and its session has no event left to enrich (a job that
+    ended while events were still arriving is followed by another). A worker runs here
+    meanwhile, beside any other (claims are atomic); progress goes to the console."""
+    lore.pipeline.start_worker()
+    sessions = {job.session_id: job for job in jobs}
+    total = sum(len(lore.store.events.unenriched(sid)) for sid in sessions) or len(sessions)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("events · {task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=quiet,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("enriching", total=total, rate="")
+        started = time.monotonic()
+        while True:
+            current = {sid: lore.job(job.id) for sid, job in sessions.items()}
+            for sid, job in current.items():
+                if job.status is JobStatus.COMPLETED and lore.store.events.unenriched(sid):
+                    current[sid] = lore.enrich(sid)  # events came while it ran
+            sessions = current
+            left = sum(len(lore.store.events.unenriched(sid)) for sid in sessions)
+            done = max(0, total - left)
+            rate = done / max(time.monotonic() - started, 1e-6)
+            running = [job for job in sessions.values() if not job.finished]
+            description = _activity(running)
+            progress.update(task, completed=done, rate=f"{rate:.0f}/s", description=description)
+            if not running:
+                return list(sessions.values())
+            time.sleep(WAIT_POLL_S)
+
+
+def _activity(running: list[Job]) -> str:
+    if not running:
+        return "done"
+    job = running[0]
+    stage = job.next_stage if job.status is JobStatus.PROCESSING else "queued"
+    more = f" (+{len(running) - 1} jobs)" if len(running) > 1 else ""
+    return f"job {job.id}: {stage}{more}"
 
 
 @app.command()
@@ -154,24 +215,14 @@ def show_job(
 
 
 def finish_here(lore: Lore, job: Job, wait: bool, json_out: bool) -> Job:
-    """With ``wait``, run the job in the foreground to its end; show it; exit 1 if it failed."""
+    """With ``wait``, wait for the job's end (running it here if no one else does); show it;
+    exit 1 if it failed."""
     if wait:
-        job = run_until_finished(lore.pipeline, job.id)
+        [job] = wait_for_jobs(lore, [job], quiet=json_out)
     show(job, json_out)
-    if job.status.value == "failed":
+    if job.status is JobStatus.FAILED:
         raise typer.Exit(1)
     return job
-
-
-def run_until_finished(pipeline: Pipeline, job_id: int) -> Job:
-    """Work in the foreground until the job ends (another worker may be running it)."""
-    runner = pipeline.worker()
-    while True:
-        job = pipeline.jobs.get(job_id)
-        if job.finished:
-            return job
-        if runner.run_once() is None:
-            time.sleep(WAIT_POLL_S)
 
 
 def job_json(job: Job) -> dict[str, object]:

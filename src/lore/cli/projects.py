@@ -87,7 +87,7 @@ def set_project(
     repo: str = typer.Option(None, help="Linked repository: a local path or a git URL."),
     tier: str = typer.Option(None, help="AI model tier: small or medium."),
     auto_learn: bool = typer.Option(
-        None, "--auto-learn/--no-auto-learn", help="Learn from commits."
+        None, "--auto-learn/--no-auto-learn", help="Enrich every captured session by itself."
     ),
     deep_enrich: bool = typer.Option(None, "--deep-enrich/--no-deep-enrich"),
     auto_commit: bool = typer.Option(None, "--auto-commit/--no-auto-commit"),

@@ -1,10 +1,17 @@
-"""Queueing enrichment jobs: manual triggers, auto-learn after git digests, retries and waiting.
+"""Queueing enrichment jobs: manual triggers, auto-learn, retries and waiting.
 
-Auto-learn: a new event from one of ``pipeline.auto_enrich_sources`` (``git`` by default) or of
-type ``git_digest`` queues a job for its session when the project's ``auto_learn`` is on. Runs
-are at least ``pipeline.auto_learn_interval_s`` apart per project: a trigger inside the interval
-queues a job that waits for the end of it, and later triggers join that job (it processes every
-event not yet enriched when it runs).
+Auto-learn makes every captured session memory by itself, when the project's ``auto_learn`` is
+on and the session's source is one of ``pipeline.auto_enrich_sources`` (``*``: every source;
+``git_digest`` events always count):
+
+- a session that ends (``Lore.close_session``) is enriched at once;
+- a session still collecting is enriched as its events come, debounced: runs are at least
+  ``pipeline.auto_learn_interval_s`` apart per project, a trigger inside the interval queues a
+  job due at its end, and later events join that job (it processes every event not yet
+  enriched when it runs). Nothing is dropped: every new event is covered by a queued job.
+
+Sessions the session engine runs (``start_session``) are left to it: their extraction jobs
+enrich their events.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from lore.config import Settings
-from lore.domain import Project
+from lore.domain import Project, Session
 from lore.domain.jobs import STAGES, TRIGGERS, Clock, Job, JobStatus
 from lore.errors import ValidationError, WaitTimeoutError
 from lore.store.base import AppendOutcome, PreparedEvent, Store
@@ -132,19 +139,32 @@ class JobManager:
         for session_id in self._triggered_sessions(outcome, events):
             self._schedule_auto_learn(project, session_id)
 
+    def on_session_closed(self, project: Project, session: Session) -> None:
+        """A captured session ended: enrich what is left of it now."""
+        if (
+            project.settings.auto_learn
+            and self._learns_from(session.source)
+            and not self.store.episodes.is_managed(session.id)
+            and self.store.events.unenriched(session.id)
+        ):
+            self.enqueue(session.id, AUTO_LEARN)
+
     def _triggered_sessions(
         self, outcome: AppendOutcome, events: Sequence[PreparedEvent]
     ) -> list[int]:
-        sources = set(self.settings.pipeline.auto_enrich_sources)
         new = set(outcome.new_event_ids)
         sessions: list[int] = []
         for event, event_id, session_id in zip(
             events, outcome.event_ids, outcome.session_ids, strict=True
         ):
-            triggers = event.type == "git_digest" or event.source in sources
+            triggers = event.type == "git_digest" or self._learns_from(event.source)
             if triggers and event_id in new and session_id not in sessions:
                 sessions.append(session_id)
-        return sessions
+        return [s for s in sessions if not self.store.episodes.is_managed(s)]
+
+    def _learns_from(self, source: str) -> bool:
+        sources = self.settings.pipeline.auto_enrich_sources
+        return "*" in sources or source in sources
 
     def _schedule_auto_learn(self, project: Project, session_id: int) -> None:
         if self.store.jobs.find(session_id=session_id, statuses=[JobStatus.QUEUED]):

@@ -8,8 +8,10 @@ hook must never break or stall the agent.
   most relevant memory items (at most ``ITEMS_CHARS``).
 - PostToolUse / PostToolUseFailure: spools a step (tool, input and result summaries, error flag,
   files).
-- Stop / SessionEnd: spools a close marker and drains in the background: the spooled events are
-  stored through capture and the capture session is closed.
+- Stop: drains in the background: the spooled events are stored through capture, in one
+  capture session per Claude Code session, which auto-learn enriches as it grows.
+- SessionEnd: spools a close marker and drains: the capture session is closed, and what is
+  left of it is enriched at once.
 
 The hot path (every tool call) imports only the standard library and appends one line to a file.
 Everything that needs the store runs in lore's local service (``lore.service``), asked over a
@@ -74,7 +76,8 @@ def handle(event: str, payload: dict[str, Any]) -> str:
         brief = _brief(home, project, cwd)
         _drain_later(home, cwd)
         return brief
-    spool.append(spool.spool_file(home, session), record | {"close": True})
+    if event == "SessionEnd":
+        spool.append(spool.spool_file(home, session), record | {"close": True})
     _drain_later(home, cwd)
     return ""
 

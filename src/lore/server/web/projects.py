@@ -28,7 +28,7 @@ FIELD_LABELS = {
     "name": "Name",
     "repo": "Linked repository",
     "model_tier": "AI model tier",
-    "auto_learn": "Auto-learn from commits",
+    "auto_learn": "Enrich every captured session by itself",
     "deep_enrich": "Deep enrichment",
     "auto_commit": "Auto-commit",
     "auto_approve_confidence": "Auto-approve confidence",

@@ -1,3 +1,5 @@
-from lore.cli.main import app
+"""``python -m lore``: the same as the ``lore`` executable."""
 
-app()
+from lore.cli.entry import main
+
+main()

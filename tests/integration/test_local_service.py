@@ -158,3 +158,44 @@ def test_a_claude_code_session_becomes_memory_with_nothing_else_run(tmp_path: Pa
     assert wait_for(found, 60)
     jobs = status(folder)["last_jobs"]
     assert jobs and all(job["trigger"] == "auto_learn" for job in jobs), jobs
+
+
+def test_commands_run_in_the_service_answer_as_they_would_here(
+    tmp_path: Path, lore_home: Path
+) -> None:
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    assert lore("init", "--name", "shop", cwd=folder).returncode == 0
+    saved = lore("save", "Prices are integer cents", "-d", "Floats drifted by a cent", cwd=folder)
+    assert saved.returncode == 0, saved.stderr
+    assert wait_for(lambda: status(folder)["jobs"]["completed"] >= 1, 90)
+    log = lore_home / "logs" / "service.log"
+
+    served = lore("search", "integer cents", "--json", cwd=folder)
+    assert served.returncode == 0, served.stderr
+    assert "command: lore search" in log.read_text()
+    elsewhere = subprocess.run(  # the caller's LORE_* variables apply, not the service's
+        [*LORE, "search", "integer cents", "--json"], cwd=tmp_path, capture_output=True,
+        text=True, env=os.environ | {"LORE_PROJECT": "shop"}, timeout=60,
+    )  # fmt: skip
+    missing = lore("search", "integer cents", "--project", "nope", cwd=folder)
+    assert (missing.returncode, missing.stdout) == (1, "")
+    assert "no project named 'nope'" in missing.stderr
+
+    stop_service(lore_home)
+    alone = subprocess.run(
+        [*LORE, "search", "integer cents", "--json"], cwd=folder, capture_output=True,
+        text=True, env=os.environ | {"LORE_SERVICE__AUTOSTART": "0"}, timeout=60,
+    )  # fmt: skip
+    assert not client.running(lore_home)  # answered here, and no service started
+    ids = [[hit["id"] for hit in json.loads(done.stdout)] for done in (served, elsewhere, alone)]
+    assert ids[0] and ids[0] == ids[1] == ids[2]
+
+
+def test_the_cli_benchmark_times_commands_with_and_without_the_service() -> None:
+    from lore.bench.cli import report, run
+
+    figures = run(items=50, runs=2)
+    assert len(figures.warm_ms) == len(figures.cold_ms) == 2
+    assert min(figures.warm_ms + figures.cold_ms) > 0
+    assert "warm (the service answers)" in report(figures)

@@ -19,9 +19,10 @@ from typing import Any
 import httpx
 
 from lore.bench.serving import lore_serve_process
+from lore.bench.stats import percentile
 from lore.config import load_settings
 from lore.core import Lore
-from lore.server.auth import ensure_token
+from lore.token import ensure_token
 
 PROJECT = "bench"
 TARGETS = {"api_events_per_s": 5000.0, "http_events_per_s": 1000.0, "p99_ms": 10.0}
@@ -123,11 +124,6 @@ def measure_http_latency(client: httpx.Client, count: int) -> tuple[float, float
         timings.append((time.perf_counter() - started) * 1000)
         _check(response)
     return percentile(timings, 50), percentile(timings, 99)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def _post(client: httpx.Client, events: list[dict[str, Any]]) -> None:

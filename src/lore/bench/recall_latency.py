@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from lore.bench.retrieval import percentile
+from lore.bench.stats import p50_p95
 from lore.config import load_settings
 from lore.core import Lore
 from lore.domain.graph import ITEM_TYPES, Changeset, LinkDraft, NodeDraft
@@ -49,18 +49,12 @@ class LatencyFigures:
     build_s: float
 
     def as_dict(self) -> dict[str, Any]:
-        def summary(values: list[float]) -> dict[str, float]:
-            return {
-                "p50": round(percentile(values, 50), 2),
-                "p95": round(percentile(values, 95), 2),
-            }
-
         return {
             "items": self.items,
             "queries": self.queries,
-            "latency_ms": summary(self.latency_ms),
-            "cached_latency_ms": summary(self.cached_ms),
-            "embed_ms": summary(self.embed_ms),
+            "latency_ms": p50_p95(self.latency_ms),
+            "cached_latency_ms": p50_p95(self.cached_ms),
+            "embed_ms": p50_p95(self.embed_ms),
             "first_ms": round(self.first_ms, 2),
             "build_s": round(self.build_s, 2),
         }
@@ -68,7 +62,7 @@ class LatencyFigures:
 
 def run(items: int, queries: int = 300, *, seed: int = 7) -> LatencyFigures:
     rng = random.Random(seed)
-    words = _vocabulary()
+    words = vocabulary()
     with (
         tempfile.TemporaryDirectory(prefix="lore-recall-bench-") as folder,
         Lore.open(settings=load_settings(overrides={"home": folder})) as lore,
@@ -156,7 +150,7 @@ def _zipf_word(words: list[str], rng: random.Random) -> str:
     return words[min(rank, len(words) - 1)]
 
 
-def _vocabulary() -> list[str]:
+def vocabulary() -> list[str]:
     """English words of the bundled tokenizer's vocabulary, roughly by frequency."""
     path = resources.files("lore") / "resources" / MODEL / "tokenizer.json"
     vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]

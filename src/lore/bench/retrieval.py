@@ -17,7 +17,6 @@ turns they cover, cut after N) and the tokens an agent reads in the top k result
 from __future__ import annotations
 
 import json
-import statistics
 import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from lore.bench.stats import p50_p95
 from lore.config import load_settings
 from lore.core import Lore
 from lore.domain import EventIn, Project
@@ -81,10 +81,7 @@ class RetrievalFigures:
                 name: {"questions": scores.questions, "recall": scores.means()}
                 for name, scores in sorted(self.categories.items())
             },
-            "latency_ms": {
-                "p50": round(percentile(self.latencies_ms, 50), 2),
-                "p95": round(percentile(self.latencies_ms, 95), 2),
-            },
+            "latency_ms": p50_p95(self.latencies_ms),
             "build_s": round(self.build_s, 2),
         }
 
@@ -232,14 +229,6 @@ def parse_date(text: str | None) -> float | None:
         except ValueError:
             continue
     return None
-
-
-def percentile(values: Sequence[float], pct: float) -> float:
-    if not values:
-        return 0.0
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1]
 
 
 def report(figures: RetrievalFigures) -> str:

@@ -100,6 +100,26 @@ def recall_latency(
         console.print(report(figures))
 
 
+@bench_app.command("cli")
+@handles_errors
+def cli_latency(
+    items: int = typer.Option(1000, help="Items in the project searched."),
+    runs: int = typer.Option(20, help="Commands timed, warm and cold each."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Wall time of `lore search` as a user runs it, with the local service (warm) and without.
+
+    Example: lore bench cli --runs 50
+    """
+    from lore.bench.cli import report, run
+
+    figures = run(items, runs)
+    if json_out:
+        print_json(figures.as_dict())
+    else:
+        console.print(report(figures))
+
+
 def _cutoffs(text: str) -> list[int]:
     try:
         ks = sorted({int(part) for part in text.split(",") if part.strip()})

@@ -11,7 +11,7 @@ from lore.capture.git import repo_or_folder
 from lore.cli.app import app, console, handles_errors, open_lore, print_json, when
 from lore.config import PROJECT_FILE
 from lore.domain import Project
-from lore.server.auth import ensure_token
+from lore.token import ensure_token
 
 projects_app = typer.Typer(help="List, show and change projects.", no_args_is_help=True)
 app.add_typer(projects_app, name="projects")

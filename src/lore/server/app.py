@@ -16,7 +16,8 @@ from fastapi.responses import JSONResponse, Response
 
 from lore import errors
 from lore.core import Lore
-from lore.server.auth import ensure_token, request_token, token_matches
+from lore.server.auth import request_token, token_matches
+from lore.token import ensure_token
 
 # Paths reachable without the token.
 PUBLIC_PREFIXES = ("/health", "/login", "/static/")

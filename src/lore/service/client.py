@@ -12,6 +12,8 @@ Requests are one JSON line each, answered by one JSON line:
 - ``{"op": "relevant", "project", "cwd", "prompt", "limit"}`` and ``{"op": "brief", "project",
   "cwd"}``: ``{"text"}`` for the hooks;
 - ``{"op": "drain", "cwd"}``: store the hooks' spool;
+- ``{"op": "command", "argv", "cwd", "env", "columns"}``: run a ``lore`` command as it would run
+  in that folder with those ``LORE_*`` variables: ``{"stdout", "stderr", "exit_code"}``;
 - ``{"op": "stop"}``.
 
 A failed request answers ``{"error": "..."}``.
@@ -23,6 +25,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 ASK_TIMEOUT_S = 2.0
+COMMAND_TIMEOUT_S = 600.0
 _children: list[int] = []  # services this process spawned, until they are reaped
 
 
@@ -114,6 +118,27 @@ def wake(home: Path, cwd: str, database: str = "") -> bool:
     if not running(home):  # one starting runs the queued jobs of its database as it starts
         spawn(home, cwd, database)
     return False
+
+
+def run_command(home: Path, argv: list[str]) -> int | None:
+    """Run a ``lore`` command in the running service, which has lore loaded: its output is
+    written here and its exit code returned. None when no service answers (the caller runs the
+    command itself)."""
+    columns = shutil.get_terminal_size().columns
+    environment = {name: value for name, value in os.environ.items() if name.startswith("LORE_")}
+    request = {
+        "op": "command",
+        "argv": argv,
+        "cwd": os.getcwd(),
+        "env": environment,
+        "columns": columns,
+    }
+    reply = ask(home, request, timeout=COMMAND_TIMEOUT_S)
+    if reply is None or "exit_code" not in reply:
+        return None
+    sys.stdout.write(str(reply.get("stdout") or ""))
+    sys.stderr.write(str(reply.get("stderr") or ""))
+    return int(reply["exit_code"])
 
 
 def stop(home: Path) -> bool:

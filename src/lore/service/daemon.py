@@ -14,13 +14,16 @@ ends the leases of workers whose process is gone). Its log is ``$LORE_HOME/logs/
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
+import io
 import json
 import logging
 import os
 import socketserver
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +46,7 @@ class Service:
         self.lores: dict[str, Lore] = {}
         self.guard = threading.Lock()
         self.draining = threading.Lock()
+        self.commands = threading.Lock()
         self.last_request = time.monotonic()
 
     def lore_for(self, cwd: str, database: str = "") -> Lore:
@@ -82,10 +86,32 @@ class Service:
         if op == "brief":
             lore = self.lore_for(cwd)
             return {"text": context.refresh_brief(lore, str(request["project"]), self.home)}
+        if op == "command":
+            return self.command(request)
         if op == "drain":
             threading.Thread(target=self.drain, args=(cwd,), daemon=True).start()
             return {"ok": True}
         return {"error": f"unknown op {op!r}"}
+
+    def command(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Run a ``lore`` command here, with lore already loaded: in the caller's folder and
+        ``LORE_*`` variables, its output captured. One at a time: the folder, the variables
+        and the standard streams are the process's."""
+        from lore.cli.main import run
+
+        log.info("command: lore %s", " ".join(str(arg) for arg in request["argv"][:1]))
+        out, err = io.StringIO(), io.StringIO()
+        variables = {str(k): str(v) for k, v in dict(request.get("env") or {}).items()}
+        variables["COLUMNS"] = str(request.get("columns") or 100)
+        with (
+            self.commands,
+            _environment(variables),
+            _folder(str(request["cwd"])),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
+            code = run([str(arg) for arg in request["argv"]])
+        return {"stdout": out.getvalue(), "stderr": err.getvalue(), "exit_code": code}
 
     def status(self) -> dict[str, Any]:
         with self.guard:
@@ -144,6 +170,36 @@ class _Server(socketserver.ThreadingUnixStreamServer):
     def __init__(self, path: Path, service: Service) -> None:
         self.service = service
         super().__init__(str(path), _Handler)
+
+
+@contextlib.contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    """The caller's ``LORE_*`` variables (and ``COLUMNS``) in place of the service's."""
+    saved = {name: value for name, value in os.environ.items() if name.startswith("LORE_")}
+    saved_columns = os.environ.get("COLUMNS")
+    for name in saved:
+        del os.environ[name]
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name in [n for n in os.environ if n.startswith("LORE_")]:
+            del os.environ[name]
+        os.environ.update(saved)
+        if saved_columns is None:
+            os.environ.pop("COLUMNS", None)
+        else:
+            os.environ["COLUMNS"] = saved_columns
+
+
+@contextlib.contextmanager
+def _folder(path: str) -> Iterator[None]:
+    here = os.getcwd()
+    os.chdir(path if os.path.isdir(path) else here)
+    try:
+        yield
+    finally:
+        os.chdir(here)
 
 
 def serve(home: Path, cwd: Path, database: str = "") -> None:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from lore.integrations.claude_code import spool, steps
+from lore.service import lore_home
 
 BRIEF_CHARS = 2000
 ITEMS_CHARS = 1000
@@ -155,11 +156,6 @@ def project_name(cwd: Path) -> str | None:
                 name = tomllib.load(handle).get("project")
             return str(name) if name else None
     return None
-
-
-def lore_home() -> Path:
-    """``$LORE_HOME`` or ``~/.lore``, as ``lore.config`` resolves it."""
-    return Path(os.environ.get("LORE_HOME") or "~/.lore").expanduser()
 
 
 def _drain_later(home: Path, cwd: str) -> None:

@@ -32,6 +32,12 @@ EXPECTED_TOOLS = {
     "git_digest",
     "scan",
     "drift_check",
+    "get_item",
+    "update_item",
+    "forget",
+    "list_projects",
+    "recent_activity",
+    "enrich_session",
 }
 
 
@@ -91,6 +97,7 @@ async def check_tools_listed(session: ClientSession) -> None:
     assert {tool.name for tool in listed} >= EXPECTED_TOOLS
     for tool in listed:
         assert tool.description and len(tool.description) > 40, tool.name
+        assert "\n " not in tool.description, tool.name  # no indentation from the code
         assert tool.input_schema["type"] == "object"
     save = next(tool for tool in listed if tool.name == "save_session")
     assert save.input_schema["required"] == ["summary"]
@@ -125,6 +132,45 @@ async def check_session_tools(session: ClientSession) -> None:
     assert closed["operation_id"] >= 1
     state = await call(session, "session_state", {"session_id": sid})
     assert state["operations"][0]["op"] == "close"
+
+
+async def check_item_detail_and_changes(session: ClientSession, item_ids: list[int]) -> None:
+    convention, bug = item_ids
+    item = await call(session, "get_item", {"item_id": convention})
+    assert item["title"] == "Use httpx for outgoing HTTP calls" and "10 s timeout" in item["body"]
+    assert {"evidence", "history", "related"} <= set(item)
+    edited = await call(
+        session, "update_item", {"item_id": convention, "body": "httpx, with a 5 s timeout."}
+    )
+    assert edited["body"] == "httpx, with a 5 s timeout." and edited["title"] == item["title"]
+    assert (await call(session, "forget", {"item_id": bug})) == {"deleted": 1, "item_id": bug}
+    gone = await session.call_tool("get_item", {"item_id": bug})
+    assert gone.is_error and "NotFoundError" in text(gone)
+
+
+async def check_projects_and_activity(session: ClientSession) -> None:
+    projects = (await call(session, "list_projects", {}))["projects"]
+    assert [(p["name"], p["items"]) for p in projects] == [("app", 1)]
+    activity = await call(session, "recent_activity", {"limit": 5})
+    saved = next(s for s in activity["sessions"] if s["source"] == "mcp")
+    assert activity["project"] == "app" and activity["items"]
+    started = await call(session, "enrich_session", {"session_id": saved["id"]})
+    assert started["enrichment"]["status"] == "started", started
+    missing = await session.call_tool("enrich_session", {"session_id": 99999})
+    assert missing.is_error and "NotFoundError" in text(missing)
+
+
+async def check_resources_and_prompts(session: ClientSession) -> None:
+    uris = {str(resource.uri) for resource in (await session.list_resources()).resources}
+    assert {"lore://brain", "lore://brief"} <= uris
+    brain = (await session.read_resource("lore://projects/app/brain")).contents[0]
+    assert "Use httpx for outgoing HTTP calls" in getattr(brain, "text", "")
+    brief = (await session.read_resource("lore://projects/app/brief")).contents[0]
+    assert getattr(brief, "text", "")
+    protocol = await session.get_prompt("memory_protocol")
+    assert "get_memory" in str(protocol.messages[0].content)
+    task = await session.get_prompt("start_task", {"task": "add an HTTP call"})
+    assert "add an HTTP call" in str(task.messages[0].content)
 
 
 async def check_capture_tools(session: ClientSession) -> None:
@@ -184,6 +230,10 @@ async def check_bad_arguments(session: ClientSession) -> None:
         result = await session.call_tool(name, args)
         assert result.is_error, (name, args)
         assert expected in text(result), text(result)
+    two = await session.call_tool("list_findings", {"status": "bogus", "limit": 0})
+    assert text(two).startswith("Invalid arguments for list_findings: status: ")
+    assert "; limit: Input should be greater than or equal to 1" in text(two)
+    assert "pydantic" not in text(two) and "\n" not in text(two)
     missing = await session.call_tool("no_such_tool", {})
     assert missing.is_error and "no_such_tool" in text(missing)
 
@@ -204,7 +254,10 @@ async def check_everything(session: ClientSession, lore: Lore, item_ids: list[in
     await check_memory_tools(session, item_ids)
     # Before any save: a save starts enrichment, whose new draft items would race the counts.
     await check_item_tools(session, item_ids)
+    await check_resources_and_prompts(session)
+    await check_item_detail_and_changes(session, item_ids)
     await check_capture_tools(session)
+    await check_projects_and_activity(session)
     await check_session_tools(session)
     await check_source_tools(session)
     await check_bad_arguments(session)

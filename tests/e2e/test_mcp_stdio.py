@@ -33,6 +33,8 @@ def test_every_tool_over_stdio(lore: Lore, tmp_path: Path) -> None:
             ClientSession(read, write) as session,
         ):
             await session.initialize()
+            brain = (await session.read_resource("lore://brain")).contents[0]
+            assert "Use httpx" in getattr(brain, "text", "")  # the server's own project
             await mcp_checks.check_everything(session, lore, item_ids)
 
     asyncio.run(session_run())

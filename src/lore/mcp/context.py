@@ -13,7 +13,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from lore import errors
 from lore.core import Lore
-from lore.domain import Project
+from lore.domain import Event, Project
 
 PROJECT_HEADER = "x-lore-project"
 
@@ -83,3 +83,25 @@ def enrichment(lore: Lore, session_id: int) -> dict[str, Any]:
         else "in lore's local service"
     )
     return {"status": "started", "job_id": job.id, "job_status": str(job.status), "runs": where}
+
+
+def event_line(event: Event) -> dict[str, Any]:
+    """An event as tools show it: where it came from, when, and what it says in one line."""
+    from lore.extraction.events_text import event_summary
+
+    text = next(
+        (
+            event.payload[name]
+            for name in ("text", "summary")
+            if isinstance(event.payload.get(name), str)
+        ),
+        None,
+    )
+    return {
+        "id": event.id,
+        "session_id": event.session_id,
+        "source": event.source,
+        "type": event.type,
+        "at": event.occurred_at or event.created_at,
+        "text": text or event_summary(event),
+    }

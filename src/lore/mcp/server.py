@@ -4,13 +4,21 @@ with ``register(server, tools)``; the tools validate input (their JSON schema), 
 
 from __future__ import annotations
 
-from mcp.server.mcpserver import MCPServer
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import ValidationError
 
 from lore.core import Lore
 from lore.mcp import (
     capture_tools,
     item_tools,
     memory_tools,
+    project_tools,
+    resources,
     session_tools,
     source_tools,
 )
@@ -25,14 +33,54 @@ todos extracted from past sessions, commits and scans.
 - Call save_session only when the user asks to save the session."""
 
 
+class LoreMCP(MCPServer):
+    """The SDK's server, with what agents read made tidy: a tool's description is its
+    docstring without the code's indentation, and arguments that do not fit the schema are
+    refused in one line naming each field."""
+
+    def tool(self, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
+        register = super().tool
+
+        def decorate(function: Any) -> Any:
+            kwargs.setdefault("description", inspect.cleandoc(function.__doc__ or ""))
+            return register(*args, **kwargs)(function)
+
+        return decorate
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                raise ToolError(schema_message(name, exc.__cause__)) from None
+            raise
+
+
+def schema_message(tool: str, error: ValidationError) -> str:
+    """``Invalid arguments for search: limit: Input should be ...; query: Field required``."""
+    problems = [
+        f"{'.'.join(str(part) for part in problem['loc']) or 'arguments'}: {problem['msg']}"
+        for problem in error.errors(include_url=False)
+    ]
+    return f"Invalid arguments for {tool}: " + "; ".join(problems)
+
+
 def build_server(lore: Lore, project: str | None = None) -> MCPServer:
     """The MCP server over ``lore``. With ``project`` every tool works on that project (stdio);
     without, each HTTP request names its project (``X-Lore-Project`` or ``?project=``) or the
     configured default is used."""
-    server: MCPServer = MCPServer(
-        "lore", instructions=INSTRUCTIONS, version="0.1.0", log_level="WARNING"
-    )
+    server = LoreMCP("lore", instructions=INSTRUCTIONS, version="0.1.0", log_level="WARNING")
     tools = ToolContext(lore, project)
-    for module in (memory_tools, capture_tools, item_tools, source_tools, session_tools):
+    for module in (
+        memory_tools,
+        capture_tools,
+        item_tools,
+        source_tools,
+        session_tools,
+        project_tools,
+        resources,
+    ):
         module.register(server, tools)
     return server

@@ -212,8 +212,11 @@ class ServiceSettings(Section):
     idle_s: float = Field(default=900.0, gt=0)
 
 
+DEFAULT_HOME = Path("~/.lore")
+
+
 class Settings(Section):
-    home: Path = Path("~/.lore")
+    home: Path = DEFAULT_HOME
     database_url: str = ""
     project: str = ""
     capture: CaptureSettings = Field(default_factory=CaptureSettings)

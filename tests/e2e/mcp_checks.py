@@ -150,7 +150,8 @@ async def check_item_detail_and_changes(session: ClientSession, item_ids: list[i
 
 async def check_projects_and_activity(session: ClientSession) -> None:
     projects = (await call(session, "list_projects", {}))["projects"]
-    assert [(p["name"], p["items"]) for p in projects] == [("app", 1)]
+    [app] = projects  # its item count grows while the saved session is enriched
+    assert app["name"] == "app" and app["items"] >= 1 and app["repo"]
     activity = await call(session, "recent_activity", {"limit": 5})
     saved = next(s for s in activity["sessions"] if s["source"] == "mcp")
     assert activity["project"] == "app" and activity["items"]

@@ -13,6 +13,7 @@ import typer
 from lore.capture.git import repo_or_folder
 from lore.cli.app import app, console, handles_errors, open_lore, options
 from lore.cli.hooks import hook_app
+from lore.config import DEFAULT_HOME, Settings
 from lore.integrations import rules, setup
 
 import_app = typer.Typer(help="Import history from coding agents.", no_args_is_help=True)
@@ -31,10 +32,14 @@ def mcp_stdio(project: str = typer.Option(None, help=PROJECT_HELP)) -> None:
     from lore.mcp import build_server
 
     lore = open_lore()
-    name = lore.project(project).name  # fail here, on stderr, not on the first tool call
+    # A project named or configured must exist: fail here, on stderr, not on the first call.
+    # With none (a server shared by every project, as Windsurf's), each call finds its
+    # project from the client's workspace.
+    named = project or lore.settings.project
+    name = lore.project(named).name if named else None
     lore.jobs.ensure_runner()  # what an earlier agent session queued and left
     try:
-        build_server(lore, name).run("stdio")
+        build_server(lore, name, roots=True).run("stdio")
     finally:
         lore.close()
 
@@ -45,19 +50,29 @@ def setup_tool(
     tool: str = typer.Argument(..., help="claude-code, cursor, codex, vscode or windsurf."),
     project: str = typer.Option(None, help=PROJECT_HELP),
     command: str = typer.Option(
-        None, help="The lore executable the tool runs (default: this one, by absolute path)."
+        None, help="The lore executable the tool runs (default: `lore` when PATH finds this one)."
     ),
+    remove: bool = typer.Option(False, "--remove", help="Take out what setup wrote, only that."),
 ) -> None:
     """Register lore's MCP server in a coding tool's config (and Claude Code's hooks), merging
-    with what is there.
+    with what is there. Committed files run `lore` from PATH; what belongs to this machine goes
+    to the tool's user scope.
 
-    Example: lore setup claude-code
+    Example: lore setup claude-code; lore setup cursor --remove
     """
     with open_lore() as lore:
         name = lore.project(project).name
-    launch = setup.Launch(command or lore_executable(), name)
-    for change in setup.setup(tool, repo_or_folder(Path.cwd()), launch):
+        launch = setup.Launch(name, command or this_lore(), machine_environment(lore.settings))
+    for change in setup.setup(tool, repo_or_folder(Path.cwd()), launch, remove=remove):
         console.print(f"{change.action:<9} {change.path} ({change.what})")
+    if remove:
+        return
+    if not launch.portable and tool in ("cursor", "vscode", "codex"):
+        console.print(
+            f"{tool} runs `lore` from PATH with the default home; on this machine lore is"
+            f" {launch.command} {dict(launch.env) or ''}: put it on PATH"
+            f" (ln -s {launch.command} ~/.local/bin/lore) or set the variables for {tool}."
+        )
     if tool == "codex":
         console.print("Codex reads .codex/config.toml only in projects you marked as trusted.")
 
@@ -130,10 +145,23 @@ def claude_code_hook(
     raise typer.Exit(run_hook(event))
 
 
-def lore_executable() -> str:
-    """The absolute path of the running ``lore`` (agents' tools rarely share the shell's
-    PATH), else ``lore`` from PATH."""
+def this_lore() -> str:
+    """``lore`` when PATH finds the running executable (what a committed file can name), else
+    the running one's absolute path (agents' tools rarely share the shell's PATH)."""
     argv0 = Path(sys.argv[0])
-    if argv0.name == "lore" and argv0.exists():
-        return str(argv0.absolute())
-    return shutil.which("lore") or "lore"
+    running = argv0.absolute() if argv0.name == "lore" and argv0.exists() else None
+    found = shutil.which(setup.PORTABLE)
+    if running is None or (found is not None and Path(found).resolve() == running.resolve()):
+        return setup.PORTABLE
+    return str(running)
+
+
+def machine_environment(settings: Settings) -> dict[str, str]:
+    """The variables a tool must pass for lore to open this database: a non-default home or
+    database."""
+    variables = {}
+    if settings.home.expanduser().resolve() != DEFAULT_HOME.expanduser().resolve():
+        variables["LORE_HOME"] = str(settings.home.expanduser())
+    if settings.database_url:
+        variables["LORE_DATABASE_URL"] = settings.database_url
+    return variables

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
 from lore import errors
+from lore.config import load_settings
 from lore.core import Lore
 from lore.domain import Event, Project
 
@@ -28,16 +31,35 @@ HINTS: list[tuple[type[errors.LoreError], str]] = [
 ]
 
 
+# The project of the workspace the client named (MCP roots), for the call being handled.
+WORKSPACE_PROJECT: ContextVar[str | None] = ContextVar("lore_workspace_project", default=None)
+
+
 @dataclass
 class ToolContext:
     lore: Lore
-    # The one project of a stdio server; None on HTTP, where each request names its project.
+    # The one project of a stdio server; None on HTTP, where each request names its project,
+    # and for a server shared by every project (Windsurf's), which asks the client's roots.
     project_name: str | None = None
 
     def project(self, ctx: Context | None = None) -> Project:
         """The project of this call: the server's own, else the ``X-Lore-Project`` header or
-        ``?project=`` of the HTTP request, else the configured default."""
-        return self.lore.project(self.project_name or _requested_project(ctx))
+        ``?project=`` of the HTTP request, else the project of the client's workspace (its MCP
+        roots), else the configured default."""
+        named = self.project_name or _requested_project(ctx) or WORKSPACE_PROJECT.get()
+        return self.lore.project(named)
+
+    def project_of_folders(self, folders: list[Path]) -> str | None:
+        """The project of the first folder that belongs to one: its ``.lore.toml``, else the
+        project whose repository holds it."""
+        for folder in folders:
+            named = load_settings(cwd=folder).settings.project
+            if named:
+                return named
+            for project in self.lore.projects():
+                if project.repo and folder.is_relative_to(Path(project.repo)):
+                    return project.name
+        return None
 
 
 def _requested_project(ctx: Context | None) -> str | None:

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -22,7 +25,7 @@ from lore.mcp import (
     session_tools,
     source_tools,
 )
-from lore.mcp.context import ToolContext
+from lore.mcp.context import WORKSPACE_PROJECT, ToolContext
 
 INSTRUCTIONS = """\
 lore is this project's long-term memory: decisions, conventions, architecture, known bugs and
@@ -36,7 +39,13 @@ todos extracted from past sessions, commits and scans.
 class LoreMCP(MCPServer):
     """The SDK's server, with what agents read made tidy: a tool's description is its
     docstring without the code's indentation, and arguments that do not fit the schema are
-    refused in one line naming each field."""
+    refused in one line naming each field. A server with no project of its own finds each
+    call's project from the client's workspace (MCP roots)."""
+
+    def __init__(self, tools: ToolContext, *args: Any, roots: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tools = tools
+        self.roots = roots
 
     def tool(self, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
         register = super().tool
@@ -50,12 +59,29 @@ class LoreMCP(MCPServer):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> Any:
+        token = WORKSPACE_PROJECT.set(await self._workspace_project(context))
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
             if isinstance(exc.__cause__, ValidationError):
                 raise ToolError(schema_message(name, exc.__cause__)) from None
             raise
+        finally:
+            WORKSPACE_PROJECT.reset(token)
+
+    async def _workspace_project(self, context: Context[Any, Any] | None) -> str | None:
+        if not self.roots or context is None:
+            return None
+        try:
+            listed = await context.session.list_roots()
+        except Exception:  # a client without roots: the request or the configuration names it
+            return None
+        folders = [
+            Path(url2pathname(urlparse(str(root.uri)).path))
+            for root in listed.roots
+            if str(root.uri).startswith("file:")
+        ]
+        return self.tools.project_of_folders(folders)
 
 
 def schema_message(tool: str, error: ValidationError) -> str:
@@ -67,12 +93,20 @@ def schema_message(tool: str, error: ValidationError) -> str:
     return f"Invalid arguments for {tool}: " + "; ".join(problems)
 
 
-def build_server(lore: Lore, project: str | None = None) -> MCPServer:
+def build_server(lore: Lore, project: str | None = None, *, roots: bool = False) -> MCPServer:
     """The MCP server over ``lore``. With ``project`` every tool works on that project (stdio);
-    without, each HTTP request names its project (``X-Lore-Project`` or ``?project=``) or the
-    configured default is used."""
-    server = LoreMCP("lore", instructions=INSTRUCTIONS, version="0.1.0", log_level="WARNING")
+    without, each HTTP request names its project (``X-Lore-Project`` or ``?project=``), or with
+    ``roots`` (a stdio server shared by every project) the client's workspace names it; else
+    the configured default is used."""
     tools = ToolContext(lore, project)
+    server = LoreMCP(
+        tools,
+        "lore",
+        instructions=INSTRUCTIONS,
+        version="0.1.0",
+        log_level="WARNING",
+        roots=roots and project is None,
+    )
     for module in (
         memory_tools,
         capture_tools,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from lore.capture.ingest import Capture
 from lore.config import LoadedSettings, Settings, load_settings
 from lore.domain import EventIn, IngestResult, Project, ProjectSettings, Session, SessionState
 from lore.domain.jobs import JobStatus
-from lore.errors import NotFoundError, ValidationError
+from lore.errors import ConflictError, NotFoundError, ValidationError
 from lore.pipeline.jobs import JobManager
 from lore.store import Store, open_store
 from lore.store.base import ItemFilter
@@ -118,7 +119,10 @@ class Lore:
             return found or self.store.projects.get(int(ref))
         found = self.store.projects.by_name(ref)
         if found is None:
-            raise NotFoundError(f"no project named {ref!r}")
+            raise NotFoundError(
+                f"no project named {ref!r} in {self.settings.db_path}: run `lore init` in its"
+                " repository, or point LORE_HOME (or LORE_DATABASE_URL) at the lore that has it"
+            )
         return found
 
     def projects(self) -> list[Project]:
@@ -199,6 +203,19 @@ class Lore:
         session = self.store.sessions.close(session_id)
         self.jobs.on_session_closed(self.store.projects.get(session.project_id), session)
         return session
+
+    def close_inactive_sessions(self, now: float | None = None) -> list[Session]:
+        """End the captured sessions that had no event for ``capture.session_window_hours``
+        (capture starts a new session after that long anyway), so auto-learn enriches what is
+        left of them; the local service calls it now and then. Returns the sessions closed."""
+        window_s = self.settings.capture.session_window_hours * 3600
+        closed = []
+        for session in self.store.sessions.inactive((now or time.time()) - window_s):
+            try:
+                closed.append(self.close_session(session.id))
+            except ConflictError:  # closed by someone else meanwhile
+                continue
+        return closed
 
     # Sources: git digest and repository scan
 

@@ -199,3 +199,41 @@ def test_the_cli_benchmark_times_commands_with_and_without_the_service() -> None
     assert len(figures.warm_ms) == len(figures.cold_ms) == 2
     assert min(figures.warm_ms + figures.cold_ms) > 0
     assert "warm (the service answers)" in report(figures)
+
+
+def test_an_agent_that_closes_its_session_and_leaves_is_remembered(tmp_path: Path) -> None:
+    """An MCP client calls close_session and disconnects at once: the service finishes the
+    work, and the next client finds the session's facts."""
+    import asyncio
+
+    from mcp.client import ClientSession
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    assert lore("init", "--name", "shop", cwd=folder).returncode == 0
+    env = {k: v for k, v in os.environ.items() if k.startswith("LORE_")}
+    server = StdioServerParameters(command=sys.executable, args=["-m", "lore", "mcp"], env=env,
+                                   cwd=folder)  # fmt: skip
+
+    async def work_and_leave() -> None:
+        async with stdio_client(server) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            started = await session.call_tool("start_session", {"goal": "Fix rounding"})
+            sid = started.structured_content["session_id"]  # type: ignore[index]
+            for observation, action in [
+                ("Totals drift by a cent on large orders.", "Read cart.py: prices are floats."),
+                ("Floats cannot hold cents exactly.", "Switched prices to integer cents."),
+            ]:
+                await session.call_tool(
+                    "append", {"session_id": sid, "observation": observation, "action": action}
+                )
+            await session.call_tool("close_session", {"session_id": sid})
+
+    asyncio.run(work_and_leave())
+
+    def found() -> bool:
+        done = lore("search", "integer cents rounding", "--json", cwd=folder)
+        return done.returncode == 0 and "integer cents" in done.stdout
+
+    assert wait_for(found, 60)

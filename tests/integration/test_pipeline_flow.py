@@ -349,3 +349,26 @@ def test_a_failed_job_of_a_session_still_collecting_is_redone_by_a_new_job(
     done = enrich_now(lore, session_id)
     assert done.id == again.id and done.status is JobStatus.COMPLETED
     assert len(items(lore)) == 3 and lore.store.events.unenriched(session_id) == []
+
+
+def test_a_captured_session_that_went_quiet_is_ended_and_enriched(lore: Lore) -> None:
+    lore.create_project("demo")
+    quiet = lore.capture_event("cli", "note", {"text": "We pin numpy below 3"}, project="demo")
+    busy = lore.capture_event("vscode", "note", {"text": "Tabs, not spaces"}, project="demo")
+    quiet_id, busy_id = quiet.session_ids[0], busy.session_ids[0]
+    five_hours_ago = time.time() - 5 * 3600
+    with lore.store.db.write() as conn:  # type: ignore[attr-defined]
+        conn.execute(
+            "UPDATE sessions SET last_event_at = ?, created_at = ? WHERE id = ?",
+            (five_hours_ago, five_hours_ago, quiet_id),
+        )
+    before = {job.id for job in lore.job_list("demo")}
+
+    closed = lore.close_inactive_sessions()
+    assert [session.id for session in closed] == [quiet_id]
+    assert lore.session(quiet_id).state is not SessionState.COLLECTING
+    assert lore.session(busy_id).state is SessionState.COLLECTING
+    jobs = [job for job in lore.job_list("demo") if job.session_id == quiet_id]
+    assert jobs and jobs[0].trigger == "auto_learn" and jobs[0].run_after <= time.time()
+    assert before <= {job.id for job in lore.job_list("demo")}
+    assert lore.close_inactive_sessions() == []

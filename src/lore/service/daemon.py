@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 IDLE_CHECK_S = 5.0
+INACTIVE_CHECK_S = 60.0
 
 
 class Service:
@@ -130,6 +131,16 @@ class Service:
             lore = self.lore_for(cwd)
             for name in sorted(drain.drain(lore, self.home)):
                 context.refresh_brief(lore, name, self.home)
+
+    def close_inactive_sessions(self) -> None:
+        with self.guard:
+            lores = list(self.lores.values())
+        for lore in lores:
+            try:
+                for session in lore.close_inactive_sessions():
+                    log.info("session %d ended after inactivity", session.id)
+            except Exception:  # the next check tries again
+                log.exception("closing inactive sessions failed")
 
     def busy(self) -> bool:
         """A job is queued (perhaps for later) or running in one of the databases."""
@@ -240,7 +251,13 @@ def serve(home: Path, cwd: Path, database: str = "") -> None:
 
 
 def _stop_when_idle(server: _Server, service: Service) -> None:
+    """Every few seconds: stop if idle; now and then, end the captured sessions that went
+    quiet, so their last events become memory."""
+    checked = 0.0
     while not service.idle():
+        if time.monotonic() - checked >= INACTIVE_CHECK_S:
+            checked = time.monotonic()
+            service.close_inactive_sessions()
         time.sleep(IDLE_CHECK_S)
     server.shutdown()
 

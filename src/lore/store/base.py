@@ -132,6 +132,11 @@ class SessionStore(Protocol):
         """Move to ``state``; with ``expected``, only from one of those states (else ConflictError)."""
         ...
 
+    def inactive(self, before: float) -> list[Session]:
+        """Captured sessions (not the engine's) still collecting whose last event (or start,
+        when they have none) is older than ``before``."""
+        ...
+
     def close(self, session_id: int) -> Session:
         """End collecting: close the open episode and move to idle (waiting for enrichment)."""
         ...

@@ -131,6 +131,14 @@ class SQLiteSessions:
             )
         return self.get(session_id)
 
+    def inactive(self, before: float) -> list[Session]:
+        rows = self.db.conn.execute(
+            "SELECT * FROM sessions WHERE state = 'collecting' AND NOT managed"
+            " AND coalesce(last_event_at, created_at) < ? ORDER BY id",
+            (before,),
+        ).fetchall()
+        return [session_from_row(row) for row in rows]
+
     def close(self, session_id: int) -> Session:
         now = time.time()
         with self.db.write() as conn:

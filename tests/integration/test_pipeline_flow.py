@@ -372,3 +372,16 @@ def test_a_captured_session_that_went_quiet_is_ended_and_enriched(lore: Lore) ->
     assert jobs and jobs[0].trigger == "auto_learn" and jobs[0].run_after <= time.time()
     assert before <= {job.id for job in lore.job_list("demo")}
     assert lore.close_inactive_sessions() == []
+
+
+def test_a_project_can_limit_auto_learn_to_some_sources(lore: Lore, tmp_path: Path) -> None:
+    repo = shop_repo(tmp_path / "shop")
+    lore.create_project("shop", repo=str(repo.root))
+    lore.update_project("shop", auto_enrich_sources=["git"])
+    saved = lore.capture_event("mcp", "session_save", SAVE, project="shop")
+    lore.close_session(saved.session_ids[0])
+    assert lore.job_list("shop") == []  # mcp is not one of the project's sources
+    lore.digest(repo.root, project="shop")
+    assert [job.trigger for job in lore.job_list("shop")] == ["auto_learn"]
+    lore.update_project("shop", auto_enrich_sources=None)  # back to pipeline's: every source
+    assert lore.project("shop").settings.auto_enrich_sources is None

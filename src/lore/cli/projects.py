@@ -89,6 +89,11 @@ def set_project(
     auto_learn: bool = typer.Option(
         None, "--auto-learn/--no-auto-learn", help="Enrich every captured session by itself."
     ),
+    auto_enrich_sources: str = typer.Option(
+        None,
+        help="Sources auto-learn enriches, comma-separated (git,claude-code; * for all;"
+        " 'default' for pipeline.auto_enrich_sources).",
+    ),
     deep_enrich: bool = typer.Option(None, "--deep-enrich/--no-deep-enrich"),
     auto_commit: bool = typer.Option(None, "--auto-commit/--no-auto-commit"),
 ) -> None:
@@ -103,6 +108,9 @@ def set_project(
         }.items()
         if value is not None
     }
+    if auto_enrich_sources is not None:
+        sources = [part.strip() for part in auto_enrich_sources.split(",") if part.strip()]
+        changes["auto_enrich_sources"] = None if sources == ["default"] else sources
     with open_lore() as lore:
         print_project(lore.update_project(lore.project(ref), name=name, repo=repo, **changes))
 

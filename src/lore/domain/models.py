@@ -21,6 +21,9 @@ class ProjectSettings(BaseModel):
 
     model_tier: ModelTier = "small"
     auto_learn: bool = True
+    # The sources whose sessions auto-learn enriches in this project ("*": every source);
+    # None follows pipeline.auto_enrich_sources.
+    auto_enrich_sources: list[str] | None = None
     deep_enrich: bool = True
     auto_commit: bool = True
     auto_approve_confidence: float | None = Field(default=None, ge=0.0, le=1.0)

@@ -1,8 +1,8 @@
 """Queueing enrichment jobs: manual triggers, auto-learn, retries and waiting.
 
 Auto-learn makes every captured session memory by itself, when the project's ``auto_learn`` is
-on and the session's source is one of ``pipeline.auto_enrich_sources`` (``*``: every source;
-``git_digest`` events always count):
+on and the session's source is one of the project's ``auto_enrich_sources`` (unset: those of
+``pipeline.auto_enrich_sources``; ``*``: every source; ``git_digest`` events always count):
 
 - a session that ends (``Lore.close_session``) is enriched at once;
 - a session still collecting is enriched as its events come, debounced: runs are at least
@@ -136,34 +136,36 @@ class JobManager:
         """Capture listener: queue auto-learn jobs for the sessions new trigger events joined."""
         if not project.settings.auto_learn:
             return
-        for session_id in self._triggered_sessions(outcome, events):
+        for session_id in self._triggered_sessions(project, outcome, events):
             self._schedule_auto_learn(project, session_id)
 
     def on_session_closed(self, project: Project, session: Session) -> None:
         """A captured session ended: enrich what is left of it now."""
         if (
             project.settings.auto_learn
-            and self._learns_from(session.source)
+            and self._learns_from(project, session.source)
             and not self.store.episodes.is_managed(session.id)
             and self.store.events.unenriched(session.id)
         ):
             self.enqueue(session.id, AUTO_LEARN)
 
     def _triggered_sessions(
-        self, outcome: AppendOutcome, events: Sequence[PreparedEvent]
+        self, project: Project, outcome: AppendOutcome, events: Sequence[PreparedEvent]
     ) -> list[int]:
         new = set(outcome.new_event_ids)
         sessions: list[int] = []
         for event, event_id, session_id in zip(
             events, outcome.event_ids, outcome.session_ids, strict=True
         ):
-            triggers = event.type == "git_digest" or self._learns_from(event.source)
+            triggers = event.type == "git_digest" or self._learns_from(project, event.source)
             if triggers and event_id in new and session_id not in sessions:
                 sessions.append(session_id)
         return [s for s in sessions if not self.store.episodes.is_managed(s)]
 
-    def _learns_from(self, source: str) -> bool:
-        sources = self.settings.pipeline.auto_enrich_sources
+    def _learns_from(self, project: Project, source: str) -> bool:
+        sources = project.settings.auto_enrich_sources
+        if sources is None:
+            sources = self.settings.pipeline.auto_enrich_sources
         return "*" in sources or source in sources
 
     def _schedule_auto_learn(self, project: Project, session_id: int) -> None:

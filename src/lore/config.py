@@ -30,7 +30,7 @@ class CaptureSettings(Section):
     max_payload_bytes: int = 256 * 1024
     max_batch: int = 500
     diff_max_chars: int = 3000
-    digest_first_run: int = 20
+    digest_first_run: int = 5000
     exclude_paths: list[str] = Field(
         default_factory=lambda: [
             "*.env",

@@ -220,13 +220,31 @@ class Lore:
     # Sources: git digest and repository scan
 
     def digest(
-        self, path: str | Path | None = None, *, project: str | int | Project | None = None
+        self,
+        path: str | Path | None = None,
+        *,
+        project: str | int | Project | None = None,
+        since: str | None = None,
+        max_commits: int | None = None,
+        everything: bool = False,
+        progress: Callable[[int, int], None] | None = None,
     ) -> DigestResult:
-        """Capture the commits since the last digest (``git_digest`` events, source ``git``).
-        ``path`` defaults to the project's linked local repository, then the current folder."""
+        """Capture the commits since the last digest (``git_digest`` events, source ``git``):
+        the whole history the first time, up to ``capture.digest_first_run`` commits. ``since``
+        (a revision or a date), ``max_commits`` and ``everything`` choose the commits instead;
+        what is stored already is skipped. ``path`` defaults to the project's linked local
+        repository, then the current folder."""
         from lore.capture.git import digest
 
-        return digest(self, self.project(project), path)
+        return digest(
+            self,
+            self.project(project),
+            path,
+            since=since,
+            max_commits=max_commits,
+            everything=everything,
+            progress=progress,
+        )
 
     def scan(
         self, path: str | Path | None = None, *, project: str | int | Project | None = None

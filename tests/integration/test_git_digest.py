@@ -215,3 +215,58 @@ def test_secrets_in_diffs_messages_and_env_files_never_reach_the_database(
         straddling[:9],
     ):
         assert secret.encode() not in stored, secret
+
+
+def test_more_history_by_revision_date_count_or_all_skipping_what_is_stored(
+    tmp_path: Path, repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shas = []
+    for day in range(1, 9):  # one commit a day, 1 to 8 March 2024
+        monkeypatch.setenv("GIT_AUTHOR_DATE", f"2024-03-0{day}T12:00:00+00:00")
+        monkeypatch.setenv("GIT_COMMITTER_DATE", f"2024-03-0{day}T12:00:00+00:00")
+        shas.append(repo.commit(f"day {day}", {"n.txt": f"{day}\n"}))
+    settings = load_settings(overrides={"capture.digest_first_run": 2})
+    with Lore.open(settings=settings) as lore:
+        project = lore.create_project("history")
+        assert lore.digest(repo.root, project=project).commits == shas[-2:]
+        assert lore.digest(repo.root, project=project).captured == 0  # nothing new
+
+        older = lore.digest(repo.root, project=project, since=shas[3])  # a revision
+        assert older.commits == shas[4:] and older.captured == 2 and older.duplicates == 2
+        dated = lore.digest(repo.root, project=project, since="2024-03-03T00:00:00")
+        assert dated.commits == shas[2:] and dated.captured == 2
+        assert dated.message == "digested 2 commits (4 already stored)"
+        counted = lore.digest(repo.root, project=project, max_commits=7)
+        assert counted.commits == shas[1:] and counted.captured == 1
+        seen: list[tuple[int, int]] = []
+        whole = lore.digest(
+            repo.root, project=project, everything=True, progress=lambda *at: seen.append(at)
+        )
+        assert whole.commits == shas and whole.captured == 1 and seen[-1] == (8, 8)
+        assert lore.store.events.count(project.id) == 8
+        with pytest.raises(ValidationError, match="--max"):
+            lore.digest(repo.root, project=project, max_commits=0)
+
+
+def test_a_rebased_copy_of_a_stored_commit_is_not_stored_again(
+    lore: Lore, project: Project, repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo.commit("base", {"a.txt": "a\n"})
+    stored = repo.commit("Cache the parser", {"parser.py": "cache = {}\n"})
+    lore.digest(repo.root, project=project)
+    # What a rebase does to a commit: a new committer date, so a new sha; the author, the
+    # author date, the message and the files stay.
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2030-01-01T00:00:00+00:00")
+    repo.git("commit", "-q", "--amend", "--no-edit")
+    assert repo.head() != stored
+    result = lore.digest(repo.root, project=project, everything=True)
+    assert result.commits[-1] == repo.head() and result.captured == 0
+    assert lore.store.events.count(project.id) == 2
+
+
+def test_the_full_history_benchmark_digests_and_enriches_every_commit() -> None:
+    from lore.bench.digest import report, run
+
+    figures = run(commits=40, runs=2)
+    assert len(figures.digest_s) == 2 and figures.enrich_s > 0 and figures.items >= 1
+    assert "40 commits" in report(figures)

@@ -1,4 +1,6 @@
-"""Git digest: capture the commits made since the last digest, one ``git_digest`` event each.
+"""Git digest: capture a repository's commits, one ``git_digest`` event each: the whole history
+the first time (up to ``capture.digest_first_run``, newest first), then the commits made since
+the last digest; ``since``, ``max_commits`` and ``everything`` reach further back.
 
 Plain ``git`` through subprocess, two calls per run: ``git log --numstat`` for the metadata and the
 changed files, and a streamed ``git log -p`` for the diffs, so a huge commit costs reading, not
@@ -9,17 +11,20 @@ that the patterns no longer recognise).
 One event per commit, not one per run, because:
 - a commit is the natural step of an episode (what was done, with its evidence), so enrichment and
   provenance links point at one commit rather than at a bundle of twenty;
-- each event gets the idempotency key ``git:<sha>``, so a commit is stored once however often it
-  is digested (a rewritten history, a lost state, two hooks racing);
+- each event gets an idempotency key of what the commit is (author, author time, subject, files:
+  ``commit_key``), not of its sha, so a commit is stored once however often it is digested, and
+  a rebased or cherry-picked copy of it too (a rewritten history, a lost state, two hooks
+  racing);
 - twenty commits with 3,000-character diffs can pass the payload limit as one event.
 Every payload keeps the ``{"commits": [...], "repo", "branch"}`` shape, with one commit.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,24 +72,44 @@ class DigestResult:
         return asdict(self) | {"captured": self.captured}
 
 
-def digest(lore: Lore, project: Project, path: str | Path | None = None) -> DigestResult:
-    """Capture the commits since the last digested one (the last N on the first run, or when
-    that commit is no longer in the history of HEAD)."""
+Progress = Callable[[int, int], None]
+
+
+def digest(
+    lore: Lore,
+    project: Project,
+    path: str | Path | None = None,
+    *,
+    since: str | None = None,
+    max_commits: int | None = None,
+    everything: bool = False,
+    progress: Progress | None = None,
+) -> DigestResult:
+    """Capture the commits since the last digested one (up to ``capture.digest_first_run`` of
+    the latest on the first run, or when that commit is no longer in the history of HEAD).
+    ``since`` (a revision or a date), ``max_commits`` and ``everything`` choose the commits
+    instead; what is stored already is skipped. ``progress(done, total)`` follows the storing."""
     root = repo_root(resolve_repo_path(project, path))
     head = _head(root)
     branch = _branch(root)
     if head is None:
         return DigestResult(str(root), branch, None, message="the repository has no commits yet")
     last = lore.store.projects.get_state(project.id, STATE_KEY)
-    if last == head:
+    chosen = since is not None or max_commits is not None or everything
+    if last == head and not chosen:
         return DigestResult(
             str(root), branch, head, since=last, message=f"no new commits since {last[:10]}"
         )
     settings = lore.settings.capture
-    follows = last is not None and _is_ancestor(root, last, head)
-    revisions = [f"{last}..{head}"] if follows else ["-n", str(settings.digest_first_run), head]
+    follows = not chosen and last is not None and _is_ancestor(root, last, head)
+    if chosen:
+        revisions = _chosen(root, head, since, max_commits, everything)
+    elif follows:
+        revisions = [f"{last}..{head}"]
+    else:
+        revisions = ["-n", str(settings.digest_first_run), head]
     commits = read_commits(root, revisions, settings.diff_max_chars, settings.exclude_paths)
-    event_ids, session_id, duplicates = _capture(lore, project, root, branch, commits)
+    event_ids, session_id, duplicates = _capture(lore, project, root, branch, commits, progress)
     lore.store.projects.set_state(project.id, STATE_KEY, head)
     return DigestResult(
         str(root),
@@ -95,13 +120,56 @@ def digest(lore: Lore, project: Project, path: str | Path | None = None) -> Dige
         event_ids=event_ids,
         session_id=session_id,
         since=last,
-        fell_back=last is not None and not follows,
-        message=_summary(len(commits), duplicates, last, follows),
+        fell_back=not chosen and last is not None and not follows,
+        message=_summary(len(commits), duplicates, last, follows, chosen),
     )
 
 
+def _chosen(
+    root: Path, head: str, since: str | None, max_commits: int | None, everything: bool
+) -> list[str]:
+    """``git log`` revisions for commits chosen by hand: all of them, those after a revision
+    or a date, at most N (the latest)."""
+    revisions: list[str] = []
+    if max_commits is not None:
+        if max_commits < 1:
+            raise ValidationError("--max takes a number of commits, 1 or more", "max_commits")
+        revisions += ["-n", str(max_commits)]
+    if since is None or everything:
+        return [*revisions, head]
+    if _is_revision(root, since):
+        return [*revisions, f"{since}..{head}"]
+    return [*revisions, f"--since={since}", head]
+
+
+def _is_revision(root: Path, name: str) -> bool:
+    done = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"],
+        capture_output=True,
+        timeout=GIT_TIMEOUT_S,
+    )
+    return done.returncode == 0
+
+
+def commit_key(commit: dict[str, Any]) -> str:
+    """The idempotency key of a commit: what it is, not where it sits. A rebase or a cherry-pick
+    keeps the author, the author time, the subject and the files, and so the key; an amended
+    message makes a new one."""
+    files = sorted(str(entry.get("path")) for entry in commit.get("files") or [])
+    identity = "\x1f".join(
+        [str(commit.get("email")), str(int(commit.get("timestamp") or 0)),
+         str(commit.get("subject")), *files]
+    )  # fmt: skip
+    return "git:" + hashlib.sha256(identity.encode()).hexdigest()[:32]
+
+
 def _capture(
-    lore: Lore, project: Project, root: Path, branch: str, commits: Sequence[dict[str, Any]]
+    lore: Lore,
+    project: Project,
+    root: Path,
+    branch: str,
+    commits: Sequence[dict[str, Any]],
+    progress: Progress | None,
 ) -> tuple[list[int], int | None, int]:
     """Store one event per commit in batches; returns (event ids, session id, duplicates)."""
     remote = _remote(root)
@@ -111,7 +179,7 @@ def _capture(
             type=EVENT_TYPE,
             payload={"commits": [commit], "repo": str(root), "branch": branch}
             | ({"remote": remote} if remote else {}),
-            idempotency_key=f"git:{commit['sha']}",
+            idempotency_key=commit_key(commit),
             occurred_at=commit["timestamp"],
         )
         for commit in commits
@@ -125,15 +193,19 @@ def _capture(
         event_ids += result.event_ids
         session_id = result.session_ids[-1]
         duplicates += result.duplicates
+        if progress is not None:
+            progress(len(event_ids), len(events))
     return event_ids, session_id, duplicates
 
 
-def _summary(count: int, duplicates: int, last: str | None, follows: bool) -> str:
+def _summary(count: int, duplicates: int, last: str | None, follows: bool, chosen: bool) -> str:
     if count == 0:
         return "no new commits"
     text = f"digested {count - duplicates} commit{'s' if count - duplicates != 1 else ''}"
     if duplicates:
         text += f" ({duplicates} already stored)"
+    if chosen:
+        return text
     if last is None:
         return text + " (first digest)"
     if not follows:

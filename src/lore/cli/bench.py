@@ -100,6 +100,27 @@ def recall_latency(
         console.print(report(figures))
 
 
+@bench_app.command("digest")
+@handles_errors
+def digest_history(
+    commits: int = typer.Option(3000, help="Commits in the generated repository."),
+    runs: int = typer.Option(3, min=1, help="Digests timed, each into a fresh home; the median."),
+    enrich: bool = typer.Option(True, help="Also time Generate Memory of every commit."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Time the first `lore digest` of a whole history, and Generate Memory of it.
+
+    Example: lore bench digest --commits 3000
+    """
+    from lore.bench.digest import report, run
+
+    figures = run(commits, runs, enrich=enrich)
+    if json_out:
+        print_json(figures.as_dict())
+    else:
+        console.print(report(figures))
+
+
 @bench_app.command("cli")
 @handles_errors
 def cli_latency(

@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from lore.capture.git import DigestResult, rebase_in_progress, resolve_repo_path
 from lore.capture.scan import ScanResult
@@ -23,11 +24,17 @@ def digest(
     hook: bool = typer.Option(
         False, "--hook", help="Run as the post-commit hook does: skip when auto-learn is off."
     ),
+    since: str = typer.Option(
+        None, help="Commits after this revision or date (v1.2, 2024-01-01, '3 months ago')."
+    ),
+    max_commits: int = typer.Option(None, "--max", help="At most this many commits, latest first."),
+    everything: bool = typer.Option(False, "--all", help="The whole history."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Capture the git commits made since the last digest (the last 20 the first time).
+    """Capture the git commits made since the last digest: the whole history the first time
+    (up to capture.digest_first_run, 5,000). Commits stored already are skipped.
 
-    Example: lore digest
+    Example: lore digest; lore digest --all; lore digest --since v2.0 --max 500
     """
     with open_lore(path) as lore:
         target = lore.project(project)
@@ -35,7 +42,24 @@ def digest(
         if skip:
             console.print(f"{_stamp(hook)}{skip}: nothing digested", soft_wrap=True)
             return
-        result = lore.digest(path, project=target)
+        with Progress(
+            TextColumn("storing commits"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            disable=json_out or hook,
+        ) as bar:
+            task = bar.add_task("digest", total=None)
+            result = lore.digest(
+                path,
+                project=target,
+                since=since,
+                max_commits=max_commits,
+                everything=everything,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
     if json_out:
         print_json(result.as_dict())
         return

@@ -105,6 +105,42 @@ def test_merges_and_chores_are_not_items() -> None:
     assert extract(events) == []
 
 
+def test_trivial_commits_make_no_item() -> None:
+    commits = [
+        {"sha": "a" * 40, "subject": "Fix typos in the tutorial", "files": [{"path": "docs/t.md"}]},
+        {"sha": "b" * 40, "subject": "Reformat with black", "files": [{"path": "src/a.py"}]},
+        {"sha": "c" * 40, "subject": "Bump version to 3.1.0", "files": [{"path": "pyproject.toml"}]},
+        {"sha": "d" * 40, "subject": "Prepare release 3.1", "files": [{"path": "src/a.py"}]},
+        {"sha": "e" * 40, "subject": "Move the 3.0 entries under their heading",
+         "files": [{"path": "CHANGES.rst"}]},
+    ]  # fmt: skip
+    events = [event(n, "git_digest", {"commits": [c]}, "git") for n, c in enumerate(commits, 1)]
+    assert extract(events) == []
+
+
+def test_a_commit_says_why_from_its_changelog_references_and_diff() -> None:
+    diff = (
+        "diff --git a/src/flask/config.py b/src/flask/config.py\n"
+        "@@ -10,6 +10,7 @@ def from_file(self, filename):\n+        if not data:\n"
+        "@@ -80,3 +81,4 @@ class Config(dict):\n+    pass\n"
+        "diff --git a/tests/test_config.py b/tests/test_config.py\n"
+        "@@ -1,2 +1,3 @@ def test_from_file():\n+    assert True\n"
+        "diff --git a/CHANGES.rst b/CHANGES.rst\n"
+        "+-   ``Config.from_file`` reads an empty file as an empty mapping. :issue:`2121`\n"
+    )
+    commit = {
+        "sha": "f" * 40, "subject": "Closes #2121.", "body": "", "diff": diff,
+        "files": [{"path": "tests/test_config.py"}, {"path": "src/flask/config.py"},
+                  {"path": "CHANGES.rst"}],
+    }  # fmt: skip
+    [item] = extract([event(1, "git_digest", {"commits": [commit]}, "git")])
+    assert item.title.startswith("``Config.from_file`` reads an empty file")
+    assert item.schema_key == "root/flask/config"  # from the code, not the tests it touches
+    assert "Changed: from_file(), Config() in src/flask/config.py." in item.facts
+    assert "Issues and pull requests: #2121." in item.facts
+    assert set(item.files) == {"tests/test_config.py", "src/flask/config.py", "CHANGES.rst"}
+
+
 def test_a_saved_session_becomes_items_of_each_category() -> None:
     save = event(
         1,

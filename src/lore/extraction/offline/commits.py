@@ -1,11 +1,14 @@
 """Items from git commits (``git_digest``): decisions and bug fixes read from the messages, with
-the files each commit touched.
+the files each commit touched and why.
 
 A commit becomes at most one item. Its kind comes from a conventional-commit prefix when there
 is one (``fix:``, ``feat(auth):``), else from the words of the message: fixes are bugs,
 "switch to / replace ... with / instead of / migrate to" are decisions, additions are
-implementation (what was built, and in which files). Merges, reverts, version bumps and chores
-say nothing worth remembering.
+implementation (what was built, and in which files). Merges, reverts, version bumps, typo and
+formatting fixes, chores and commits that only move changelog lines say nothing worth
+remembering. The item carries the reason where the commit has one: its body, the changelog
+lines it adds, the issues or pull requests it names, and the functions its diff changes. Its
+schema key comes from the source files it changes, not from the tests and docs it also touches.
 """
 
 from __future__ import annotations
@@ -43,9 +46,27 @@ _DECISION = re.compile(
 )
 _NOISE = re.compile(
     r"^(merge (branch|pull request|remote)|revert\b|bump\b|release\b|v?\d+\.\d+(\.\d+)?$|wip\b|"
-    r"initial commit|update (readme|changelog)|typo|format(ting)?\b|lint\b)",
+    r"initial commit|update (readme|changelog|changes|news|version)|typo|format(ting)?\b|lint\b|"
+    r"(fix(es|ed)?|correct(s|ed)?) (a |some |the )?(typos?|spelling|whitespace|formatting|lint)|"
+    r"(re)?format(ted)? (with|code|the code)|apply (black|ruff|prettier|isort)|"
+    r"pre-commit autoupdate|prepare (for )?(the )?release|version \d|changelog\b)",
     re.I,
 )
+# Files that are about the code rather than the code: tests, docs, changelogs, CI.
+_SUPPORT = re.compile(
+    r"(^|/)(tests?|__tests__|spec|docs?|examples?|\.github|\.circleci)/|(^|/)test_[^/]*$|"
+    r"_test\.\w+$|\.(spec|test)\.\w+$|\.(md|rst|txt)$",
+    re.I,
+)
+_CHANGELOG = re.compile(r"(^|/)(changes|changelog|news|history|release[-_]?notes)[^/]*$", re.I)
+_REFERENCE = re.compile(r"(?<![\w/])(?:gh-|#)(\d{1,6})\b")
+_HUNK_SCOPE = re.compile(
+    r"^@@ [^@]+ @@.*?\b(?:def|class|func|function|fn|fun|sub|interface|struct|impl)\s+"
+    r"(?:\([^)]*\)\s*)?([A-Za-z_][\w.]*)",
+)
+_DIFF_FILE = re.compile(r"^diff --git a/\S+ b/(\S+)$")
+MAX_CHANGELOG = 3
+MAX_FUNCTIONS = 8
 # (confidence, importance) per item type read from a commit.
 _WEIGHTS: dict[ItemType, tuple[float, float]] = {
     "bug": (0.8, 0.6),
@@ -87,13 +108,24 @@ def _from_commit(event: Event, commit: dict[str, Any], options: Options) -> Iter
     body = str(commit.get("body") or "").strip()
     if not subject or commit.get("merge"):
         return
+    files = _files(commit)
+    if files and all(_CHANGELOG.search(path) for path in files):
+        return  # changelog lines moved or written for a release: no change of its own
     type_, text, scope = classify(subject, body)
     if type_ is None:
         return
     sha = str(commit.get("sha") or "")
-    files = _files(commit)
-    what, why = split_reason(text)
+    diff = str(commit.get("diff") or "")
+    changelog = _changelog_lines(diff)
+    what, why = split_reason(_without_references(text) or text)
+    if len(what.split()) < 3 and (changelog or body):  # "Closes #2121.": say what it did
+        what = changelog[0] if changelog else sentences(body)[0]
     facts = [_sentence(what), *_body_facts(body)]
+    facts += [f"Changelog: {_sentence(line)}" for line in changelog if line != what]
+    facts += _function_facts(diff)
+    references = sorted({int(n) for n in _REFERENCE.findall(f"{subject}\n{body}")})
+    if references:
+        facts.append("Issues and pull requests: " + ", ".join(f"#{n}" for n in references) + ".")
     if type_ == "bug" and sha:
         facts.append(f"Fixed in commit {sha[:10]}.")
     rationale = why or _body_rationale(body)
@@ -108,7 +140,10 @@ def _from_commit(event: Event, commit: dict[str, Any], options: Options) -> Iter
         rationale=rationale,
         files=files,
         schema_key=schema_key(
-            files, f"{scope or ''} {text}", fallback=scope or type_, package=options.package
+            source_files(files),
+            f"{scope or ''} {text}",
+            fallback=scope or type_,
+            package=options.package,
         ),
         confidence=confidence,
         importance=min(1.0, importance + _size_bonus(commit)),
@@ -126,6 +161,56 @@ def _files(commit: dict[str, Any]) -> list[str]:
         if isinstance(path, str) and path and not (isinstance(entry, dict) and entry.get("binary")):
             paths.append(path)
     return paths[:MAX_FILES]
+
+
+def source_files(files: list[str]) -> list[str]:
+    """The files that are the code, when a commit also touches tests or docs; else all."""
+    return [path for path in files if not _SUPPORT.search(path)] or files
+
+
+def _without_references(text: str) -> str:
+    """The subject without "closes #12", "(#12)" and the like."""
+    text = re.sub(
+        r"\b(close[sd]?|fix(e[sd])?|resolve[sd]?|refs?|see)\s+(#|gh-)\d+", "", text, flags=re.I
+    )
+    text = re.sub(r"\(\s*(#|gh-)\d+\s*\)|(#|gh-)\d+", "", text)
+    return " ".join(text.split()).strip(" .,;:-")
+
+
+def _changelog_lines(diff: str) -> list[str]:
+    """The lines a commit adds to a changelog (bullet marks and links trimmed)."""
+    found: list[str] = []
+    current = ""
+    for line in diff.splitlines():
+        header = _DIFF_FILE.match(line)
+        if header:
+            current = header[1]
+        elif _CHANGELOG.search(current) and line.startswith("+") and not line.startswith("+++"):
+            text = re.sub(r"^\+\s*([-*+]|\d+\.)?\s*", "", line).strip()
+            if len(text.split()) >= 3 and not text.startswith(("#", "=", "-")):
+                found.append(text)
+    return found[:MAX_CHANGELOG]
+
+
+def _function_facts(diff: str) -> list[str]:
+    """``Changed: parse(), Loader.load() in src/app/config.py.``: the functions and classes the
+    diff's hunks are in, per source file."""
+    changed: dict[str, list[str]] = {}
+    current = ""
+    for line in diff.splitlines():
+        header = _DIFF_FILE.match(line)
+        if header:
+            current = header[1]
+            continue
+        scope = _HUNK_SCOPE.match(line)
+        if scope and current and not _SUPPORT.search(current):
+            names = changed.setdefault(current, [])
+            if scope[1] not in names:
+                names.append(scope[1])
+    return [
+        f"Changed: {', '.join(name + '()' for name in names[:MAX_FUNCTIONS])} in {path}."
+        for path, names in list(changed.items())[:3]
+    ]
 
 
 def _body_facts(body: str) -> list[str]:

@@ -3,6 +3,7 @@ import pytest
 from lore.recall.fusion import (
     dedup_by_provenance,
     hybrid_scores,
+    items_over_their_sources,
     max_normalised,
     minmax_normalised,
     rank,
@@ -97,3 +98,22 @@ def test_dedup_keeps_results_without_provenance_and_honours_limit() -> None:
     provenance = {"a": ("e1",), "b": (), "c": ("e1",), "d": ("e2",)}
     assert dedup_by_provenance(list(provenance), provenance.__getitem__) == ["a", "b", "d"]
     assert dedup_by_provenance(list(provenance), provenance.__getitem__, limit=2) == ["a", "b"]
+
+
+def test_an_item_ranks_above_the_raw_window_it_was_learnt_from_when_both_match() -> None:
+    provenance = {
+        "window": {1, 2, 3},
+        "item": {2},  # learnt from event 2, which the window holds
+        "weak item": {3},  # built from the window's events, but hardly matches the query
+        "other item": {9},
+        "other window": {8, 9},
+    }
+    scores = {"window": 0.9, "item": 0.6, "weak item": 0.2, "other item": 0.5,
+              "other window": 0.4}  # fmt: skip
+    lifted = items_over_their_sources(scores, lambda k: "item" in k, provenance.__getitem__)
+    assert rank(lifted)[:2] == ["item", "window"]
+    assert lifted["weak item"] == 0.2  # under half the window's score: left where it was
+    assert lifted["other item"] == 0.5  # already above its window
+    assert {k: v for k, v in lifted.items() if k != "item"} == {
+        k: v for k, v in scores.items() if k != "item"
+    }

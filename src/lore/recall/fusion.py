@@ -20,6 +20,9 @@ DENSE_WEIGHT = 0.5
 POOL_DEPTH = 100
 #: A result is skipped when more than this share of its provenance is already covered.
 MAX_COVERED_SHARE = 0.5
+#: An item is put above a raw result of the same events when its own score is at least this
+#: share of the raw result's: it matches the query too, it is not merely built from a neighbour.
+ITEM_MIN_SHARE = 0.5
 #: The constant of reciprocal rank fusion (Cormack et al., 2009).
 RRF_K = 60
 
@@ -103,6 +106,30 @@ def rrf_scores(
 def rank(scores: Mapping[K, float]) -> list[K]:
     """Keys from best to worst score; ties keep the mapping's insertion order (stable sort)."""
     return sorted(scores, key=lambda key: -scores[key])
+
+
+def items_over_their_sources(
+    scores: Mapping[K, float],
+    is_item: Callable[[K], bool],
+    provenance: Callable[[K], Collection[Hashable]],
+    min_share: float = ITEM_MIN_SHARE,
+) -> dict[K, float]:
+    """Lift each memory item just above the best raw result (window, step) built from the same
+    events, when the item matches too (its score at least ``min_share`` of that result's): the
+    item is what was learnt from those events, the raw result only their text."""
+    best_raw: dict[Hashable, float] = {}
+    for key, score in scores.items():
+        if not is_item(key):
+            for event in provenance(key):
+                best_raw[event] = max(best_raw.get(event, 0.0), score)
+    lifted = dict(scores)
+    for key, score in scores.items():
+        if not is_item(key):
+            continue
+        raw = max((best_raw.get(event, 0.0) for event in provenance(key)), default=0.0)
+        if score < raw and score >= min_share * raw:
+            lifted[key] = raw * (1 + 1e-9)
+    return lifted
 
 
 def dedup_by_provenance(

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lore.config import RecallSettings
-from lore.domain.graph import LinkKind, NodeKind
+from lore.domain.graph import ITEM_KINDS, LinkKind, NodeKind
 from lore.recall import fusion
 from lore.recall.models import Hit, RecallRequest
 from lore.recall.modes import ROUTING_KINDS, Recipe
@@ -121,7 +121,11 @@ class HybridSearch:
         rows, which also drops what the filter does not admit)."""
         found = self.store.search.rows(project_id, list(pool.fused), where)
         rows = {row.id: row for row in found}
-        scores = self._scores(rows, pool, request, recipe)
+        scores = fusion.items_over_their_sources(
+            self._scores(rows, pool, request, recipe),
+            lambda node_id: rows[node_id].kind in ITEM_KINDS,
+            lambda node_id: rows[node_id].event_ids,
+        )
         kept = fusion.dedup_by_provenance(
             fusion.rank(scores),
             lambda node_id: rows[node_id].event_ids,

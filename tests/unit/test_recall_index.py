@@ -53,6 +53,26 @@ def test_a_commit_reads_as_its_message_and_files_without_the_diff() -> None:
     )
 
 
+def test_a_scan_reads_as_its_languages_frameworks_manifests_and_readme() -> None:
+    scan = {
+        "root": "/r/shop", "name": "shop", "files": 12,
+        "languages": {"Python": {"files": 10, "lines": 1200}, "TOML": {"files": 1, "lines": 9}},
+        "frameworks": [{"name": "FastAPI", "category": "web", "manifest": "pyproject.toml"}],
+        "manifests": [{"path": "pyproject.toml", "kind": "python"}],
+        "readme": {"path": "README.md", "summary": "A small shop API."},
+    }  # fmt: skip
+    scanned = Event(
+        id=1, project_id=1, session_id=1, episode_id=None, source="scan", type="scan_result",
+        payload=scan, content_hash="1", idempotency_key=None, created_at=DAY, occurred_at=DAY,
+        enriched_job_id=None,
+    )  # fmt: skip
+    assert event_line(scanned, 500) == (
+        "scan",
+        "scan of shop: Python (1,200 lines in 10 files), TOML; frameworks FastAPI;"
+        " manifests pyproject.toml; README: A small shop API.",
+    )
+
+
 def test_long_text_is_cut() -> None:
     speaker, text = event_line(event(1, {"role": "user", "content": "word " * 100}), 30)
     assert speaker == "user"

@@ -29,11 +29,14 @@ def event_text(event: Event) -> str:
 def event_summary(event: Event) -> str:
     """One readable line, as a person scanning a history reads an event: a tool call as
     ``Tool input: result`` (``failed`` when it did), a commit as its subject and body with the
-    files it touched, any other payload as ``key: value`` pairs. Diffs are left out: the words
+    files it touched, a repository scan as its languages, frameworks, manifests and README
+    summary, any other payload as ``key: value`` pairs. Diffs are left out: the words
     around them say what changed, and their lines would swamp the rest."""
     payload = event.payload
     if isinstance(payload.get("tool"), str):
         return _tool_call(payload)
+    if event.type == "scan_result" and isinstance(payload.get("languages"), dict):
+        return _scan_line(payload)
     commits = payload.get("commits")
     if isinstance(commits, list) and commits and all(isinstance(c, dict) for c in commits):
         return " ".join(_commit_line(commit) for commit in commits)
@@ -71,6 +74,26 @@ def _tool_call(payload: dict[str, Any]) -> str:
         done += " failed"
     result = payload.get("result")
     return f"{done}: {result}" if result else done
+
+
+def _scan_line(scan: dict[str, Any]) -> str:
+    languages = [
+        f"{name} ({info.get('lines', 0):,} lines in {info.get('files', 0):,} files)"
+        if index == 0 else name
+        for index, (name, info) in enumerate(scan["languages"].items())
+        if isinstance(info, dict)
+    ][:5]  # fmt: skip
+    frameworks = [f["name"] for f in scan.get("frameworks") or [] if isinstance(f, dict)]
+    manifests = [m["path"] for m in scan.get("manifests") or [] if isinstance(m, dict)]
+    readme = scan.get("readme")
+    summary = readme.get("summary") if isinstance(readme, dict) else None
+    parts = [
+        f"scan of {scan.get('name') or scan.get('root')}: {', '.join(languages)}",
+        f"frameworks {', '.join(frameworks)}" if frameworks else "",
+        f"manifests {', '.join(manifests[:5])}" if manifests else "",
+        f"README: {summary}" if summary else "",
+    ]
+    return "; ".join(part for part in parts if part)
 
 
 def _commit_line(commit: dict[str, Any]) -> str:

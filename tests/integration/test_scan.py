@@ -268,3 +268,34 @@ def test_task_file_parsers() -> None:
         "# Title",
         "## Sub",
     ]
+
+
+def test_examples_fixtures_and_a_modules_setup_py_are_not_the_projects_own(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "lib")
+    repo.commit(
+        "start",
+        {
+            "pyproject.toml": PYPROJECT,
+            "src/api/__init__.py": "",
+            "src/api/setup.py": "def setup_routes(app): ...\n",  # a module, not a manifest
+            "examples/shop/package.json": json.dumps(PACKAGE_JSON),
+            "tests/fixtures/demo/pyproject.toml": '[project]\nname = "demo"\ndependencies = ["django"]\n',
+        },
+    )
+    scan = describe_repository(repo.root)
+    roles = {m["path"]: m["role"] for m in scan["manifests"]}
+    assert roles == {
+        "pyproject.toml": "project",
+        "examples/shop/package.json": "example",
+        "tests/fixtures/demo/pyproject.toml": "test",
+    }
+    assert {f["name"] for f in scan["frameworks"]} == {"FastAPI", "SQLAlchemy", "pytest"}
+    assert "examples/shop/package.json" not in scan["scripts"]
+
+    from lore.extraction.offline import Options, extract
+    from tests.pipeline_helpers import event
+
+    items = extract([event(1, "scan_result", scan, source="scan")], Options(package="api"))
+    deps = [item for item in items if item.title.startswith("Dependencies declared in")]
+    assert [item.title for item in deps] == ["Dependencies declared in pyproject.toml (python)"]
+    assert not any("django" in fact or "next" in fact for item in items for fact in item.facts)

@@ -34,6 +34,16 @@ SOURCE = "scan"
 EVENT_TYPE = "scan_result"
 MAX_FILES = 100_000
 MAX_MANIFESTS = 40
+# Folders whose manifests and commands belong to something else than the project itself.
+NOT_OWN_FOLDERS = {
+    **dict.fromkeys(("examples", "example", "samples", "sample", "demo", "demos"), "example"),
+    **dict.fromkeys(("fixtures", "fixture", "testdata", "test-data", "test_data"), "fixture"),
+    **dict.fromkeys(("tests", "test", "__tests__", "spec"), "test"),
+    **dict.fromkeys(("docs", "doc", "documentation"), "docs"),
+    **dict.fromkeys(
+        ("vendor", "vendored", "third_party", "third-party", "node_modules"), "vendored"
+    ),
+}
 MAX_LINE_COUNT_FILE_BYTES = 2_000_000
 LINE_COUNT_BUDGET_BYTES = 200_000_000
 MAX_DIRS_PER_DEPTH = 80
@@ -120,7 +130,7 @@ def scan(lore: Lore, project: Project, path: str | Path | None = None) -> ScanRe
 def describe_repository(root: Path, *, max_bytes: int = 200_000) -> dict[str, Any]:
     files, in_git = list_files(root)
     manifests = _manifests(root, files)
-    scripts = _scripts(root, files, manifests)
+    scripts = _scripts(root, files, own(manifests))
     payload: dict[str, Any] = {
         "root": str(root),
         "name": root.name,
@@ -128,12 +138,12 @@ def describe_repository(root: Path, *, max_bytes: int = 200_000) -> dict[str, An
         "files": len(files),
         **_languages(root, files),
         "manifests": manifests,
-        "frameworks": mf.frameworks(manifests),
+        "frameworks": mf.frameworks(own(manifests)),
         "scripts": scripts,
         "ci": _ci(root, files),
         "readme": _readme(root, files),
         "structure": _structure(files),
-        "tests": _tests(files, manifests, scripts),
+        "tests": _tests(files, own(manifests), scripts),
     }
     return fit(payload, max_bytes)
 
@@ -215,9 +225,34 @@ def _count_lines(path: Path, budget: int) -> tuple[int, int]:
 
 
 def _manifests(root: Path, files: Sequence[str]) -> list[dict[str, Any]]:
-    paths = sorted((p for p in files if mf.is_manifest(p)), key=lambda p: (p.count("/"), p))
+    """The manifests, the project's own first, each with its ``role``: ``project``, or the kind
+    of folder it sits in (``example``, ``fixture``, ``test``, ``docs``, ``vendored``), whose
+    dependencies and commands are not the project's. A ``setup.py`` inside a Python package is
+    a module of it, not a manifest."""
+    packages = {str(PurePosixPath(p).parent) for p in files if p.endswith("/__init__.py")}
+    paths = [
+        p
+        for p in files
+        if mf.is_manifest(p)
+        and not (PurePosixPath(p).name == "setup.py" and str(PurePosixPath(p).parent) in packages)
+    ]
+    paths.sort(key=lambda p: (manifest_role(p) != "project", p.count("/"), p))
     found = (mf.read_manifest(root, path) for path in paths[:MAX_MANIFESTS])
-    return [manifest for manifest in found if manifest is not None]
+    return [manifest | {"role": manifest_role(manifest["path"])} for manifest in found if manifest]
+
+
+def manifest_role(path: str) -> str:
+    """``project``, or the role of the first folder of ``path`` that is not the project's."""
+    for folder in PurePosixPath(path).parts[:-1]:
+        role = NOT_OWN_FOLDERS.get(folder.lower())
+        if role:
+            return role
+    return "project"
+
+
+def own(manifests: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The project's own manifests (a scan stored before roles were kept counts as its own)."""
+    return [m for m in manifests if m.get("role", "project") == "project"]
 
 
 def _scripts(

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
+from lore.capture.scan import own
 from lore.domain import Event
 from lore.extraction.offline.build import Options, quote
 from lore.extraction.offline.text import clip, plural
@@ -87,15 +88,22 @@ def _stack(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedI
 
 
 def _requires_python(scan: dict[str, Any]) -> str | None:
-    for manifest in scan.get("manifests") or []:
-        if isinstance(manifest, dict) and manifest.get("requires_python"):
+    for manifest in _own_manifests(scan):
+        if manifest.get("requires_python"):
             return str(manifest["requires_python"])
     return None
 
 
+def _own_manifests(scan: dict[str, Any]) -> list[dict[str, Any]]:
+    """The project's manifests: not those of its examples, fixtures, tests, docs or vendored
+    code (``role``, kept by the scan)."""
+    manifests = [m for m in scan.get("manifests") or [] if isinstance(m, dict)]
+    return own(manifests)
+
+
 def _dependencies(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedItem]:
-    for manifest in scan.get("manifests") or []:
-        if not isinstance(manifest, dict) or not manifest.get("path"):
+    for manifest in _own_manifests(scan):
+        if not manifest.get("path"):
             continue
         runtime = _pairs(manifest.get("dependencies"))
         development = _pairs(manifest.get("dev_dependencies"))

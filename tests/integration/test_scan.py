@@ -160,7 +160,7 @@ def test_scan_describes_languages_manifests_frameworks_scripts_and_ci(
     }
     (workflow,) = payload["ci"]
     assert workflow["path"] == ".github/workflows/ci.yml" and workflow["name"] == "CI"
-    assert workflow["on"] == ["pull_request", "push"]
+    assert workflow["on"] == ["push", "pull_request"]
     assert workflow["jobs"]["test"] == {
         "runs_on": "ubuntu-latest",
         "steps": ["uses: actions/checkout@v4", "run: pip install -e .[dev]", "run: pytest -q"],
@@ -299,3 +299,29 @@ def test_examples_fixtures_and_a_modules_setup_py_are_not_the_projects_own(tmp_p
     deps = [item for item in items if item.title.startswith("Dependencies declared in")]
     assert [item.title for item in deps] == ["Dependencies declared in pyproject.toml (python)"]
     assert not any("django" in fact or "next" in fact for item in items for fact in item.facts)
+
+
+def test_workflow_triggers_keep_their_filters() -> None:
+    from lore.capture.manifests import workflow_triggers
+
+    release = {"push": {"tags": ["v*"]}, "workflow_dispatch": None}
+    assert workflow_triggers(release) == ["push of tags v*", "workflow_dispatch"]
+    assert workflow_triggers(
+        {
+            "push": {"branches": ["main"], "paths": ["src/**"]},
+            "pull_request": {"branches-ignore": ["wip/*"]},
+            "release": {"types": ["published"]},
+            "schedule": [{"cron": "0 3 * * 1"}],
+        }
+    ) == [
+        "push to main (paths src/**)",
+        "pull_request except branches wip/*",
+        "release published",
+        "schedule 0 3 * * 1",
+    ]
+    assert workflow_triggers("push") == ["push"] and workflow_triggers(
+        ["push", "pull_request"]
+    ) == [
+        "push",
+        "pull_request",
+    ]

@@ -309,11 +309,41 @@ def github_workflow(text: str) -> dict[str, Any]:
                 "runs_on": job.get("runs-on"),
                 "steps": _github_steps(job.get("steps") or []),
             }
-    return {
-        "name": data.get("name"),
-        "on": sorted(triggers) if isinstance(triggers, dict) else triggers,
-        "jobs": jobs,
-    }
+    return {"name": data.get("name"), "on": workflow_triggers(triggers), "jobs": jobs}
+
+
+def workflow_triggers(on: Any) -> list[str]:
+    """What starts a workflow, each trigger with its filters: ``push of tags v*``, ``push to
+    main``, ``pull_request``, ``release published``, ``schedule 0 3 * * *``,
+    ``workflow_dispatch`` (a run by hand). A release workflow that runs on tags says so."""
+    if isinstance(on, str):
+        return [on]
+    if isinstance(on, list):
+        return [str(event) for event in on]
+    if not isinstance(on, dict):
+        return []
+    return [_trigger(str(event), spec) for event, spec in on.items()]
+
+
+def _trigger(event: str, spec: Any) -> str:
+    if event == "schedule" and isinstance(spec, list):
+        crons = [str(entry.get("cron")) for entry in spec if isinstance(entry, dict)]
+        return f"schedule {', '.join(crons)}" if crons else event
+    if not isinstance(spec, dict):
+        return event
+    parts = []
+    for key, words in (("tags", "of tags"), ("branches", "to"), ("types", "")):
+        values = spec.get(key)
+        if isinstance(values, list) and values:
+            parts.append(f"{words} {', '.join(map(str, values))}".strip())
+    for key, words in (("tags-ignore", "except tags"), ("branches-ignore", "except branches")):
+        values = spec.get(key)
+        if isinstance(values, list) and values:
+            parts.append(f"{words} {', '.join(map(str, values))}")
+    paths = spec.get("paths")
+    if isinstance(paths, list) and paths:
+        parts.append(f"(paths {', '.join(map(str, paths[:5]))})")
+    return " ".join([event, *parts])
 
 
 def _github_steps(steps: list[Any]) -> list[str]:

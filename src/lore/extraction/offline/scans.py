@@ -277,9 +277,7 @@ def _ci(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedItem
             facts.append(f"CI job `{job}`{runs_on} runs {shown}.")
         on = workflow.get("on")
         if on:
-            facts.insert(
-                0, f"Triggered on {', '.join(map(str, on)) if isinstance(on, list) else on}."
-            )
+            facts.insert(0, f"Runs on {'; '.join(map(str, on)) if isinstance(on, list) else on}.")
         yield _item(
             event,
             type="convention",

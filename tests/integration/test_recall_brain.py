@@ -7,7 +7,9 @@ import pytest
 from lore import Lore
 from lore.config import load_settings
 from lore.domain import Project
+from lore.domain.graph import NodeDraft
 from lore.recall.tokens import estimate_tokens
+from tests.graph_seed import apply_items
 from tests.recall_memory import add_items, chat, item
 
 TYPES = ("decision", "convention", "implementation", "bug", "todo", "architecture")
@@ -176,3 +178,29 @@ def test_context_pack_scopes(lore: Lore, project: Project, big: dict[str, int]) 
     assert "## Active knowledge" in full.markdown
     assert "## Active knowledge" not in relevant.markdown
     assert full.tokens <= 8000
+
+
+def test_the_brief_states_the_layout_and_the_commands(lore: Lore, project: Project) -> None:
+    scan = {
+        "root": "/repo",
+        "languages": {"Python": {"files": 40, "lines": 4000}},
+        "structure": {
+            "dirs": {"src": 30, "src/shop": 30, "tests": 12, "docs": 5, "examples": 9,
+                     ".github": 2},
+        },
+        "tests": {"dirs": ["tests"]},
+    }  # fmt: skip
+    lore.capture_event("scan", "scan_result", scan, project=project)
+    apply_items(
+        lore,
+        project,
+        [
+            NodeDraft(ref="t", kind="procedural", type="implementation",
+                      title="Run the tests: `make test`", schema_key="root/commands/test"),
+            NodeDraft(ref="l", kind="procedural", type="implementation",
+                      title="Lint the code: `make lint`", schema_key="root/commands/lint"),
+        ],
+    )  # fmt: skip
+    brief = lore.brain(project).layers[0].markdown
+    assert "**Layout:** code in `src/shop`, tests in `tests`, docs in `docs`" in brief
+    assert "Run the tests: `make test`" in brief and "Lint the code: `make lint`" in brief

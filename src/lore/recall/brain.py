@@ -1,7 +1,8 @@
 """The brain: a project's memory as one markdown document in layers, built without an LLM.
 
 - **L0 brief** (``brain_l0_tokens``, ~500): the stack (from the latest repository scan, else
-  architecture items), key decisions, conventions, and the areas that changed most recently.
+  architecture items), the layout and the commands (from the scan and its procedures), key
+  decisions, conventions, and the areas that changed most recently.
 - **L1 active knowledge** (``brain_l1_tokens``, ~1,500): the current items by standing
   (approved first, then importance, confidence, recency), with their facts, grouped by schema key;
   items about ``active_files`` first.
@@ -20,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from lore.capture.scan import NOT_OWN_FOLDERS
 from lore.config import RecallSettings
 from lore.domain import Project
 from lore.domain.graph import ITEM_KINDS
@@ -34,6 +36,7 @@ RECENT_ITEMS = 60
 BRIEF_DECISIONS = 5
 BRIEF_CONVENTIONS = 6
 BRIEF_AREAS = 5
+BRIEF_COMMANDS = 4
 FACT_CHARS = 220
 BRIEF_CHARS = 110
 SHOWN_LANGUAGES = 4
@@ -169,11 +172,21 @@ def _brief(
     stack = _stack(scan, items)
     if stack:
         budget.add(f"**Stack:** {stack}")
+    layout = _layout(scan)
+    if layout:
+        budget.add(f"**Layout:** {layout}")
+    commands = [row for row in items if (row.schema_key or "").startswith("root/commands/")]
+    if commands:
+        shown.update(row.id for row in commands[:BRIEF_COMMANDS])
+        budget.add(
+            "**Commands:** "
+            + "; ".join(clip(r.title, BRIEF_CHARS) for r in commands[:BRIEF_COMMANDS])
+        )
     for heading, wanted, count in (
         ("Key decisions", "decision", BRIEF_DECISIONS),
         ("Conventions", "convention", BRIEF_CONVENTIONS),
     ):
-        chosen = [row for row in items if row.type == wanted][:count]
+        chosen = [row for row in items if row.type == wanted and row.id not in shown][:count]
         if chosen and budget.add(_separated(budget, f"**{heading}:**")):
             for row in chosen:
                 if budget.add(f"- {_brief_line(row)} [#{row.id}]"):
@@ -218,6 +231,40 @@ def _stack(scan: dict[str, Any] | None, items: Sequence[RecallRow]) -> str:
             return " ".join(parts)
     architecture = next((row for row in items if row.type == "architecture"), None)
     return _brief_line(architecture) if architecture else ""
+
+
+def _layout(scan: dict[str, Any] | None) -> str:
+    """Where the code, the tests and the docs live, from the latest scan's folders: the
+    biggest top-level folder that is not tests, docs or examples is the code (down into a
+    ``src``-like folder holding one package)."""
+    if not scan:
+        return ""
+    dirs: dict[str, int] = (scan.get("structure") or {}).get("dirs") or {}
+    tests = [d for d in (scan.get("tests") or {}).get("dirs") or [] if "/" not in d]
+    top = sorted((d for d in dirs if "/" not in d), key=lambda d: -dirs[d])
+    docs = [d for d in top if d.lower() in ("docs", "doc", "documentation")]
+    code = next(
+        (
+            d
+            for d in top
+            if d not in tests
+            and d not in docs
+            and d.lower() not in NOT_OWN_FOLDERS
+            and not d.startswith(".")
+        ),
+        None,
+    )
+    if code:
+        children = sorted(
+            (d for d in dirs if d.startswith(code + "/") and d.count("/") == 1),
+            key=lambda d: -dirs[d],
+        )
+        if children and dirs[children[0]] >= 0.8 * dirs[code]:
+            code = children[0]
+    parts = [f"code in `{code}`"] if code else []
+    parts += [f"tests in {', '.join(f'`{d}`' for d in tests[:2])}"] if tests else []
+    parts += [f"docs in `{docs[0]}`"] if docs else []
+    return ", ".join(parts)
 
 
 def _biggest_first(languages: dict[str, Any]) -> list[str]:

@@ -385,3 +385,28 @@ def test_a_project_can_limit_auto_learn_to_some_sources(lore: Lore, tmp_path: Pa
     assert [job.trigger for job in lore.job_list("shop")] == ["auto_learn"]
     lore.update_project("shop", auto_enrich_sources=None)  # back to pipeline's: every source
     assert lore.project("shop").settings.auto_enrich_sources is None
+
+
+def test_items_a_job_learns_twice_are_folded_into_one(lore: Lore) -> None:
+    lore.create_project("demo")
+    lore.update_project("demo", auto_learn=False)
+    facts = [
+        "Every outgoing HTTP call goes through httpx with a 10 s timeout.",
+        "Every outgoing HTTP call goes through httpx with a 10 s timeout.",  # the same again
+        "Every outgoing HTTP call goes through httpx, with a 10 s timeout!",  # near: one vector
+        "Prices are stored as integer cents, never as floats.",
+    ]
+    result = lore.capture_events(
+        [{"source": "cli", "type": "remember", "payload": {"text": text, "kind": "convention"}}
+         for text in facts],
+        project="demo",
+    )  # fmt: skip
+    session_id = result.session_ids[0]
+    lore.close_session(session_id)
+    job = enrich_now(lore, session_id)
+    assert job.status is JobStatus.COMPLETED
+    kept = [node for node in items(lore) if node.session_id == session_id]
+    assert len(kept) == 2, [node.title for node in kept]  # the httpx convention, the cents
+    http = next(node for node in kept if "httpx" in node.title)
+    evidence = lore.item_detail(http.id).evidence
+    assert {cited.event_id for cited in evidence} == set(result.event_ids[:3])

@@ -121,14 +121,42 @@ class _Work:
         return hashes, [d.dedup_hint for d in drafts if d.dedup_hint]
 
     def fold_within(self) -> None:
+        """Fold each draft into the first earlier one that holds the same knowledge: the same
+        content, the same dedup hint, or a vector at the threshold without contradiction. Keys
+        are computed once and vectors compared in one product a draft, so a job of thousands
+        of items stays fast."""
+        drafts = [draft for _, draft in self.open_items()]
+        vectors = [self.state.vector(draft.ref) for draft in drafts]
+        dim = max((len(v) for v in vectors if v is not None), default=0)
+        matrix = np.zeros((len(drafts), dim), dtype=np.float32)  # kept drafts' vectors, in order
         kept: list[NodeDraft] = []
-        for _, draft in list(self.open_items()):
-            twin = next((k for k in kept if self._same_knowledge(draft, k)), None)
-            if twin is None:
-                kept.append(draft)
+        by_key: dict[str, list[int]] = {}
+        for draft, vector in zip(drafts, vectors, strict=True):
+            keys = [content_hash(draft.kind, draft.title, draft.body)]
+            keys += [f"hint:{draft.dedup_hint}"] if draft.dedup_hint else []
+            exact = {index for key in keys for index in by_key.get(key, [])}
+            near: set[int] = set()
+            if vector is not None and len(vector) == dim and kept:
+                scores = matrix[: len(kept)] @ vector
+                near = set(np.nonzero(scores >= self.threshold)[0].tolist())
+            twin = next(
+                (
+                    index
+                    for index in sorted(exact | near)
+                    if _same_sort(draft, kept[index])
+                    and (index in exact or not contradicts(_text(draft), _text(kept[index])))
+                ),
+                None,
+            )
+            if twin is not None:
+                self._fold(draft, kept[twin])
+                self._count("folded_in_changeset")
                 continue
-            self._fold(draft, twin)
-            self._count("folded_in_changeset")
+            for key in keys:
+                by_key.setdefault(key, []).append(len(kept))
+            if vector is not None and len(vector) == dim:
+                matrix[len(kept)] = vector
+            kept.append(draft)
 
     def match_exact(self, stored: list[Node]) -> None:
         by_hash = {node.content_hash: node for node in reversed(stored)}
@@ -191,23 +219,6 @@ class _Work:
         )
         vectors = {ref: v for ref, v in self.state.vectors.items() if ref not in self.renamed}
         return self.state.model_copy(update={"changeset": changeset, "vectors": vectors})
-
-    def _same_knowledge(self, draft: NodeDraft, kept: NodeDraft) -> bool:
-        if not _same_sort(draft, kept):
-            return False
-        if content_hash(draft.kind, draft.title, draft.body) == content_hash(
-            kept.kind, kept.title, kept.body
-        ):
-            return True
-        if draft.dedup_hint and draft.dedup_hint == kept.dedup_hint:
-            return True
-        a, b = self.state.vector(draft.ref), self.state.vector(kept.ref)
-        return (
-            a is not None
-            and b is not None
-            and float(a @ b) >= self.threshold
-            and not contradicts(_text(draft), _text(kept))
-        )
 
     def _fold(self, draft: NodeDraft, into: NodeDraft) -> None:
         """Move ``draft``'s evidence, files and tags onto ``into`` and drop ``draft``."""

@@ -157,19 +157,19 @@ def _record(ctx: StageContext, finding: DriftFinding) -> None:
 def _resolve_drafts(state: PipelineState, commits: list[Commit]) -> tuple[PipelineState, int]:
     """Bug and todo drafts that a later commit of this job fixes."""
     nodes, resolved = [], 0
+    fixes = [commit for commit in commits if commit.is_fix]  # classified once, not per draft
     for draft in state.changeset.nodes:
-        latest_evidence = max((e.event_id for e in draft.evidence), default=0)
-        later = [c for c in commits if c.event_id > latest_evidence and c.is_fix]
-        finding = next(
-            (
-                judge(draft, commit)
-                for commit in later
-                if draft.type in RESOLVABLE_TYPES
-                and draft.commit_to is None
-                and resolution_strength(draft, commit) > 0
-            ),
-            None,
-        )
+        finding = None
+        if draft.type in RESOLVABLE_TYPES and draft.commit_to is None:
+            latest_evidence = max((e.event_id for e in draft.evidence), default=0)
+            finding = next(
+                (
+                    judge(draft, commit)
+                    for commit in fixes
+                    if commit.event_id > latest_evidence and resolution_strength(draft, commit) > 0
+                ),
+                None,
+            )
         if finding is None:
             nodes.append(draft)
             continue

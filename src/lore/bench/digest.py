@@ -81,6 +81,7 @@ def _settings(home: Path) -> Any:
         overrides={
             "home": str(home),
             "pipeline.in_process_worker": False,
+            "service.autostart": False,  # the benchmark's own worker runs the jobs
             "llm.provider": "offline",
         }
     )

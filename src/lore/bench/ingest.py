@@ -22,10 +22,13 @@ from lore.bench.serving import lore_serve_process
 from lore.bench.stats import percentile
 from lore.config import load_settings
 from lore.core import Lore
+from lore.domain import ProjectSettings
 from lore.token import ensure_token
 
 PROJECT = "bench"
 TARGETS = {"api_events_per_s": 5000.0, "http_events_per_s": 1000.0, "p99_ms": 10.0}
+# Ingest measures capture alone: no enrichment is queued (nor a local service started for it).
+CAPTURE_ONLY = ProjectSettings(auto_learn=False)
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ def step_event(index: int, source: str = "bench") -> dict[str, Any]:
 def measure_api(home: Path, events: int, batch: int) -> float:
     """Events per second through ``Lore.capture_events``."""
     with Lore.open(settings=load_settings(overrides={"home": str(home)})) as lore:
-        project = lore.create_project(PROJECT)
+        project = lore.create_project(PROJECT, settings=CAPTURE_ONLY)
         lore.capture_events([step_event(-1)], project=project)  # warm up: session, caches
         started = time.perf_counter()
         for start in range(0, events, batch):
@@ -94,7 +97,7 @@ def measure_api(home: Path, events: int, batch: int) -> float:
 def serve(home: Path) -> Iterator[httpx.Client]:
     """A real ``lore serve`` process on a free port of 127.0.0.1, and a client with the token."""
     with Lore.open(settings=load_settings(overrides={"home": str(home)})) as lore:
-        lore.create_project(PROJECT)
+        lore.create_project(PROJECT, settings=CAPTURE_ONLY)
         token = ensure_token(lore.settings.token_path)
     env = os.environ | {"LORE_HOME": str(home), "LORE_SERVER__RUN_WORKER": "false"}
     env.pop("LORE_DATABASE_URL", None)

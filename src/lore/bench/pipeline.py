@@ -117,6 +117,7 @@ def run_once(
         overrides: dict[str, Any] = {
             "home": str(root / "home"),
             "pipeline.in_process_worker": False,
+            "service.autostart": False,  # the benchmark's own worker runs the jobs
             "pipeline.event_windows": windows,
         }
         if not use_llm:

@@ -100,7 +100,12 @@ def run(
     chosen = [conv for conv in data["conversations"] if wanted is None or conv["id"] in wanted]
     with tempfile.TemporaryDirectory(prefix="lore-retrieval-") as folder:
         # Jobs run in this thread, one session after the other, as `enrich` asks for them.
-        layers = {**(overrides or {}), "home": folder, "pipeline.in_process_worker": False}
+        layers = {
+            **(overrides or {}),
+            "home": folder,
+            "pipeline.in_process_worker": False,
+            "service.autostart": False,
+        }
         settings = load_settings(overrides=layers)
         with Lore.open(settings=settings) as lore:
             started = time.perf_counter()

@@ -242,16 +242,9 @@ def _layout(scan: dict[str, Any] | None) -> str:
     dirs: dict[str, int] = (scan.get("structure") or {}).get("dirs") or {}
     tests = [d for d in (scan.get("tests") or {}).get("dirs") or [] if "/" not in d]
     top = sorted((d for d in dirs if "/" not in d), key=lambda d: -dirs[d])
-    docs = [d for d in top if d.lower() in ("docs", "doc", "documentation")]
+    docs = [d for d in top if NOT_OWN_FOLDERS.get(d.lower()) == "docs"]
     code = next(
-        (
-            d
-            for d in top
-            if d not in tests
-            and d not in docs
-            and d.lower() not in NOT_OWN_FOLDERS
-            and not d.startswith(".")
-        ),
+        (d for d in top if d not in tests and d.lower() not in NOT_OWN_FOLDERS and d[0] != "."),
         None,
     )
     if code:

@@ -110,14 +110,12 @@ def _reap() -> None:
             _children.remove(pid)
 
 
-def wake(home: Path, cwd: str, database: str = "") -> bool:
-    """Have the service run the jobs queued in ``database``: ask the running one, or start one.
-    True when a running service took the request."""
+def wake(home: Path, cwd: str, database: str = "") -> None:
+    """Have the service run the jobs queued in ``database``: ask the running one, or start one."""
     if ask(home, {"op": "wake", "cwd": cwd, "database": database}) is not None:
-        return True
+        return
     if not running(home):  # one starting runs the queued jobs of its database as it starts
         spawn(home, cwd, database)
-    return False
 
 
 def run_command(home: Path, argv: list[str]) -> int | None:

@@ -249,7 +249,8 @@ class Lore:
     def scan(
         self, path: str | Path | None = None, *, project: str | int | Project | None = None
     ) -> ScanResult:
-        """Describe a repository and capture it as one ``scan_result`` event (source ``scan``)."""
+        """Describe a repository and capture it (source ``scan``): one ``scan_result`` event and a
+        ``code_map`` event per folder of its own code."""
         from lore.capture.scan import scan
 
         return scan(self, self.project(project), path)

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from lore.capture import manifests as mf
 from lore.capture.git import resolve_repo_path, run_git
-from lore.domain import Project
+from lore.code.modules import module_map
+from lore.domain import EventIn, Project
 from lore.errors import LoreError, ValidationError
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 SOURCE = "scan"
 EVENT_TYPE = "scan_result"
+CODE_MAP_TYPE = "code_map"
 MAX_FILES = 100_000
 MAX_MANIFESTS = 40
 # Folders whose manifests and commands belong to something else than the project itself.
@@ -107,28 +109,57 @@ class ScanResult:
     session_id: int
     duplicate: bool
     payload: dict[str, Any]
+    code_map: list[dict[str, Any]]
+
+    @property
+    def modules(self) -> int:
+        return sum(len(folder["modules"]) for folder in self.code_map)
 
     def as_dict(self, *, full: bool = False) -> dict[str, Any]:
-        """Where it went; with ``full``, the description itself too."""
+        """Where it went and how many modules were mapped; with ``full``, the description and
+        the module map too."""
         shown = {"root": self.root, "event_id": self.event_id, "session_id": self.session_id}
-        return shown | {"duplicate": self.duplicate} | ({"payload": self.payload} if full else {})
+        shown |= {"duplicate": self.duplicate, "modules": self.modules}
+        return shown | ({"payload": self.payload, "code_map": self.code_map} if full else {})
 
 
 def scan(lore: Lore, project: Project, path: str | Path | None = None) -> ScanResult:
-    """Describe the repository at ``path`` (default: the project's) and capture it."""
+    """Describe the repository at ``path`` (default: the project's) and capture it: one
+    ``scan_result`` event, then one ``code_map`` event per folder of the project's own code."""
     root = resolve_repo_path(project, path).resolve()
     if not root.is_dir():
         raise ValidationError(f"{root} is not a folder", "path")
     budget = int(lore.settings.capture.max_payload_bytes * SIZE_MARGIN)
-    payload = describe_repository(root, max_bytes=budget)
+    files, in_git = list_files(root)
+    payload = describe_files(root, files, in_git, max_bytes=budget)
     result = lore.capture_event(SOURCE, EVENT_TYPE, payload, project=project)
+    code_map = module_map(root, [path for path in files if manifest_role(path) == "project"])
+    if code_map:
+        lore.capture_events(
+            [
+                EventIn(source=SOURCE, type=CODE_MAP_TYPE, payload=fit(folder, budget))
+                for folder in code_map
+            ],
+            project=project,
+        )
     return ScanResult(
-        str(root), result.event_ids[0], result.session_ids[0], result.duplicates > 0, payload
+        str(root),
+        result.event_ids[0],
+        result.session_ids[0],
+        result.duplicates > 0,
+        payload,
+        code_map,
     )
 
 
 def describe_repository(root: Path, *, max_bytes: int = 200_000) -> dict[str, Any]:
     files, in_git = list_files(root)
+    return describe_files(root, files, in_git, max_bytes=max_bytes)
+
+
+def describe_files(
+    root: Path, files: Sequence[str], in_git: bool, *, max_bytes: int
+) -> dict[str, Any]:
     manifests = _manifests(root, files)
     scripts = _scripts(root, files, own(manifests))
     payload: dict[str, Any] = {

@@ -123,6 +123,7 @@ def print_scan(result: ScanResult) -> None:
         f" in {', '.join(payload['scripts']) or '-'}"
     )
     console.print(f"  CI          {len(payload['ci'])} files, {jobs} jobs")
+    console.print(f"  modules     {result.modules} in {len(result.code_map)} folders")
     if result.duplicate:
         console.print(f"Unchanged since the last scan (event {result.event_id}): nothing stored.")
     else:

@@ -1,11 +1,12 @@
-"""Source analysis for Deep Enrich: HTTP routes, schemas and signatures, parsed with tree-sitter
-(Python, TypeScript, JavaScript; Prisma schemas by a small parser), and linked repositories."""
+"""Source analysis: what each module is for, its HTTP routes, schemas and signatures, parsed with
+tree-sitter (Python, TypeScript, JavaScript, Go, Rust; Prisma schemas by a small parser), for
+the scan's module map and Deep Enrich, and linked repositories."""
 
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from lore.code import javascript, prisma, python
+from lore.code import golang, javascript, prisma, python, rust
 from lore.code.model import FileAnalysis, Route, Schema, SchemaField, Signature
 
 MAX_FILE_BYTES = 512 * 1024
@@ -13,6 +14,8 @@ ANALYZERS = {
     ".py": python.analyze,
     ".pyi": python.analyze,
     ".prisma": prisma.analyze,
+    ".go": golang.analyze,
+    ".rs": rust.analyze,
     **{suffix: javascript.analyze for suffix in javascript.LANGUAGES},
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import takewhile
 from pathlib import PurePosixPath
 
 import tree_sitter_javascript
@@ -12,7 +13,14 @@ import tree_sitter_typescript
 from tree_sitter import Language, Node
 
 from lore.code.model import FileAnalysis, Route, Schema, SchemaField, Signature
-from lore.code.syntax import parse, strip_quotes, text
+from lore.code.syntax import (
+    descendants,
+    first_comment_line,
+    leading_comment,
+    parse,
+    strip_quotes,
+    text,
+)
 
 LANGUAGES = {
     ".ts": Language(tree_sitter_typescript.language_typescript()),
@@ -34,9 +42,11 @@ def analyze(path: str, source: bytes) -> FileAnalysis:
     suffix = PurePosixPath(path).suffix
     root = parse(LANGUAGES[suffix], source)
     language = "typescript" if suffix in (".ts", ".tsx", ".mts", ".cts") else "javascript"
-    analysis = FileAnalysis(path=path, language=language)
-    for node in _top_level(root):
-        analysis.signatures.extend(_signatures(node))
+    analysis = FileAnalysis(path=path, language=language, doc=_file_doc(root))
+    modular = any(child.type == "export_statement" for child in root.named_children)
+    for node, statement in _top_level(root):
+        exported = statement.type == "export_statement" or not modular
+        analysis.signatures.extend(_signatures(node, leading_comment(statement), exported))
         schema = _schema(node)
         if schema is not None:
             analysis.schemas.append(schema)
@@ -45,21 +55,45 @@ def analyze(path: str, source: bytes) -> FileAnalysis:
     return analysis
 
 
-def _top_level(root: Node) -> Iterator[Node]:
-    """Top-level declarations, unwrapped from ``export`` (and ``export default``)."""
+def _top_level(root: Node) -> Iterator[tuple[Node, Node]]:
+    """Top-level declarations, unwrapped from ``export`` (and ``export default``), each with
+    the statement that holds it (where its doc comment sits)."""
     for child in root.named_children:
         if child.type == "export_statement":
             declaration = child.child_by_field_name("declaration")
-            yield from [declaration] if declaration is not None else child.named_children
+            for node in [declaration] if declaration is not None else child.named_children:
+                yield node, child
         else:
-            yield child
+            yield child, child
 
 
-def _signatures(node: Node) -> Iterator[Signature]:
+def _file_doc(root: Node) -> str:
+    """The comment opening the file, unless it documents the declaration right below it or is
+    a licence or linter header."""
+    block = list(takewhile(lambda node: node.type == "comment", root.named_children))
+    if not block:
+        return ""
+    rest = root.named_children[len(block) :]
+    following = rest[0] if rest else None
+    if (
+        following is not None
+        and following.type != "import_statement"
+        and leading_comment(following)
+    ):
+        return ""
+    lines = [line for node in block for line in text(node).splitlines()]
+    if any(re.search(r"copyright|licen[cs]e|eslint|prettier|@ts-", line, re.I) for line in lines):
+        return ""
+    return first_comment_line(lines)
+
+
+def _signatures(node: Node, doc: str, exported: bool) -> Iterator[Signature]:
     line = node.start_point[0] + 1
     if node.type in FUNCTIONS:
         name = text(node.child_by_field_name("name"))
-        yield Signature("function", name, _callable_text(f"function {name}", node), line)
+        yield Signature(
+            "function", name, _callable_text(f"function {name}", node), line, doc, exported
+        )
     elif node.type == "lexical_declaration":
         for declarator in node.named_children:
             value = declarator.child_by_field_name("value")
@@ -69,9 +103,14 @@ def _signatures(node: Node) -> Iterator[Signature]:
                 "function",
             ):
                 name = text(declarator.child_by_field_name("name"))
-                yield Signature("function", name, _callable_text(f"const {name} =", value), line)
+                signature = _callable_text(f"const {name} =", value)
+                yield Signature("function", name, signature, line, doc, exported)
     elif node.type in ("class_declaration", "abstract_class_declaration"):
-        yield from _class(node, line)
+        yield from _class(node, line, doc, exported)
+    elif node.type in ("interface_declaration", "type_alias_declaration"):
+        name = text(node.child_by_field_name("name"))
+        keyword = "interface" if node.type == "interface_declaration" else "type"
+        yield Signature("type", name, f"{keyword} {name}", line, doc, exported)
 
 
 def _callable_text(prefix: str, node: Node) -> str:
@@ -87,10 +126,12 @@ def _callable_text(prefix: str, node: Node) -> str:
     return " ".join(signature.split())
 
 
-def _class(node: Node, line: int) -> Iterator[Signature]:
+def _class(node: Node, line: int, doc: str, exported: bool) -> Iterator[Signature]:
     name = text(node.child_by_field_name("name"))
     heritage = next((text(c) for c in node.named_children if c.type == "class_heritage"), "")
-    yield Signature("class", name, " ".join(f"class {name} {heritage}".split()), line)
+    yield Signature(
+        "class", name, " ".join(f"class {name} {heritage}".split()), line, doc, exported
+    )
     body = node.child_by_field_name("body")
     for member in body.named_children if body else []:
         if member.type == "method_definition":
@@ -101,6 +142,8 @@ def _class(node: Node, line: int) -> Iterator[Signature]:
                     f"{name}.{method}",
                     _callable_text(method, member),
                     member.start_point[0] + 1,
+                    leading_comment(member),
+                    exported,
                 )
 
 
@@ -157,12 +200,7 @@ def _zod_fields(call: Node) -> tuple[SchemaField, ...]:
 
 def _express_routes(root: Node) -> Iterator[Route]:
     """``app.get("/path", handler)`` and ``router.post(...)`` calls anywhere in the file."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        stack.extend(reversed(node.named_children))
-        if node.type != "call_expression":
-            continue
+    for node in descendants(root, "call_expression"):
         target = node.child_by_field_name("function")
         if target is None or target.type != "member_expression":
             continue

@@ -1,4 +1,5 @@
-"""What code analysis finds in a file: HTTP routes, schemas, and function and class signatures."""
+"""What code analysis finds in a file: what it is for, HTTP routes, schemas, and function and
+class signatures."""
 
 from __future__ import annotations
 
@@ -35,17 +36,19 @@ class Schema:
 
 @dataclass(frozen=True, slots=True)
 class Signature:
-    kind: str  # function, class, method
+    kind: str  # function, class, method, type
     name: str
     text: str  # def name(params) -> type, class Name(Base), ...
     line: int
     doc: str = ""
+    exported: bool = True  # part of the module's public API
 
 
 @dataclass(frozen=True, slots=True)
 class FileAnalysis:
     path: str
     language: str
+    doc: str = ""  # what the module says it is for: its docstring or leading comment
     routes: list[Route] = field(default_factory=list)
     schemas: list[Schema] = field(default_factory=list)
     signatures: list[Signature] = field(default_factory=list)

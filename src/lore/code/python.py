@@ -10,7 +10,7 @@ import tree_sitter_python
 from tree_sitter import Language, Node
 
 from lore.code.model import FileAnalysis, Route, Schema, SchemaField, Signature
-from lore.code.syntax import parse, strip_quotes, text
+from lore.code.syntax import descendants, first_sentence, parse, strip_quotes, text
 
 LANGUAGE = Language(tree_sitter_python.language())
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
@@ -23,7 +23,7 @@ SQLALCHEMY_BASES = ("Base", "DeclarativeBase", "Model", "db.Model")
 
 def analyze(path: str, source: bytes) -> FileAnalysis:
     root = parse(LANGUAGE, source)
-    analysis = FileAnalysis(path=path, language="python")
+    analysis = FileAnalysis(path=path, language="python", doc=_first_string_line(root))
     framework = _web_framework(source)
     for node, decorators in _definitions(root):
         if node.type == "function_definition":
@@ -60,7 +60,12 @@ def _function_signature(node: Node, kind: str) -> Signature:
     prefix = "async def" if text(node).startswith("async") else "def"
     signature = f"{prefix} {name}{params}" + (f" -> {text(returns)}" if returns else "")
     return Signature(
-        kind, name, " ".join(signature.split()), node.start_point[0] + 1, _docstring(node)
+        kind,
+        name,
+        " ".join(signature.split()),
+        node.start_point[0] + 1,
+        _docstring(node),
+        not name.startswith("_"),
     )
 
 
@@ -73,6 +78,7 @@ def _class_signatures(node: Node) -> Iterator[Signature]:
         f"class {name}{text(bases) if bases else ''}",
         node.start_point[0] + 1,
         _docstring(node),
+        not name.startswith("_"),
     )
     body = node.child_by_field_name("body")
     for child in body.named_children if body else []:
@@ -90,16 +96,21 @@ def _class_signatures(node: Node) -> Iterator[Signature]:
                     signature.text,
                     signature.line,
                     signature.doc,
+                    not name.startswith("_"),
                 )
 
 
 def _docstring(node: Node) -> str:
-    body = node.child_by_field_name("body")
+    return _first_string_line(node.child_by_field_name("body"))
+
+
+def _first_string_line(body: Node | None) -> str:
+    """The first line of the docstring opening ``body`` (a module, class or function's)."""
     first = body.named_children[0] if body and body.named_children else None
     if first is not None and first.type == "expression_statement" and first.named_children:
         string = first.named_children[0]
         if string.type == "string":
-            return strip_quotes(text(string)).strip().split("\n")[0][:200]
+            return first_sentence(strip_quotes(text(string)).splitlines())
     return ""
 
 
@@ -161,20 +172,18 @@ def _first_string(arguments: Node | None) -> str | None:
 
 def _django_urls(root: Node) -> Iterator[Route]:
     """``path("users/<int:pk>/", views.detail)`` calls anywhere in the module (urls.py)."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.type == "call" and text(node.child_by_field_name("function")) in DJANGO_URL_CALLS:
-            arguments = node.child_by_field_name("arguments")
-            values = [
-                a
-                for a in (arguments.named_children if arguments else [])
-                if a.type != "keyword_argument"
-            ]
-            if len(values) >= 2 and values[0].type == "string":
-                route = "/" + strip_quotes(text(values[0])).lstrip("^/").rstrip("$")
-                yield Route("ANY", route, text(values[1]), "django", node.start_point[0] + 1)
-        stack.extend(reversed(node.named_children))
+    for node in descendants(root, "call"):
+        if text(node.child_by_field_name("function")) not in DJANGO_URL_CALLS:
+            continue
+        arguments = node.child_by_field_name("arguments")
+        values = [
+            a
+            for a in (arguments.named_children if arguments else [])
+            if a.type != "keyword_argument"
+        ]
+        if len(values) >= 2 and values[0].type == "string":
+            route = "/" + strip_quotes(text(values[0])).lstrip("^/").rstrip("$")
+            yield Route("ANY", route, text(values[1]), "django", node.start_point[0] + 1)
 
 
 def _schema(node: Node, decorators: list[Node]) -> Schema | None:

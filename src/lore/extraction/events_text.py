@@ -30,13 +30,15 @@ def event_summary(event: Event) -> str:
     """One readable line, as a person scanning a history reads an event: a tool call as
     ``Tool input: result`` (``failed`` when it did), a commit as its subject and body with the
     files it touched, a repository scan as its languages, frameworks, manifests and README
-    summary, any other payload as ``key: value`` pairs. Diffs are left out: the words
+    summary, a module map as its folder and modules with their roles, any other payload as ``key: value`` pairs. Diffs are left out: the words
     around them say what changed, and their lines would swamp the rest."""
     payload = event.payload
     if isinstance(payload.get("tool"), str):
         return _tool_call(payload)
     if event.type == "scan_result" and isinstance(payload.get("languages"), dict):
         return _scan_line(payload)
+    if event.type == "code_map" and isinstance(payload.get("modules"), list):
+        return _code_map_line(payload)
     commits = payload.get("commits")
     if isinstance(commits, list) and commits and all(isinstance(c, dict) for c in commits):
         return " ".join(_commit_line(commit) for commit in commits)
@@ -94,6 +96,16 @@ def _scan_line(scan: dict[str, Any]) -> str:
         f"README: {summary}" if summary else "",
     ]
     return "; ".join(part for part in parts if part)
+
+
+def _code_map_line(folder: dict[str, Any]) -> str:
+    modules = [
+        f"{m.get('path')}" + (f" ({m['doc']})" if m.get("doc") else "")
+        for m in folder["modules"]
+        if isinstance(m, dict)
+    ]
+    head = f"code in {folder.get('folder')}/" + (f": {folder['doc']}" if folder.get("doc") else "")
+    return f"{head}; modules {'; '.join(modules)}"
 
 
 def _commit_line(commit: dict[str, Any]) -> str:

@@ -325,3 +325,131 @@ def test_workflow_triggers_keep_their_filters() -> None:
         "push",
         "pull_request",
     ]
+
+
+LIBRARY_PYPROJECT = """\
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "lib"
+requires-python = ">=3.9"
+classifiers = [
+    "Programming Language :: Python :: 3.10",
+    "Programming Language :: Python :: 3.9",
+    "Programming Language :: Python :: 3.13",
+]
+
+[tool.ruff]
+line-length = 88
+
+[tool.ruff.lint]
+select = ["E", "F", "I"]
+
+[tool.mypy]
+strict = true
+"""
+TEST_MATRIX = """\
+on: [push, pull_request]
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        python-version: ["3.9", "3.13"]
+        os: [ubuntu-latest, windows-latest]
+    steps:
+      - run: pytest
+"""
+PUBLISH = """\
+name: Publish
+on:
+  push:
+    tags: ["v*"]
+jobs:
+  pypi:
+    runs-on: ubuntu-latest
+    steps:
+      - run: python -m build
+      - uses: pypa/gh-action-pypi-publish@release/v1
+"""
+PRE_COMMIT = """\
+repos:
+  - repo: https://github.com/astral-sh/ruff-pre-commit
+    rev: v0.6.0
+    hooks:
+      - id: ruff
+      - id: ruff-format
+  - repo: local
+    hooks:
+      - id: mypy
+"""
+
+
+def test_configuration_facts_build_versions_linters_hooks_and_release(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "lib")
+    repo.commit(
+        "start",
+        {
+            "pyproject.toml": LIBRARY_PYPROJECT,
+            "setup.cfg": "[flake8]\nmax-line-length = 88\nextend-ignore = E203\n",
+            ".pre-commit-config.yaml": PRE_COMMIT,
+            ".prettierrc.json": '{"singleQuote": true, "printWidth": 100}',
+            ".nvmrc": "20\n",
+            "package.json": json.dumps({"name": "site", "engines": {"node": ">=18"}}),
+            ".github/workflows/tests.yml": TEST_MATRIX,
+            ".github/workflows/publish.yml": PUBLISH,
+            "examples/app/ruff.toml": "line-length = 120\n",  # the example's, not the project's
+            "src/lib/__init__.py": "",
+        },
+    )
+    scan = describe_repository(repo.root)
+    tooling = scan["tooling"]
+    assert tooling["build"] == [
+        {"tool": "Hatchling", "backend": "hatchling.build", "source": "pyproject.toml"}
+    ]
+    versions = {
+        (v["language"], v["how"]): (v["versions"], v["source"]) for v in tooling["versions"]
+    }
+    assert versions == {
+        ("Python", "requires-python"): (">=3.9", "pyproject.toml"),
+        ("Python", "classifiers"): ("3.9, 3.10, 3.13", "pyproject.toml"),
+        ("Python", "CI matrix"): ("3.9, 3.13", ".github/workflows/tests.yml"),
+        ("Node.js", "engines"): (">=18", "package.json"),
+        ("Node.js", "pinned for local work"): ("20", ".nvmrc"),
+    }
+    linters = {
+        (entry["tool"], entry["source"]): entry.get("settings") for entry in tooling["linters"]
+    }
+    assert linters == {
+        ("Ruff", "pyproject.toml"): "line-length 88; lint.select E, F, I",
+        ("mypy", "pyproject.toml"): "strict True",
+        ("Flake8", "setup.cfg"): "max-line-length 88; extend-ignore E203",
+        ("Prettier", ".prettierrc.json"): "singleQuote True; printWidth 100",
+    }
+    assert tooling["pre_commit"] == {
+        "source": ".pre-commit-config.yaml",
+        "hooks": ["ruff", "ruff-format", "mypy"],
+    }
+
+    from lore.extraction.offline import Options, extract
+    from tests.pipeline_helpers import event
+
+    items = {
+        item.title: item
+        for item in extract([event(1, "scan_result", scan, source="scan")], Options())
+    }
+    assert "Build backend: Hatchling" in items
+    python = items["Supported Python versions: 3.9, 3.10, 3.13"]
+    assert "Ci matrix in .github/workflows/tests.yml: 3.9, 3.13." in python.facts
+    assert "Supported Node.js versions: >=18" in items
+    assert "Linters and formatters: Ruff, mypy, Flake8, Prettier" in items
+    assert items["pre-commit hooks: ruff, ruff-format, mypy"].instruction.startswith(
+        "pre-commit install"
+    )
+    release = items["Releases: .github/workflows/publish.yml publishes to PyPI on push of tags v*"]
+    assert (
+        release.facts[0] == ".github/workflows/publish.yml publishes to PyPI, on push of tags v*."
+    )
+    assert not any("120" in fact for item in items.values() for fact in item.facts)

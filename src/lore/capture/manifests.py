@@ -48,6 +48,14 @@ def read_manifest(root: Path, path: str) -> Manifest | None:
     return {"path": path, **{key: value for key, value in manifest.items() if value}}
 
 
+def read_text(path: Path) -> str:
+    """A text file's content; empty when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
 def _is_requirements(path: str) -> bool:
     pure = PurePosixPath(path)
     return pure.suffix in (".txt", ".in") and (
@@ -65,6 +73,7 @@ def _package_json(text: str) -> Manifest:
         "peer_dependencies": _pairs(data.get("peerDependencies")),
         "scripts": _capped(data.get("scripts")),
         "workspaces": data.get("workspaces"),
+        "node": (data.get("engines") or {}).get("node"),
     }
 
 
@@ -140,6 +149,7 @@ def _cargo(text: str) -> Manifest:
     return {
         "kind": "cargo",
         "name": data.get("package", {}).get("name"),
+        "rust_version": data.get("package", {}).get("rust-version"),
         "dependencies": _pairs(data.get("dependencies") or workspace.get("dependencies")),
         "dev_dependencies": _pairs(data.get("dev-dependencies")),
         "build_dependencies": _pairs(data.get("build-dependencies")),
@@ -305,10 +315,11 @@ def github_workflow(text: str) -> dict[str, Any]:
     jobs = {}
     for name, job in (data.get("jobs") or {}).items():
         if isinstance(job, dict):
+            matrix = _matrix(job.get("strategy"))
             jobs[str(name)] = {
                 "runs_on": job.get("runs-on"),
                 "steps": _github_steps(job.get("steps") or []),
-            }
+            } | ({"matrix": matrix} if matrix else {})
     return {"name": data.get("name"), "on": workflow_triggers(triggers), "jobs": jobs}
 
 
@@ -344,6 +355,19 @@ def _trigger(event: str, spec: Any) -> str:
     if isinstance(paths, list) and paths:
         parts.append(f"(paths {', '.join(map(str, paths[:5]))})")
     return " ".join([event, *parts])
+
+
+def _matrix(strategy: Any) -> dict[str, list[str]]:
+    """The matrix's listed values (``python-version: [3.10, 3.11]``), ``include`` and
+    ``exclude`` left out; a matrix computed by an expression has none to read."""
+    matrix = strategy.get("matrix") if isinstance(strategy, dict) else None
+    if not isinstance(matrix, dict):
+        return {}
+    return {
+        str(key): [str(value) for value in values]
+        for key, values in matrix.items()
+        if key not in ("include", "exclude") and isinstance(values, list)
+    }
 
 
 def _github_steps(steps: list[Any]) -> list[str]:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from lore.capture import manifests as mf
 from lore.capture.git import resolve_repo_path, run_git
+from lore.capture.tooling import describe_tooling
 from lore.code.modules import module_map
 from lore.domain import EventIn, Project
 from lore.errors import LoreError, ValidationError
@@ -162,6 +163,7 @@ def describe_files(
 ) -> dict[str, Any]:
     manifests = _manifests(root, files)
     scripts = _scripts(root, files, own(manifests))
+    ci = _ci(root, files)
     payload: dict[str, Any] = {
         "root": str(root),
         "name": root.name,
@@ -171,7 +173,8 @@ def describe_files(
         "manifests": manifests,
         "frameworks": mf.frameworks(own(manifests)),
         "scripts": scripts,
-        "ci": _ci(root, files),
+        "ci": ci,
+        "tooling": describe_tooling(root, files, own(manifests), ci),
         "readme": _readme(root, files),
         "structure": _structure(files),
         "tests": _tests(files, own(manifests), scripts),
@@ -296,9 +299,9 @@ def _scripts(
         if path.count("/") > 1:
             continue
         if name in ("Makefile", "makefile", "GNUmakefile"):
-            scripts[path] = mf.makefile_targets(_read(root / path))
+            scripts[path] = mf.makefile_targets(mf.read_text(root / path))
         elif name in ("justfile", "Justfile", ".justfile"):
-            scripts[path] = mf.justfile_recipes(_read(root / path))
+            scripts[path] = mf.justfile_recipes(mf.read_text(root / path))
     return {path: commands for path, commands in scripts.items() if commands}
 
 
@@ -315,17 +318,10 @@ def _ci(root: Path, files: Sequence[str]) -> list[dict[str, Any]]:
         else:
             continue
         try:
-            found.append({"path": path, **parse(_read(root / path))})
+            found.append({"path": path, **parse(mf.read_text(root / path))})
         except Exception as exc:  # a broken CI file is reported, never fatal
             found.append({"path": path, "error": f"could not be read: {exc}"[:200]})
     return found
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
 
 
 # README, structure, tests
@@ -336,7 +332,7 @@ def _readme(root: Path, files: Sequence[str]) -> dict[str, Any] | None:
     if not candidates:
         return None
     path = min(candidates, key=lambda p: (not p.lower().endswith(".md"), len(p)))
-    text = _read(root / path)
+    text = mf.read_text(root / path)
     headings = readme_headings(text)
     return {"path": path, "headings": headings[:MAX_HEADINGS], "summary": _first_paragraph(text)}
 

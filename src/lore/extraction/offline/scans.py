@@ -29,12 +29,41 @@ PURPOSES: dict[str, tuple[tuple[str, ...], str]] = {
     "build": (("build", "compile", "dist"), "Build the project"),
     "dev": (("dev", "start", "serve", "run", "develop"), "Run the project locally"),
 }
+# What a CI step publishes to, by words it holds.
+PUBLISHERS = {
+    "pypa/gh-action-pypi-publish": "PyPI", "twine upload": "PyPI", "uv publish": "PyPI",
+    "poetry publish": "PyPI", "flit publish": "PyPI", "hatch publish": "PyPI",
+    "npm publish": "npm", "pnpm publish": "npm", "yarn publish": "npm", "yarn npm publish": "npm",
+    "changesets/action": "npm", "semantic-release": "npm", "goreleaser": "GitHub Releases (GoReleaser)",
+    "cargo publish": "crates.io", "docker/build-push-action": "a container registry",
+    "docker push": "a container registry", "softprops/action-gh-release": "GitHub Releases",
+    "gh release create": "GitHub Releases", "ncipollo/release-action": "GitHub Releases",
+    "actions/deploy-pages": "GitHub Pages", "peaceiris/actions-gh-pages": "GitHub Pages",
+    "gem push": "RubyGems",
+}  # fmt: skip
+# Which source of a language's versions says most: classifiers list them one by one.
+VERSION_SOURCES = ("classifiers", "CI matrix", "requires-python", "engines", "go directive",
+                   "rust-version", "pinned for local work")  # fmt: skip
 
 
 def from_scan(event: Event, options: Options) -> list[ExtractedItem]:
     scan = event.payload
     name = str(scan.get("name") or PurePosixPath(str(scan.get("root", ""))).name or "project")
-    makers = (_stack, _dependencies, _procedures, _commands, _ci, _layout, _readme, _tests)
+    makers = (
+        _stack,
+        _dependencies,
+        _procedures,
+        _commands,
+        _ci,
+        _release,
+        _layout,
+        _readme,
+        _tests,
+        _build,
+        _versions,
+        _linters,
+        _pre_commit,
+    )
     return [item for make in makers for item in make(event, scan, name)]
 
 
@@ -388,4 +417,141 @@ def _tests(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedI
         tags=["tests", *runners],
         dedup_hint="scan:tests",
         evidence=evidence,
+    )
+
+
+def _release(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedItem]:
+    """A workflow that publishes: what it publishes to, and what really starts it."""
+    for workflow in scan.get("ci") or []:
+        if not isinstance(workflow, dict) or not workflow.get("jobs"):
+            continue
+        steps = [str(step) for job in workflow["jobs"].values() for step in job.get("steps", [])]
+        targets = sorted({t for word, t in PUBLISHERS.items() for step in steps if word in step})
+        if not targets:
+            continue
+        path = str(workflow["path"])
+        on = workflow.get("on") or []
+        trigger = "; ".join(map(str, on)) if isinstance(on, list) else str(on)
+        facts = [
+            f"{path} publishes to {', '.join(targets)}" + (f", on {trigger}." if trigger else ".")
+        ]
+        publishing = [s for s in steps if any(word in s for word in PUBLISHERS)]
+        facts.append(f"Publishing steps: {'; '.join(f'`{clip(s, 100)}`' for s in publishing[:4])}.")
+        yield _item(
+            event,
+            type="convention",
+            kind="procedure",
+            title=clip(
+                f"Releases: {path} publishes to {', '.join(targets)}"
+                + (f" on {trigger}" if trigger else "")
+            ),
+            facts=facts,
+            instruction=f"Start {path}" + (f" ({trigger})" if trigger else ""),
+            condition="to release a new version",
+            expected_outcome=f"the release is published to {', '.join(targets)}",
+            files=[path],
+            schema_key="root/release",
+            importance=0.7,
+            tags=["release", "ci"],
+            dedup_hint=f"scan:release:{path}",
+            evidence=[quote(event, path)],
+        )
+
+
+def _tooling(scan: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    entries = (scan.get("tooling") or {}).get(key) or []
+    return [entry for entry in entries if isinstance(entry, dict)]
+
+
+def _build(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedItem]:
+    builds = _tooling(scan, "build")
+    if not builds:
+        return
+    facts = [
+        f"{name} builds with {b['tool']}"
+        + (f" (build backend `{b['backend']}`" if b.get("backend") else " (")
+        + f" in {b['source']})."
+        for b in builds
+    ]
+    yield _item(
+        event,
+        title=clip(f"Build backend: {', '.join(dict.fromkeys(str(b['tool']) for b in builds))}"),
+        facts=facts,
+        files=sorted({str(b["source"]) for b in builds}),
+        schema_key="root/build",
+        importance=0.6,
+        tags=["build", "packaging"],
+        dedup_hint="scan:build",
+        evidence=[quote(event, str(builds[0].get("backend") or builds[0]["source"]))],
+    )
+
+
+def _versions(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedItem]:
+    """One item per language: the versions the best source lists, then every source."""
+    by_language: dict[str, list[dict[str, Any]]] = {}
+    for entry in _tooling(scan, "versions"):
+        by_language.setdefault(str(entry["language"]), []).append(entry)
+    for language, entries in by_language.items():
+        entries.sort(
+            key=lambda e: VERSION_SOURCES.index(e["how"]) if e["how"] in VERSION_SOURCES else 99
+        )
+        best = entries[0]
+        facts = [f"{e['how'].capitalize()} in {e['source']}: {e['versions']}." for e in entries]
+        yield _item(
+            event,
+            title=clip(f"Supported {language} versions: {best['versions']}"),
+            facts=facts,
+            files=sorted({str(e["source"]) for e in entries}),
+            schema_key="root/stack/versions",
+            importance=0.7,
+            tags=["versions", language.lower()],
+            dedup_hint=f"scan:versions:{language.lower()}",
+            evidence=[quote(event, str(best["source"]))],
+        )
+
+
+def _linters(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedItem]:
+    linters = _tooling(scan, "linters")
+    if not linters:
+        return
+    facts = [
+        f"{linter['tool']} ({linter['source']})"
+        + (f": {linter['settings']}." if linter.get("settings") else ".")
+        for linter in linters
+    ]
+    tools = ", ".join(dict.fromkeys(str(linter["tool"]) for linter in linters))
+    yield _item(
+        event,
+        type="convention",
+        title=clip(f"Linters and formatters: {tools}"),
+        facts=facts,
+        files=sorted({str(linter["source"]) for linter in linters}),
+        schema_key="root/lint",
+        importance=0.65,
+        tags=["lint", "format"],
+        dedup_hint="scan:linters",
+        evidence=[quote(event, str(linters[0]["tool"]))],
+    )
+
+
+def _pre_commit(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedItem]:
+    pre_commit = (scan.get("tooling") or {}).get("pre_commit")
+    if not isinstance(pre_commit, dict) or not pre_commit.get("hooks"):
+        return
+    hooks = ", ".join(str(hook) for hook in pre_commit["hooks"])
+    yield _item(
+        event,
+        type="convention",
+        kind="procedure",
+        title=clip(f"pre-commit hooks: {hooks}"),
+        facts=[f"{pre_commit['source']} runs these hooks before each commit: {hooks}."],
+        instruction="pre-commit install; pre-commit run --all-files",
+        condition="before committing",
+        expected_outcome=f"{hooks} pass",
+        files=[str(pre_commit["source"])],
+        schema_key="root/lint/pre-commit",
+        importance=0.6,
+        tags=["lint", "pre-commit"],
+        dedup_hint="scan:pre-commit",
+        evidence=[quote(event, str(pre_commit["source"]))],
     )

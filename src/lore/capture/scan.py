@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from lore.capture import manifests as mf
+from lore.capture.docs import describe_docs, first_paragraph, sections
 from lore.capture.git import resolve_repo_path, run_git
 from lore.capture.tooling import describe_tooling
 from lore.code.modules import module_map
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 SOURCE = "scan"
 EVENT_TYPE = "scan_result"
 CODE_MAP_TYPE = "code_map"
+DOCS_TYPE = "doc_sections"
 MAX_FILES = 100_000
 MAX_MANIFESTS = 40
 # Folders whose manifests and commands belong to something else than the project itself.
@@ -99,8 +101,6 @@ TEST_CONFIGS = {
     "phpunit.xml.dist", ".mocharc.json", ".mocharc.yml", "karma.conf.js",
 }  # fmt: skip
 TEST_CONFIG_PREFIXES = ("jest.config.", "vitest.config.", "playwright.config.", "cypress.config.")
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_SETEXT = re.compile(r"^(=+|-+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,7 @@ class ScanResult:
     duplicate: bool
     payload: dict[str, Any]
     code_map: list[dict[str, Any]]
+    docs: list[dict[str, Any]]
 
     @property
     def modules(self) -> int:
@@ -120,13 +121,15 @@ class ScanResult:
         """Where it went and how many modules were mapped; with ``full``, the description and
         the module map too."""
         shown = {"root": self.root, "event_id": self.event_id, "session_id": self.session_id}
-        shown |= {"duplicate": self.duplicate, "modules": self.modules}
-        return shown | ({"payload": self.payload, "code_map": self.code_map} if full else {})
+        shown |= {"duplicate": self.duplicate, "modules": self.modules, "documents": len(self.docs)}
+        full_view = {"payload": self.payload, "code_map": self.code_map, "docs": self.docs}
+        return shown | (full_view if full else {})
 
 
 def scan(lore: Lore, project: Project, path: str | Path | None = None) -> ScanResult:
     """Describe the repository at ``path`` (default: the project's) and capture it: one
-    ``scan_result`` event, then one ``code_map`` event per folder of the project's own code."""
+    ``scan_result`` event, then one ``code_map`` event per folder of the project's own code and
+    one ``doc_sections`` event per document."""
     root = resolve_repo_path(project, path).resolve()
     if not root.is_dir():
         raise ValidationError(f"{root} is not a folder", "path")
@@ -135,11 +138,15 @@ def scan(lore: Lore, project: Project, path: str | Path | None = None) -> ScanRe
     payload = describe_files(root, files, in_git, max_bytes=budget)
     result = lore.capture_event(SOURCE, EVENT_TYPE, payload, project=project)
     code_map = module_map(root, [path for path in files if manifest_role(path) == "project"])
-    if code_map:
+    docs = describe_docs(
+        root, [path for path in files if manifest_role(path) in ("project", "docs")]
+    )
+    parts = [(CODE_MAP_TYPE, folder) for folder in code_map] + [(DOCS_TYPE, doc) for doc in docs]
+    if parts:
         lore.capture_events(
             [
-                EventIn(source=SOURCE, type=CODE_MAP_TYPE, payload=fit(folder, budget))
-                for folder in code_map
+                EventIn(source=SOURCE, type=type_, payload=fit(part, budget))
+                for type_, part in parts
             ],
             project=project,
         )
@@ -150,6 +157,7 @@ def scan(lore: Lore, project: Project, path: str | Path | None = None) -> ScanRe
         result.duplicates > 0,
         payload,
         code_map,
+        docs,
     )
 
 
@@ -334,50 +342,20 @@ def _readme(root: Path, files: Sequence[str]) -> dict[str, Any] | None:
     path = min(candidates, key=lambda p: (not p.lower().endswith(".md"), len(p)))
     text = mf.read_text(root / path)
     headings = readme_headings(text)
-    return {"path": path, "headings": headings[:MAX_HEADINGS], "summary": _first_paragraph(text)}
+    return {"path": path, "headings": headings[:MAX_HEADINGS], "summary": _summary(text)}
 
 
 def readme_headings(text: str) -> list[str]:
     """Headings as ``#``-prefixed lines: Markdown ATX and setext, and reStructuredText
     underlined titles; fenced code blocks are skipped."""
-    headings: list[str] = []
-    underline_levels: list[str] = []
-    in_fence = False
-    lines = text.splitlines()
-    for index, line in enumerate(lines):
-        if line.lstrip().startswith(("```", "~~~")):
-            in_fence = not in_fence
-            continue
-        if in_fence:
-            continue
-        if match := _MD_HEADING.match(line):
-            headings.append(f"{match[1]} {match[2]}")
-            continue
-        following = lines[index + 1] if index + 1 < len(lines) else ""
-        underline = following.strip()
-        if line.strip() and _is_underline(underline) and len(underline) >= len(line.strip()) - 1:
-            char = underline[0]
-            if char not in underline_levels:
-                underline_levels.append(char)
-            headings.append("#" * (underline_levels.index(char) + 1) + " " + line.strip())
-    return headings
+    return [f"{'#' * s.level} {s.heading}" for s in sections(text) if s.heading]
 
 
-def _is_underline(text: str) -> bool:
-    return len(text) >= 3 and len(set(text)) == 1 and text[0] in "=-~^*+#"
-
-
-def _first_paragraph(text: str) -> str:
-    """The first paragraph of prose: not a heading, badge, HTML, list or code."""
-    for block in re.split(r"\n\s*\n", text):
-        stripped = block.strip()
-        if not stripped or stripped.startswith(("#", "<", "[!", "![", "```", "=", "-", "*", "|")):
-            continue
-        lines = stripped.splitlines()
-        if len(lines) > 1 and _is_underline(lines[1].strip()):
-            continue
-        return " ".join(line.strip() for line in lines)[:500]
-    return ""
+def _summary(text: str) -> str:
+    """The first paragraph of prose of a README (no heading, badge, HTML, list or code)."""
+    return next(
+        (found for s in sections(text) if (found := first_paragraph(s.body, lists=False))), ""
+    )
 
 
 def _structure(files: Sequence[str]) -> dict[str, Any]:

@@ -124,6 +124,7 @@ def print_scan(result: ScanResult) -> None:
     )
     console.print(f"  CI          {len(payload['ci'])} files, {jobs} jobs")
     console.print(f"  modules     {result.modules} in {len(result.code_map)} folders")
+    console.print(f"  documents   {len(result.docs)}")
     if result.duplicate:
         console.print(f"Unchanged since the last scan (event {result.event_id}): nothing stored.")
     else:

@@ -30,7 +30,7 @@ def event_summary(event: Event) -> str:
     """One readable line, as a person scanning a history reads an event: a tool call as
     ``Tool input: result`` (``failed`` when it did), a commit as its subject and body with the
     files it touched, a repository scan as its languages, frameworks, manifests and README
-    summary, a module map as its folder and modules with their roles, any other payload as ``key: value`` pairs. Diffs are left out: the words
+    summary, a module map as its folder and modules with their roles, a document as its sections, any other payload as ``key: value`` pairs. Diffs are left out: the words
     around them say what changed, and their lines would swamp the rest."""
     payload = event.payload
     if isinstance(payload.get("tool"), str):
@@ -39,6 +39,8 @@ def event_summary(event: Event) -> str:
         return _scan_line(payload)
     if event.type == "code_map" and isinstance(payload.get("modules"), list):
         return _code_map_line(payload)
+    if event.type == "doc_sections" and isinstance(payload.get("sections"), list):
+        return _doc_line(payload)
     commits = payload.get("commits")
     if isinstance(commits, list) and commits and all(isinstance(c, dict) for c in commits):
         return " ".join(_commit_line(commit) for commit in commits)
@@ -106,6 +108,15 @@ def _code_map_line(folder: dict[str, Any]) -> str:
     ]
     head = f"code in {folder.get('folder')}/" + (f": {folder['doc']}" if folder.get("doc") else "")
     return f"{head}; modules {'; '.join(modules)}"
+
+
+def _doc_line(document: dict[str, Any]) -> str:
+    shown = [
+        f"{s.get('heading')}: {s.get('text')}" if s.get("text") else str(s.get("heading"))
+        for s in document["sections"]
+        if isinstance(s, dict) and (s.get("heading") or s.get("text"))
+    ]
+    return f"document {document.get('path')}: {'; '.join(shown)}"
 
 
 def _commit_line(commit: dict[str, Any]) -> str:

@@ -1,6 +1,6 @@
 """The offline extractor: memory items from events by rules, without any model.
 
-Each event type has its rules (``saves``, ``scans``, ``modules``, ``commits``); agent steps and user
+Each event type has its rules (``saves``, ``scans``, ``modules``, ``docs``, ``commits``); agent steps and user
 requests are read together, in order (``steps``). Every item quotes the event it came from and
 gets a schema key, like the items an LLM proposes, and goes through the same quote check.
 """
@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from lore.domain import Event
 from lore.extraction.offline.build import Options
 from lore.extraction.offline.commits import from_git_digest
+from lore.extraction.offline.docs import from_doc_sections
 from lore.extraction.offline.modules import from_code_map
 from lore.extraction.offline.saves import from_remember, from_session_save
 from lore.extraction.offline.scans import from_scan
@@ -26,6 +27,7 @@ PER_EVENT: dict[str, Callable[[Event, Options], list[ExtractedItem]]] = {
     "note": from_remember,
     "scan_result": from_scan,
     "code_map": from_code_map,
+    "doc_sections": from_doc_sections,
     "git_digest": from_git_digest,
 }
 

@@ -184,11 +184,21 @@ def test_the_brief_states_the_layout_and_the_commands(lore: Lore, project: Proje
     scan = {
         "root": "/repo",
         "languages": {"Python": {"files": 40, "lines": 4000}},
-        "structure": {
-            "dirs": {"src": 30, "src/shop": 30, "tests": 12, "docs": 5, "examples": 9,
-                     ".github": 2},
+        "layout": {
+            "code": ["src/shop"], "tests": ["tests"], "docs": ["docs"], "examples": ["examples"],
+            "packages": [
+                {"folder": "src/shop/orders", "modules": 9, "doc": "Orders: carts to invoices."},
+                {"folder": "src/shop/util", "modules": 4, "doc": ""},
+            ],
         },
-        "tests": {"dirs": ["tests"]},
+        "tooling": {
+            "versions": [
+                {"language": "Python", "versions": "3.10, 3.11", "how": "classifiers"},
+                {"language": "Python", "versions": ">=3.10", "how": "requires-python"},
+            ],
+            "build": [{"tool": "Hatchling", "source": "pyproject.toml"}],
+            "linters": [{"tool": "Ruff", "source": "pyproject.toml"}],
+        },
     }  # fmt: skip
     lore.capture_event("scan", "scan_result", scan, project=project)
     apply_items(
@@ -202,5 +212,13 @@ def test_the_brief_states_the_layout_and_the_commands(lore: Lore, project: Proje
         ],
     )  # fmt: skip
     brief = lore.brain(project).layers[0].markdown
-    assert "**Layout:** code in `src/shop`, tests in `tests`, docs in `docs`" in brief
+    assert (
+        "**Layout:** code in `src/shop`, tests in `tests`, docs in `docs`, examples in `examples`"
+        in brief
+    )
+    assert (
+        "**Stack:** Python; supports Python 3.10, 3.11; built with Hatchling; linted with Ruff"
+        in brief
+    )
+    assert "**Main modules:** `src/shop/orders` (Orders: carts to invoices.)\n" in brief
     assert "Run the tests: `make test`" in brief and "Lint the code: `make lint`" in brief

@@ -453,3 +453,28 @@ def test_configuration_facts_build_versions_linters_hooks_and_release(tmp_path: 
         release.facts[0] == ".github/workflows/publish.yml publishes to PyPI, on push of tags v*."
     )
     assert not any("120" in fact for item in items.values() for fact in item.facts)
+
+
+def test_the_layout_finds_the_code_by_its_files_not_the_biggest_folder(tmp_path: Path) -> None:
+    """pyenv's shape: the commands are scripts without an extension in libexec/, while a plugin
+    folder holds hundreds of data files."""
+    script = "#!/usr/bin/env bash\nset -e\n"
+    commands = ("init", "install", "local", "global", "shims", "rehash", "root", "version")
+    files = {f"libexec/pyenv-{name}": script for name in commands}
+    files |= {
+        f"plugins/python-build/share/python-build/3.{minor}.0": "install_package\n"
+        for minor in range(40)
+    }
+    files |= {
+        "plugins/python-build/bin/python-build": script,
+        "test/init.bats": "#!/usr/bin/env bats\n",
+        "test/test_helper.bash": "setup() { :; }\n",
+        "examples/demo/main.py": "print('demo')\n",
+        "docs/index.md": "# pyenv\n",
+        "README.md": "# pyenv\n",
+    }
+    GitRepo(tmp_path / "pyenv").commit("start", files)
+    layout = describe_repository(tmp_path / "pyenv")["layout"]
+    assert layout["code"] == ["libexec"]
+    assert layout["tests"] == ["test"]
+    assert layout["docs"] == ["docs"] and layout["examples"] == ["examples"]

@@ -55,6 +55,7 @@ MAX_DIRS_PER_DEPTH = 80
 STRUCTURE_DEPTH = 3
 MAX_TOP_FILES = 60
 MAX_HEADINGS = 60
+MAX_PACKAGES = 8
 SIZE_MARGIN = 0.85  # of the payload limit: redaction and JSON re-encoding may add a little
 
 # Folders no scan wants when there is no .gitignore to say so.
@@ -135,9 +136,9 @@ def scan(lore: Lore, project: Project, path: str | Path | None = None) -> ScanRe
         raise ValidationError(f"{root} is not a folder", "path")
     budget = int(lore.settings.capture.max_payload_bytes * SIZE_MARGIN)
     files, in_git = list_files(root)
-    payload = describe_files(root, files, in_git, max_bytes=budget)
-    result = lore.capture_event(SOURCE, EVENT_TYPE, payload, project=project)
     code_map = module_map(root, [path for path in files if manifest_role(path) == "project"])
+    payload = describe_files(root, files, in_git, code_map, max_bytes=budget)
+    result = lore.capture_event(SOURCE, EVENT_TYPE, payload, project=project)
     docs = describe_docs(
         root, [path for path in files if manifest_role(path) in ("project", "docs")]
     )
@@ -163,15 +164,22 @@ def scan(lore: Lore, project: Project, path: str | Path | None = None) -> ScanRe
 
 def describe_repository(root: Path, *, max_bytes: int = 200_000) -> dict[str, Any]:
     files, in_git = list_files(root)
-    return describe_files(root, files, in_git, max_bytes=max_bytes)
+    code_map = module_map(root, [path for path in files if manifest_role(path) == "project"])
+    return describe_files(root, files, in_git, code_map, max_bytes=max_bytes)
 
 
 def describe_files(
-    root: Path, files: Sequence[str], in_git: bool, *, max_bytes: int
+    root: Path,
+    files: Sequence[str],
+    in_git: bool,
+    code_map: Sequence[dict[str, Any]],
+    *,
+    max_bytes: int,
 ) -> dict[str, Any]:
     manifests = _manifests(root, files)
     scripts = _scripts(root, files, own(manifests))
     ci = _ci(root, files)
+    tests = _tests(files, own(manifests), scripts)
     payload: dict[str, Any] = {
         "root": str(root),
         "name": root.name,
@@ -185,7 +193,8 @@ def describe_files(
         "tooling": describe_tooling(root, files, own(manifests), ci),
         "readme": _readme(root, files),
         "structure": _structure(files),
-        "tests": _tests(files, own(manifests), scripts),
+        "tests": tests,
+        "layout": _layout(root, files, tests, code_map),
     }
     return fit(payload, max_bytes)
 
@@ -376,6 +385,70 @@ def _structure(files: Sequence[str]) -> dict[str, Any]:
         "dirs": dict(sorted(kept.items())),
         "top_files": top_files[:MAX_TOP_FILES],
     }
+
+
+def _layout(
+    root: Path, files: Sequence[str], tests: dict[str, Any], code_map: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
+    """Where things live, by role: ``code`` (the folders holding most of the project's own code
+    files, down into a ``src``-like folder that holds one package), ``tests``, ``docs``,
+    ``examples`` (examples, fixtures, vendored code), and the ``packages`` with most modules,
+    each with what its package doc says it is for."""
+    top_roles = {
+        folder: manifest_role(folder + "/x")
+        for folder in {p.split("/")[0] for p in files if "/" in p}
+    }
+    return {
+        "code": _code_folders(root, files),
+        "tests": [d for d in tests.get("dirs") or [] if "/" not in d][:3],
+        "docs": sorted(d for d, role in top_roles.items() if role == "docs"),
+        "examples": sorted(
+            d for d, role in top_roles.items() if role in ("example", "fixture", "vendored")
+        ),
+        "packages": [
+            {"folder": f["folder"], "modules": len(f["modules"]), "doc": f["doc"]}
+            for f in sorted(code_map, key=lambda f: -len(f["modules"]))[:MAX_PACKAGES]
+        ],
+    }
+
+
+def _code_folders(root: Path, files: Sequence[str]) -> list[str]:
+    """The top-level folders (``.`` for the top itself) holding at least a sixth of the
+    project's own code files, most first; one that holds a single folder of most of its code
+    is replaced by that folder (``src/lore`` rather than ``src``)."""
+    code = [p for p in files if manifest_role(p) == "project" and _is_code(root, p)]
+    per_top = Counter(p.split("/")[0] if "/" in p else "." for p in code)
+    chosen = [d for d, n in per_top.most_common(3) if n >= len(code) / 6]
+    return [_deepest_majority(folder, code) for folder in chosen]
+
+
+def _deepest_majority(folder: str, code: Sequence[str]) -> str:
+    while folder != ".":
+        inside = [p for p in code if p.startswith(folder + "/")]
+        children = Counter(
+            p[len(folder) + 1 :].split("/")[0]
+            for p in inside
+            if p.count("/") > folder.count("/") + 1
+        )
+        best = children.most_common(1)
+        if not best or best[0][1] < 0.8 * len(inside):
+            return folder
+        folder = f"{folder}/{best[0][0]}"
+    return folder
+
+
+def _is_code(root: Path, path: str) -> bool:
+    """Code by its extension, or a script without one (``bin/tool``) by its ``#!`` line."""
+    language = _language(path)
+    if language is not None:
+        return language[1] == "code"
+    if "." in PurePosixPath(path).name:
+        return False
+    try:
+        with (root / path).open("rb") as file:
+            return file.read(2) == b"#!"
+    except OSError:
+        return False
 
 
 def _tests(

@@ -30,6 +30,11 @@ MATRIX_LANGUAGES = {
     "go": "Go", "go-version": "Go", "rust": "Rust", "toolchain": "Rust", "ruby": "Ruby",
     "ruby-version": "Ruby", "java": "Java", "java-version": "Java",
 }  # fmt: skip
+# Where a language's versions are read, most telling first.
+VERSION_SOURCES = (
+    "classifiers", "CI matrix", "requires-python", "engines", "go directive", "rust-version",
+    "pinned for local work",
+)  # fmt: skip
 # Files that pin one version for local work.
 VERSION_FILES = {
     ".python-version": "Python", ".nvmrc": "Node.js", ".node-version": "Node.js",
@@ -62,15 +67,13 @@ def describe_tooling(
     manifests: Sequence[dict[str, Any]],
     ci: Sequence[dict[str, Any]],
 ) -> dict[str, Any]:
-    """``build``, ``versions``, ``linters`` and ``pre_commit`` (each entry names its source)."""
+    """``build``, ``versions``, ``linters`` and ``pre_commit`` (each entry names its source).
+    A language's versions come most telling source first: classifiers list every version."""
     top = [path for path in files if "/" not in path]
+    versions = [*_manifest_versions(root, manifests), *_file_versions(root, top), *_ci_versions(ci)]
     tooling = {
         "build": list(_build(manifests)),
-        "versions": [
-            *_manifest_versions(root, manifests),
-            *_file_versions(root, top),
-            *_ci_versions(ci),
-        ],
+        "versions": sorted(versions, key=lambda entry: VERSION_SOURCES.index(entry["how"])),
         "linters": [
             *_pyproject_linters(root, top),
             *_ini_linters(root, top),

@@ -77,7 +77,8 @@ def first_comment_line(lines: list[str]) -> str:
 
 
 def first_sentence(lines: Iterable[str]) -> str:
-    """The first sentence of the first paragraph of ``lines`` (hard-wrapped lines joined)."""
+    """The first sentence of the first paragraph of ``lines`` (hard-wrapped lines joined),
+    its ````literals```` in Markdown's single backticks."""
     paragraph: list[str] = []
     for line in lines:
         cleaned = line.strip()
@@ -86,4 +87,4 @@ def first_sentence(lines: Iterable[str]) -> str:
         if cleaned:
             paragraph.append(cleaned)
     sentence = _SENTENCE_END.split(" ".join(paragraph), maxsplit=1)[0]
-    return sentence[:MAX_DOC_CHARS]
+    return sentence.replace("``", "`")[:MAX_DOC_CHARS]  # reStructuredText literals as Markdown

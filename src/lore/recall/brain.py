@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from lore.capture.scan import NOT_OWN_FOLDERS
 from lore.config import RecallSettings
 from lore.domain import Project
 from lore.domain.graph import ITEM_KINDS
@@ -36,7 +35,9 @@ RECENT_ITEMS = 60
 BRIEF_DECISIONS = 5
 BRIEF_CONVENTIONS = 6
 BRIEF_AREAS = 5
-BRIEF_COMMANDS = 4
+BRIEF_COMMANDS = 6
+BRIEF_MODULES = 6
+MODULE_DOC_CHARS = 70
 FACT_CHARS = 220
 BRIEF_CHARS = 110
 SHOWN_LANGUAGES = 4
@@ -169,12 +170,15 @@ def _brief(
 ) -> tuple[BrainLayer, set[int]]:
     budget = Budget(settings.brain_l0_tokens - estimate_tokens("## L0 · Brief\n\n"))
     shown: set[int] = set()
-    stack = _stack(scan, items)
+    stack = "; ".join(part for part in (_stack(scan, items), _tooling(scan)) if part)
     if stack:
         budget.add(f"**Stack:** {stack}")
     layout = _layout(scan)
     if layout:
         budget.add(f"**Layout:** {layout}")
+    modules = _modules(scan)
+    if modules:
+        budget.add(f"**Main modules:** {modules}")
     commands = [row for row in items if (row.schema_key or "").startswith("root/commands/")]
     if commands:
         shown.update(row.id for row in commands[:BRIEF_COMMANDS])
@@ -234,30 +238,43 @@ def _stack(scan: dict[str, Any] | None, items: Sequence[RecallRow]) -> str:
 
 
 def _layout(scan: dict[str, Any] | None) -> str:
-    """Where the code, the tests and the docs live, from the latest scan's folders: the
-    biggest top-level folder that is not tests, docs or examples is the code (down into a
-    ``src``-like folder holding one package)."""
-    if not scan:
+    """Where the code, the tests, the docs and the examples live, by the latest scan's roles."""
+    layout = (scan or {}).get("layout")
+    if not isinstance(layout, dict):
         return ""
-    dirs: dict[str, int] = (scan.get("structure") or {}).get("dirs") or {}
-    tests = [d for d in (scan.get("tests") or {}).get("dirs") or [] if "/" not in d]
-    top = sorted((d for d in dirs if "/" not in d), key=lambda d: -dirs[d])
-    docs = [d for d in top if NOT_OWN_FOLDERS.get(d.lower()) == "docs"]
-    code = next(
-        (d for d in top if d not in tests and d.lower() not in NOT_OWN_FOLDERS and d[0] != "."),
-        None,
-    )
-    if code:
-        children = sorted(
-            (d for d in dirs if d.startswith(code + "/") and d.count("/") == 1),
-            key=lambda d: -dirs[d],
-        )
-        if children and dirs[children[0]] >= 0.8 * dirs[code]:
-            code = children[0]
-    parts = [f"code in `{code}`"] if code else []
-    parts += [f"tests in {', '.join(f'`{d}`' for d in tests[:2])}"] if tests else []
-    parts += [f"docs in `{docs[0]}`"] if docs else []
+    parts = [
+        f"{role} in " + ", ".join(f"`{folder}`" for folder in layout[role][:3])
+        for role in ("code", "tests", "docs", "examples")
+        if layout.get(role)
+    ]
     return ", ".join(parts)
+
+
+def _modules(scan: dict[str, Any] | None) -> str:
+    """The packages with most modules that say what they are for."""
+    layout = (scan or {}).get("layout")
+    packages = layout.get("packages") if isinstance(layout, dict) else None
+    described = [p for p in packages or [] if isinstance(p, dict) and p.get("doc")]
+    return "; ".join(
+        f"`{p['folder']}` ({clip(str(p['doc']), MODULE_DOC_CHARS)})"
+        for p in described[:BRIEF_MODULES]
+    )
+
+
+def _tooling(scan: dict[str, Any] | None) -> str:
+    """Supported versions (the most telling source's), build backend, linters."""
+    tooling = (scan or {}).get("tooling")
+    if not isinstance(tooling, dict):
+        return ""
+    versions: dict[str, str] = {}
+    for entry in tooling.get("versions") or []:
+        versions.setdefault(str(entry["language"]), str(entry["versions"]))
+    builds = [str(entry["tool"]) for entry in tooling.get("build") or []]
+    linters = list(dict.fromkeys(str(entry["tool"]) for entry in tooling.get("linters") or []))
+    parts = [f"supports {language} {shown}" for language, shown in versions.items()]
+    parts += [f"built with {', '.join(builds)}"] if builds else []
+    parts += [f"linted with {', '.join(linters[:5])}"] if linters else []
+    return "; ".join(parts)
 
 
 def _biggest_first(languages: dict[str, Any]) -> list[str]:

@@ -29,6 +29,13 @@ PURPOSES: dict[str, tuple[tuple[str, ...], str]] = {
     "build": (("build", "compile", "dist"), "Build the project"),
     "dev": (("dev", "start", "serve", "run", "develop"), "Run the project locally"),
 }
+# The scan's layout roles, and how a fact about each starts.
+LAYOUT_ROLES = {
+    "code": "The code lives in",
+    "tests": "Tests live in",
+    "docs": "Docs live in",
+    "examples": "Examples, fixtures and vendored code (not the project's own) live in",
+}
 # What a CI step publishes to, by words it holds.
 PUBLISHERS = {
     "pypa/gh-action-pypi-publish": "PyPI", "twine upload": "PyPI", "uv publish": "PyPI",
@@ -41,9 +48,6 @@ PUBLISHERS = {
     "actions/deploy-pages": "GitHub Pages", "peaceiris/actions-gh-pages": "GitHub Pages",
     "gem push": "RubyGems",
 }  # fmt: skip
-# Which source of a language's versions says most: classifiers list them one by one.
-VERSION_SOURCES = ("classifiers", "CI matrix", "requires-python", "engines", "go directive",
-                   "rust-version", "pinned for local work")  # fmt: skip
 
 
 def from_scan(event: Event, options: Options) -> list[ExtractedItem]:
@@ -329,12 +333,17 @@ def _layout(event: Event, scan: dict[str, Any], name: str) -> Iterator[Extracted
     shown = ", ".join(f"{folder}/ ({plural(count, 'file')})" for folder, count in top[:10])
     facts = [f"Top-level folders: {shown}."]
     evidence = [quote(event, f"dirs.{top[0][0]}: {top[0][1]}")]
-    main = _main_code_folder(dirs)
-    if main:
-        children = sorted(d.rsplit("/", 1)[1] for d in dirs if d.rpartition("/")[0] == main)
+    layout = scan.get("layout") or {}
+    for role, phrase in LAYOUT_ROLES.items():
+        folders = [str(folder) for folder in layout.get(role) or []]
+        if folders:
+            facts.append(f"{phrase} {', '.join(folder + '/' for folder in folders)}.")
+    code = [str(folder) for folder in layout.get("code") or []]
+    if code:
+        children = sorted(d.rsplit("/", 1)[1] for d in dirs if d.rpartition("/")[0] == code[0])
         if children:
-            facts.append(f"The code lives in {main}/: {', '.join(children[:20])}.")
-            evidence.append(quote(event, f"dirs.{main}: {dirs[main]}"))
+            facts.append(f"Inside {code[0]}/: {', '.join(children[:20])}.")
+        evidence.append(quote(event, code[0]))
     yield _item(
         event,
         title=clip(f"Repository layout of {name}"),
@@ -345,21 +354,6 @@ def _layout(event: Event, scan: dict[str, Any], name: str) -> Iterator[Extracted
         dedup_hint="scan:layout",
         evidence=evidence,
     )
-
-
-def _main_code_folder(dirs: dict[str, int]) -> str | None:
-    """The deepest folder (up to three levels) holding most of the files of the largest
-    top-level folder: ``src/lore`` rather than ``src``."""
-    top = max((d for d in dirs if "/" not in d), key=lambda d: dirs[d], default=None)
-    if top is None:
-        return None
-    current = top
-    while True:
-        children = [d for d in dirs if d.rpartition("/")[0] == current]
-        best = max(children, key=lambda d: dirs[d], default=None)
-        if best is None or dirs[best] < 0.8 * dirs[current]:
-            return current
-        current = best
 
 
 def _readme(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedItem]:
@@ -450,7 +444,7 @@ def _release(event: Event, scan: dict[str, Any], name: str) -> Iterator[Extracte
             condition="to release a new version",
             expected_outcome=f"the release is published to {', '.join(targets)}",
             files=[path],
-            schema_key="root/release",
+            schema_key="root/commands/release",
             importance=0.7,
             tags=["release", "ci"],
             dedup_hint=f"scan:release:{path}",
@@ -487,14 +481,12 @@ def _build(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedI
 
 
 def _versions(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedItem]:
-    """One item per language: the versions the best source lists, then every source."""
+    """One item per language: the versions its most telling source lists (the scan orders
+    them), then every source."""
     by_language: dict[str, list[dict[str, Any]]] = {}
     for entry in _tooling(scan, "versions"):
         by_language.setdefault(str(entry["language"]), []).append(entry)
     for language, entries in by_language.items():
-        entries.sort(
-            key=lambda e: VERSION_SOURCES.index(e["how"]) if e["how"] in VERSION_SOURCES else 99
-        )
         best = entries[0]
         facts = [f"{e['how'].capitalize()} in {e['source']}: {e['versions']}." for e in entries]
         yield _item(

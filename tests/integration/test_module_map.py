@@ -124,6 +124,8 @@ FILES = {
     "api/orders_pb2.py": '"""Generated protocol buffer code."""\nclass Order: ...\n',
     "setup.py": "from setuptools import setup\nsetup()\n",
     "vite.config.ts": "export default function config() {}\n",
+    "docs/conf.py": 'project = "shop"\n',
+    "doc/gen.go": "// Package doc writes man pages.\npackage doc\n\n// GenMan writes one.\nfunc GenMan() {}\n",
 }
 
 
@@ -135,7 +137,7 @@ def jobs_run_in_the_test(monkeypatch: pytest.MonkeyPatch, lore_home: Path) -> No
 
 @pytest.fixture
 def code(tmp_path: Path) -> Path:
-    """A repository of five modules, some generated files and some tooling."""
+    """A repository of six modules, some generated files and some tooling."""
     GitRepo(tmp_path).commit("initial", FILES)
     return tmp_path
 
@@ -208,7 +210,7 @@ def test_the_map_keeps_each_folders_public_api_and_leaves_generated_and_tooling_
 ) -> None:
     files = [str(p.relative_to(code)) for p in code.rglob("*") if p.is_file()]
     folders = {folder["folder"]: folder for folder in module_map(code, files)}
-    assert sorted(folders) == ["billing", "server", "store/src", "web"]
+    assert sorted(folders) == ["billing", "doc", "server", "store/src", "web"]
     billing = folders["billing"]
     assert billing["doc"] == "Billing: invoices and payments, in one package."
     assert [m["path"] for m in billing["modules"]] == ["billing/__init__.py", "billing/invoices.py"]
@@ -237,8 +239,9 @@ def test_a_scan_maps_the_projects_own_code_and_memory_says_where_things_are_defi
     )
     lore.update_project(project.name, auto_learn=False)
     result = lore.scan(code, project=project)
-    assert result.modules == 5 and {f["folder"] for f in result.code_map} == {
+    assert result.modules == 6 and {f["folder"] for f in result.code_map} == {
         "billing",
+        "doc",  # a Go package named doc is code, not documentation
         "server",
         "store/src",
         "web",
@@ -260,4 +263,4 @@ def test_a_scan_maps_the_projects_own_code_and_memory_says_where_things_are_defi
     assert hit.title == module.title
 
     again = lore.scan(code, project=project)
-    assert again.duplicate and again.modules == 5
+    assert again.duplicate and again.modules == 6

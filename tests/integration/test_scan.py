@@ -478,3 +478,29 @@ def test_the_layout_finds_the_code_by_its_files_not_the_biggest_folder(tmp_path:
     assert layout["code"] == ["libexec"]
     assert layout["tests"] == ["test"]
     assert layout["docs"] == ["docs"] and layout["examples"] == ["examples"]
+
+
+def test_a_setuptools_project_without_build_system_builds_with_setuptools(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "legacy")
+    repo.commit(
+        "start",
+        {
+            "setup.py": "from setuptools import setup\nsetup()\n",
+            "setup.cfg": "[metadata]\nname = legacy\n\n[options]\npython_requires = >= 3.7\n",
+            "pyproject.toml": "[tool.black]\nline-length = 88\n",
+            "legacy/__init__.py": "",
+        },
+    )
+    tooling = describe_repository(repo.root)["tooling"]
+    assert tooling["build"] == [{"tool": "setuptools", "source": "setup.py"}]
+    assert tooling["versions"] == [
+        {
+            "language": "Python",
+            "versions": ">= 3.7",
+            "how": "requires-python",
+            "source": "setup.cfg",
+        }
+    ]
+    assert tooling["linters"] == [
+        {"tool": "Black", "source": "pyproject.toml", "settings": "line-length 88"}
+    ]

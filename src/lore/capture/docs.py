@@ -20,10 +20,13 @@ MAX_FILE_BYTES = 1_000_000
 MAX_CODE_LINES = 3
 DOC_SUFFIXES = (".md", ".markdown", ".rst", ".mdx", ".txt")
 DOC_FOLDERS = ("docs", "doc", "documentation")
-# Top-level documents worth reading, by the start of their name (case-insensitive).
-TOP_DOCS = (
-    "readme", "contributing", "architecture", "design", "development", "hacking", "security",
-    "install", "usage", "faq", "upgrading", "migration", "testing", "releasing", "release",
+DOC_SUFFIXES_AT_TOP = (".md", ".markdown", ".rst", ".mdx")
+# Top-level documents that say nothing of how the project works, by the start of their name
+# (case-insensitive): release notes, legal text, people.
+NOT_GUIDES = (
+    "changelog", "changes", "history", "news", "license", "licence", "copying", "notice",
+    "code_of_conduct", "code-of-conduct", "conduct", "authors", "maintainers", "contributors",
+    "privacy", "projects_using", "backers", "sponsors",
 )  # fmt: skip
 # Sections that carry no knowledge of the project.
 SKIPPED_HEADINGS = re.compile(
@@ -45,15 +48,23 @@ class Section:
 
 
 def doc_files(files: Sequence[str]) -> list[str]:
-    """The project's documents: the top-level ones named in ``TOP_DOCS``, then those under a
+    """The project's documents: the Markdown and reStructuredText files at the top (and a
+    README of any kind) but release notes, legal text and lists of people, then those under a
     docs folder (up to three levels down), in path order."""
-    top = [p for p in files if "/" not in p and p.lower().startswith(TOP_DOCS) and _is_doc(p)]
+    top = [p for p in files if "/" not in p and _is_guide(p)]
     nested = [
         p
         for p in files
         if p.split("/", 1)[0].lower() in DOC_FOLDERS and p.count("/") <= 3 and _is_doc(p)
     ]
     return (sorted(top) + sorted(nested))[:MAX_FILES]
+
+
+def _is_guide(name: str) -> bool:
+    lowered = name.lower()
+    if lowered.startswith("readme"):
+        return True
+    return lowered.endswith(DOC_SUFFIXES_AT_TOP) and not lowered.startswith(NOT_GUIDES)
 
 
 def _is_doc(path: str) -> bool:

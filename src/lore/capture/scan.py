@@ -136,7 +136,7 @@ def scan(lore: Lore, project: Project, path: str | Path | None = None) -> ScanRe
         raise ValidationError(f"{root} is not a folder", "path")
     budget = int(lore.settings.capture.max_payload_bytes * SIZE_MARGIN)
     files, in_git = list_files(root)
-    code_map = module_map(root, [path for path in files if manifest_role(path) == "project"])
+    code_map = module_map(root, own_code(files))
     payload = describe_files(root, files, in_git, code_map, max_bytes=budget)
     result = lore.capture_event(SOURCE, EVENT_TYPE, payload, project=project)
     docs = describe_docs(
@@ -164,8 +164,14 @@ def scan(lore: Lore, project: Project, path: str | Path | None = None) -> ScanRe
 
 def describe_repository(root: Path, *, max_bytes: int = 200_000) -> dict[str, Any]:
     files, in_git = list_files(root)
-    code_map = module_map(root, [path for path in files if manifest_role(path) == "project"])
+    code_map = module_map(root, own_code(files))
     return describe_files(root, files, in_git, code_map, max_bytes=max_bytes)
+
+
+def own_code(files: Sequence[str]) -> list[str]:
+    """The files the module map reads: not those of tests, examples, fixtures or vendored code.
+    A ``doc`` folder may be a package (Go's cobra has one), so docs folders are read."""
+    return [path for path in files if manifest_role(path) in ("project", "docs")]
 
 
 def describe_files(

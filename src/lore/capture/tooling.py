@@ -24,6 +24,8 @@ MAX_SETTINGS = 8
 MAX_HOOKS = 30
 # Classifiers name the Python versions a package supports.
 _PY_CLASSIFIER = re.compile(r"Programming Language :: Python :: (\d+\.\d+)\b")
+# setuptools' python_requires, in setup.py or setup.cfg.
+_PYTHON_REQUIRES = re.compile(r"""python_requires\s*=\s*['"]?([^'"\n,)]+)""")
 # CI matrix keys that list language versions.
 MATRIX_LANGUAGES = {
     "python": "Python", "python-version": "Python", "node": "Node.js", "node-version": "Node.js",
@@ -94,16 +96,23 @@ BUILD_BACKENDS = {
 }  # fmt: skip
 
 
-def _build(manifests: Iterable[dict[str, Any]]) -> Iterable[dict[str, str]]:
+def _build(manifests: Sequence[dict[str, Any]]) -> Iterable[dict[str, str]]:
+    python = sorted(
+        (m for m in manifests if m.get("kind") == "python" and "/" not in str(m["path"])),
+        key=lambda m: SETUPTOOLS_FILES.index(m["path"]) if m["path"] in SETUPTOOLS_FILES else 9,
+    )
+    declared = [m for m in python if m.get("build_backend")]
+    for manifest in declared:
+        backend = str(manifest["build_backend"])
+        module = backend.split(".")[0].split(":")[0]
+        tool = next(
+            (label for key, label in BUILD_BACKENDS.items() if module.startswith(key)), module
+        )
+        yield {"tool": tool, "backend": backend, "source": str(manifest["path"])}
+    if python and not declared:  # setup.py, setup.cfg, or a pyproject without [build-system]
+        yield {"tool": "setuptools", "source": str(python[0]["path"])}
     for manifest in manifests:
-        backend = manifest.get("build_backend")
-        if backend:
-            module = str(backend).split(".")[0].split(":")[0]
-            tool = next(
-                (label for key, label in BUILD_BACKENDS.items() if module.startswith(key)), module
-            )
-            yield {"tool": tool, "backend": str(backend), "source": str(manifest["path"])}
-        elif manifest.get("kind") == "cargo":
+        if manifest.get("kind") == "cargo":
             yield {"tool": "Cargo", "source": str(manifest["path"])}
         elif manifest.get("kind") == "go":
             yield {"tool": "go build", "source": str(manifest["path"])}
@@ -112,15 +121,22 @@ def _build(manifests: Iterable[dict[str, Any]]) -> Iterable[dict[str, str]]:
 # Versions
 
 
+SETUPTOOLS_FILES = ("setup.py", "setup.cfg", "pyproject.toml")
+
+
 def _manifest_versions(root: Path, manifests: Iterable[dict[str, Any]]) -> Iterable[dict[str, str]]:
     for manifest in manifests:
         path = str(manifest["path"])
         if manifest.get("requires_python"):
             yield _version("Python", str(manifest["requires_python"]), "requires-python", path)
-        if PurePosixPath(path).name in ("pyproject.toml", "setup.cfg", "setup.py"):
-            classified = _classifier_versions(read_text(root / path))
+        if PurePosixPath(path).name in SETUPTOOLS_FILES:
+            text = read_text(root / path)
+            classified = _classifier_versions(text)
             if classified:
                 yield _version("Python", ", ".join(classified), "classifiers", path)
+            required = _PYTHON_REQUIRES.search(text)
+            if required and not manifest.get("requires_python"):
+                yield _version("Python", required[1].strip(), "requires-python", path)
         if manifest.get("node"):
             yield _version("Node.js", str(manifest["node"]), "engines", path)
         if manifest.get("go"):

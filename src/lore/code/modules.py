@@ -21,7 +21,7 @@ MAX_SYMBOLS = 40
 MAX_METHODS_PER_CLASS = 12
 # Files that are tooling or generated, not the project's code.
 NOT_CODE = re.compile(
-    r"(^|/)(setup\.py|noxfile\.py|conftest\.py|manage\.py|[^/]*\.config\.[cm]?[jt]s"
+    r"(^|/)(setup\.py|noxfile\.py|conftest\.py|manage\.py|docs?/conf\.py|[^/]*\.config\.[cm]?[jt]s"
     r"|[^/]*\.d\.ts|[^/]*\.min\.js|[^/]*_pb2(_grpc)?\.py|[^/]*\.pb\.go|[^/]*_gen(erated)?\.go"
     r"|zz_generated[^/]*)$|(^|/)(migrations|__generated__|generated)/"
 )

@@ -104,16 +104,16 @@ def test_each_top_section_becomes_an_item_with_its_subsections(tmp_path: Path) -
     events = [event(i + 1, "doc_sections", doc, source="scan") for i, doc in enumerate(documents)]
     items = {item.title: item for item in extract(events, Options())}
     assert sorted(items) == [
-        "CONTRIBUTING.rst: Releases",
-        "README.md: Installation",
-        "README.md: Usage",
+        "CONTRIBUTING.rst: Contributing › Releases",
+        "README.md: Shop › Installation",
+        "README.md: Shop › Usage",
     ]  # the README's opening is the overview item's; the licence says nothing of the code
-    usage = items["README.md: Usage"]
+    usage = items["README.md: Shop › Usage"]
     assert usage.facts == [
         "Running: Start it with `shop serve`.",
         "Configuration: Settings live in `shop.toml`.",
     ]
-    assert items["CONTRIBUTING.rst: Releases"].type == "convention"
+    assert items["CONTRIBUTING.rst: Contributing › Releases"].type == "convention"
     assert usage.type == "architecture" and usage.files == ["README.md"]
     texts = {e.id: normalise(event_text(e)) for e in events}
     for item in items.values():

@@ -256,6 +256,18 @@ def test_fit_halves_the_largest_collection_first() -> None:
     assert fitted["small"] == [1, 2, 3] and len(fitted["big"]) < 100 and fitted["truncated"]
 
 
+def test_tox_environments_are_commands() -> None:
+    from lore.capture.manifests import tox_environments
+
+    tox = "[tox]\nenvlist = py3{12,11}\n\n[testenv]\ncommands = pytest -v {posargs}\n\n"
+    tox += "[testenv:docs]\ndeps = sphinx\ncommands =\n    sphinx-build -W docs html\n"
+    assert tox_environments(tox) == {
+        "testenv": "pytest -v {posargs}",
+        "docs": "sphinx-build -W docs html",
+    }
+    assert tox_environments("not [an ini") == {}
+
+
 def test_task_file_parsers() -> None:
     assert makefile_targets("all build: x\n\tgo build\nX ?= 1\n.DEFAULT: all\n") == {
         "all": "go build",

@@ -117,3 +117,18 @@ def test_an_item_ranks_above_the_raw_window_it_was_learnt_from_when_both_match()
     assert {k: v for k, v in lifted.items() if k != "item"} == {
         k: v for k, v in scores.items() if k != "item"
     }
+
+
+def test_items_from_one_event_are_all_kept_and_cover_their_windows() -> None:
+    provenance = {
+        "stack": ("scan",),
+        "tests": ("scan",),
+        "commit": ("c1",),
+        "window": ("scan", "c1", "e3"),
+        "w2": ("e4",),
+    }
+    items = {"stack", "tests", "commit"}
+    kept = dedup_by_provenance(
+        list(provenance), provenance.__getitem__, distinct=items.__contains__
+    )
+    assert kept == ["stack", "tests", "commit", "w2"]  # the window the items cover is dropped

@@ -12,6 +12,7 @@ from lore.recall.modes import RECIPES, RESULT_KINDS, classify_heuristic, classif
     [
         ("how do I run the migrations?", "procedural"),
         ("steps to deploy the worker", "procedural"),
+        ("how is the documentation built?", "procedural"),
         ("fix the flaky login test", "procedural"),
         ("when did we switch to uv?", "episodic"),
         ("what happened in the last session", "episodic"),

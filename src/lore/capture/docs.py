@@ -87,9 +87,17 @@ def describe_docs(root: Path, files: Sequence[str]) -> list[dict[str, Any]]:
             if not SKIPPED_HEADINGS.match(s.heading)
         ][:MAX_SECTIONS]
         if any(section["text"] for section in kept):
-            title = found[0].heading if found and found[0].level == 1 else PurePosixPath(path).stem
+            title = _title(found) or PurePosixPath(path).stem
             described.append({"path": path, "title": title, "sections": kept})
     return described
+
+
+def _title(found: Sequence[Section]) -> str:
+    """The first heading of the shallowest level (what comes before it, such as a
+    reStructuredText directive, is no title)."""
+    headed = [s for s in found if s.heading]
+    top = min((s.level for s in headed), default=0)
+    return next((s.heading for s in headed if s.level == top), "")
 
 
 def sections(text: str) -> list[Section]:

@@ -7,6 +7,7 @@ Dependencies are ``[name, spec]`` pairs rather than ``{name: spec}`` maps so tha
 
 from __future__ import annotations
 
+import configparser
 import json
 import re
 import tomllib
@@ -285,6 +286,24 @@ def makefile_targets(text: str) -> dict[str, str]:
             if not name.startswith(".") and "%" not in name and len(targets) < MAX_SCRIPTS:
                 targets.setdefault(name, current)
     return {name: "; ".join(recipe) for name, recipe in targets.items()}
+
+
+def tox_environments(text: str) -> dict[str, str]:
+    """tox environments with their commands: ``[testenv]`` (what a plain ``tox`` runs for each
+    Python of the envlist) as ``testenv``, ``[testenv:docs]`` as ``docs``."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return {}
+    environments: dict[str, str] = {}
+    for section in parser.sections():
+        name = section.removeprefix("testenv:") if section.startswith("testenv") else None
+        commands = parser[section].get("commands", "").strip()
+        if name and commands and len(environments) < MAX_SCRIPTS:
+            lines = [line.strip() for line in commands.splitlines() if line.strip()]
+            environments[name] = "; ".join(lines[:MAX_RECIPE_LINES])
+    return environments
 
 
 def justfile_recipes(text: str) -> dict[str, str]:

@@ -315,16 +315,20 @@ def own(manifests: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def _scripts(
     root: Path, files: Sequence[str], manifests: Sequence[dict[str, Any]]
 ) -> dict[str, dict[str, str]]:
-    """Commands by the file that defines them."""
+    """Commands by the file that defines them: the manifests', and those of the task files at
+    the top or one folder down, but in a folder that is not the project's (``docs/Makefile``
+    builds the docs' own Sphinx targets)."""
     scripts = {m["path"]: m["scripts"] for m in manifests if m.get("scripts")}
     for path in files:
         name = PurePosixPath(path).name
-        if path.count("/") > 1:
+        if path.count("/") > 1 or manifest_role(path) != "project":
             continue
         if name in ("Makefile", "makefile", "GNUmakefile"):
             scripts[path] = mf.makefile_targets(mf.read_text(root / path))
         elif name in ("justfile", "Justfile", ".justfile"):
             scripts[path] = mf.justfile_recipes(mf.read_text(root / path))
+        elif name == "tox.ini":
+            scripts[path] = mf.tox_environments(mf.read_text(root / path))
     return {path: commands for path, commands in scripts.items() if commands}
 
 

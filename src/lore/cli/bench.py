@@ -141,6 +141,30 @@ def cli_latency(
         console.print(report(figures))
 
 
+@bench_app.command("memory")
+@handles_errors
+def memory_quality(
+    question_set: Path = typer.Option(
+        Path("benchmarks/memory/first-hour.json"), "--set", help="The question set (JSON)."
+    ),
+    repo: list[str] = typer.Option([], "--repo", help="Only this repository of the set."),
+    cache: Path = typer.Option(None, help="Where fetched archives are kept."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Build the memory of real repositories as a new user does (init, scan, digest, enrich)
+    and count the first-hour questions answered in the top 5 of `lore search`.
+
+    Example: lore bench memory --repo click
+    """
+    from lore.bench.memory import DEFAULT_CACHE, report, run
+
+    figures = run(question_set, repositories=repo or None, cache=cache or DEFAULT_CACHE)
+    if json_out:
+        print_json(figures.as_dict())
+    else:
+        console.print(report(figures), markup=False, highlight=False)
+
+
 def _cutoffs(text: str) -> list[int]:
     try:
         ks = sorted({int(part) for part in text.split(",") if part.strip()})

@@ -72,13 +72,16 @@ def _module(analysis: FileAnalysis) -> dict[str, Any]:
 
 
 def public_symbols(signatures: Sequence[Signature]) -> list[Signature]:
-    """The module's public API: exported top-level definitions, and the first public methods
-    of each class."""
+    """The module's public API: exported top-level definitions, classes and types first (what
+    "where is X defined" asks about most), then functions, each with the first public methods
+    of its class; a name overloaded (``@overload``) counts once."""
     shown: list[Signature] = []
     methods: dict[str, int] = {}
-    for signature in signatures:
-        if not signature.exported or signature.name.startswith("_"):
+    seen: set[str] = set()
+    for signature in sorted(signatures, key=lambda s: s.kind not in ("class", "type")):
+        if not signature.exported or signature.name.startswith("_") or signature.name in seen:
             continue
+        seen.add(signature.name)
         if signature.kind == "method":
             owner = signature.name.split(".", 1)[0]
             methods[owner] = methods.get(owner, 0) + 1

@@ -137,6 +137,7 @@ def dedup_by_provenance(
     provenance: Callable[[K], Collection[Hashable]],
     max_covered_share: float = MAX_COVERED_SHARE,
     limit: int | None = None,
+    distinct: Callable[[K], bool] | None = None,
 ) -> list[K]:
     """Drop results that mostly repeat what better results already cover.
 
@@ -144,6 +145,10 @@ def dedup_by_provenance(
     ``max_covered_share`` of those events are covered by results kept before it; a result
     without provenance is always kept. With overlapping windows of three turns, 0.5 drops a window
     that shares two turns with a better one and keeps one that shares a single turn.
+
+    Results that ``distinct`` says are knowledge of their own (memory items: one repository
+    scan or one commit gives many) are never skipped, but still cover their events, so a raw
+    window of the same events below them is.
     """
     covered: set[Hashable] = set()
     kept: list[K] = []
@@ -151,7 +156,8 @@ def dedup_by_provenance(
         if limit is not None and len(kept) >= limit:
             break
         events = provenance(key)
-        if events and len(covered.intersection(events)) > max_covered_share * len(events):
+        repeated = events and len(covered.intersection(events)) > max_covered_share * len(events)
+        if repeated and not (distinct and distinct(key)):
             continue
         covered.update(events)
         kept.append(key)

@@ -36,6 +36,9 @@ from lore.store.base import Store, WindowDraft
 SPEAKER_FIELDS = ("speaker", "role", "actor", "author", "user")
 TEXT_FIELDS = ("text", "content", "message", "summary")
 EMBED_BATCH = 256
+# Events whose every fact becomes a memory item by rule (a repository's description, its module
+# map, its documents): a raw window of them would only repeat those items, so none is made.
+DESCRIBED_BY_ITEMS = frozenset({"scan_result", "code_map", "doc_sections"})
 # An event's vector reads at most this much of its text: a whole chat turn (LoCoMo's longest is
 # 434 characters), the head of a commit or a tool call; model time grows faster than the text.
 EVENT_VECTOR_CHARS = 500
@@ -109,7 +112,7 @@ def index_events(
     """Create or refresh the windows of a session that contain ``event_ids`` (all its events
     when None), with their vectors. A new event also changes the windows of its neighbours,
     which are rebuilt; windows whose text did not change are left alone."""
-    events = store.events.for_session(session_id)
+    events = [e for e in store.events.for_session(session_id) if e.type not in DESCRIBED_BY_ITEMS]
     if not events:
         return IndexResult(0, 0)
     ensure_project_embedding(store, project, embedder)

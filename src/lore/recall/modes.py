@@ -68,6 +68,7 @@ _CUES: tuple[tuple[Mode, re.Pattern[str]], ...] = (
         "procedural",
         re.compile(
             r"\b(how (do|does|can|should|to|would)|steps? (to|for)|procedure|command to|"
+            r"how (is|are) (\w+ ){1,3}(built|tested|released|deployed|installed|run|published)|"
             r"install|set ?up|configure|deploy|run the|fix(ing)?|workaround|recipe for)\b",
             re.I,
         ),

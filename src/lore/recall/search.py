@@ -121,9 +121,13 @@ class HybridSearch:
         rows, which also drops what the filter does not admit)."""
         found = self.store.search.rows(project_id, list(pool.fused), where)
         rows = {row.id: row for row in found}
+
+        def is_item(node_id: int) -> bool:
+            return rows[node_id].kind in ITEM_KINDS
+
         scores = fusion.items_over_their_sources(
             self._scores(rows, pool, request, recipe),
-            lambda node_id: rows[node_id].kind in ITEM_KINDS,
+            is_item,
             lambda node_id: rows[node_id].event_ids,
         )
         kept = fusion.dedup_by_provenance(
@@ -131,6 +135,7 @@ class HybridSearch:
             lambda node_id: rows[node_id].event_ids,
             self.settings.max_covered_share,
             limit=request.limit,
+            distinct=is_item,
         )
         return kept, rows, scores
 

@@ -20,6 +20,7 @@ from lore.extraction.prompts_enrich import ExtractedItem
 from lore.extraction.schema_keys import slug
 
 MAX_SUBSECTIONS = 8
+TITLE_CHARS = 120
 # Documents and headings about how to work on the project rather than what it is.
 HOW_TO_WORK = re.compile(
     r"contribut|develop|hacking|style|convention|releas|testing|workflow|coding", re.I
@@ -36,7 +37,7 @@ def from_doc_sections(event: Event, options: Options) -> list[ExtractedItem]:
     return [
         item
         for heading, group in _groups(found, title)
-        for item in _item(event, path, heading, group)
+        for item in _item(event, path, title, heading, group)
     ]
 
 
@@ -61,7 +62,7 @@ def _groups(
 
 
 def _item(
-    event: Event, path: str, heading: str, group: list[dict[str, Any]]
+    event: Event, path: str, title: str, heading: str, group: list[dict[str, Any]]
 ) -> Iterator[ExtractedItem]:
     head, subsections = group[0], group[1:]
     if PurePosixPath(path).stem.lower() == "readme" and int(head.get("level") or 0) <= 1:
@@ -77,9 +78,11 @@ def _item(
     if untold:
         facts.append(f"Also covers: {', '.join(untold[:10])}.")
     working = HOW_TO_WORK.search(path) or HOW_TO_WORK.search(heading)
+    # The page's title says what a section is part of ("Testing Click Applications › Basic").
+    where = f"{title} › {heading}" if title and heading != title else heading
     yield ExtractedItem(
         type="convention" if working else "architecture",
-        title=clip(f"{path}: {heading}"),
+        title=clip(f"{path}: {where}", TITLE_CHARS),
         facts=facts,
         files=[path],
         schema_key=f"root/docs/{slug(PurePosixPath(path).stem) or 'readme'}",

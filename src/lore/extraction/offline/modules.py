@@ -42,7 +42,7 @@ def _module(event: Event, module: dict[str, Any], options: Options) -> Iterator[
     if len(top) > MAX_SYMBOL_FACTS:
         rest = ", ".join(str(s["name"]) for s in top[MAX_SYMBOL_FACTS:])
         facts.append(f"Also defines {clip(rest, 300)}.")
-    names = ", ".join(str(s["name"]) for s in top[:4])
+    names = ", ".join(str(s["name"]) for s in top[:5])
     yield ExtractedItem(
         type="architecture",
         title=clip(f"{path}: {doc or 'defines ' + names}"),

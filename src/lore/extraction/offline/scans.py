@@ -22,12 +22,13 @@ MAX_DEPENDENCIES = 30
 MAX_COMMANDS = 25
 # Script names that say what a command is for, and how to say it.
 PURPOSES: dict[str, tuple[tuple[str, ...], str]] = {
-    "test": (("test", "tests", "check", "test:unit"), "Run the tests"),
+    "test": (("test", "tests", "check", "test:unit", "testenv"), "Run the tests"),
     "lint": (("lint", "lint:fix", "ruff", "eslint"), "Lint the code"),
     "format": (("format", "fmt", "prettier"), "Format the code"),
     "typecheck": (("typecheck", "type-check", "types", "mypy", "tsc"), "Type-check the code"),
     "build": (("build", "compile", "dist"), "Build the project"),
     "dev": (("dev", "start", "serve", "run", "develop"), "Run the project locally"),
+    "docs": (("docs", "doc", "docs:build", "build-docs", "html"), "Build the documentation"),
 }
 # The scan's layout roles, and how a fact about each starts.
 LAYOUT_ROLES = {
@@ -212,6 +213,8 @@ def _invocation(file_name: str, script: str, top_files: set[str]) -> str | None:
         return f"just {script}"
     if file_name == "composer.json":
         return f"composer run {script}"
+    if file_name == "tox.ini":
+        return "tox" if script == "testenv" else f"tox -e {script}"
     if file_name in ("pyproject.toml", "Pipfile"):
         return None  # console entry points, listed with the commands but not run by name
     return f"{script} ({file_name})"

@@ -139,3 +139,12 @@ def test_a_scan_captures_one_event_per_document(
         "README.md",
         "docs/deploy.md",
     ]
+
+
+def test_a_banner_of_html_entities_and_links_is_not_the_summary() -> None:
+    banner = '&nbsp;\n\n<p align="center">\n  <a href="https://x">Home</a>\n</p>\n\n'
+    banner += "[![build](https://ci/b.svg)](https://ci) [docs](https://docs)\n\n"
+    assert first_paragraph(banner + "Ghost is a publishing platform.", lists=False) == (
+        "Ghost is a publishing platform."
+    )
+    assert first_paragraph("Push a tag.") == "Push a tag."

@@ -316,3 +316,17 @@ def test_a_plan_is_not_a_result_and_a_root_cause_is_a_bug() -> None:
     )
     (bug,) = extract([plan, cause])
     assert bug.type == "bug" and bug.title == "Fixed: the root cause was a missing await in send()"
+
+
+def test_the_commands_of_the_top_level_manifest_come_before_a_bundled_themes() -> None:
+    scan = {
+        "name": "blog",
+        "scripts": {  # as a stored payload comes back: keys sorted
+            "content/themes/casper/package.json": {"dev": "gulp"},
+            "package.json": {"dev": "node --watch index.js"},
+        },
+        "structure": {"top_files": ["package.json", "yarn.lock"]},
+    }
+    items = extract([event(1, "scan_result", scan, source="scan")], Options())
+    (dev,) = [item for item in items if item.dedup_hint == "scan:procedure:dev"]
+    assert dev.instruction == "yarn run dev" and "node --watch index.js" in dev.facts[0]

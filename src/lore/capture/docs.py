@@ -38,6 +38,9 @@ _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 # How blocks that are not prose start: HTML, badges, tables, directives, rules.
 NOT_PROSE = ("<", "[!", "![", "|", "..", ":", "=", "---", "***")
+_TAG = re.compile(r"<[^>]*>")
+_ENTITY = re.compile(r"&#?\w+;")
+_LINK = re.compile(r"!?\[[^\]]*\]\([^)]*\)|https?://\S+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +154,7 @@ def first_paragraph(text: str, *, lists: bool = True) -> str:
     blocks = list(_blocks(text))
     for index, (is_code, block) in enumerate(blocks):
         first = block[0].strip()
-        if is_code or first.startswith(NOT_PROSE) or first.endswith("::"):
+        if is_code or first.startswith(NOT_PROSE) or first.endswith("::") or _markup(block):
             continue
         if _BULLET.match(block[0]):
             if not lists:
@@ -171,6 +174,13 @@ def first_paragraph(text: str, *, lists: bool = True) -> str:
             paragraph += " " + "; ".join(f"`{command}`" for command in commands[:MAX_CODE_LINES])
         return _clip(paragraph)
     return ""
+
+
+def _markup(block: list[str]) -> bool:
+    """A block that is HTML, entities and links rather than words (a README's logo banner)."""
+    raw = " ".join(block)
+    words = _LINK.sub(" ", _ENTITY.sub(" ", _TAG.sub(" ", raw)))
+    return words != raw and len(re.findall(r"[A-Za-z]{2,}", words)) < 3
 
 
 def _blocks(text: str) -> Iterable[tuple[bool, list[str]]]:

@@ -85,6 +85,6 @@ def first_sentence(lines: Iterable[str]) -> str:
         if cleaned.startswith("@") or (not cleaned and paragraph):
             break
         if cleaned:
-            paragraph.append(cleaned)
+            paragraph.append(cleaned.lstrip("#").strip())  # a Markdown heading in a JSDoc
     sentence = _SENTENCE_END.split(" ".join(paragraph), maxsplit=1)[0]
     return sentence.replace("``", "`")[:MAX_DOC_CHARS]  # reStructuredText literals as Markdown

@@ -27,7 +27,10 @@ PURPOSES: dict[str, tuple[tuple[str, ...], str]] = {
     "format": (("format", "fmt", "prettier"), "Format the code"),
     "typecheck": (("typecheck", "type-check", "types", "mypy", "tsc"), "Type-check the code"),
     "build": (("build", "compile", "dist"), "Build the project"),
-    "dev": (("dev", "start", "serve", "run", "develop"), "Run the project locally"),
+    "dev": (
+        ("dev", "start", "serve", "run", "develop"),
+        "Start the project locally for development",
+    ),
     "docs": (("docs", "doc", "docs:build", "build-docs", "html"), "Build the documentation"),
 }
 # The scan's layout roles, and how a fact about each starts.
@@ -183,9 +186,12 @@ def _shown(pairs: list[tuple[str, str]]) -> str:
 
 
 def _runnable(scan: dict[str, Any]) -> Iterator[tuple[str, str, str, str]]:
-    """(defining file, script name, how to invoke it, what it runs) for every script."""
+    """(defining file, script name, how to invoke it, what it runs) for every script, those of
+    the files at the top first (a stored payload comes back with its keys sorted, which would
+    put ``content/themes/x/package.json`` before ``package.json``)."""
     top_files = set((scan.get("structure") or {}).get("top_files") or [])
-    for path, commands in (scan.get("scripts") or {}).items():
+    defined = sorted((scan.get("scripts") or {}).items(), key=lambda entry: entry[0].count("/"))
+    for path, commands in defined:
         if not isinstance(commands, dict):
             continue
         file_name = PurePosixPath(str(path)).name

@@ -330,3 +330,40 @@ def test_the_commands_of_the_top_level_manifest_come_before_a_bundled_themes() -
     items = extract([event(1, "scan_result", scan, source="scan")], Options())
     (dev,) = [item for item in items if item.dedup_hint == "scan:procedure:dev"]
     assert dev.instruction == "yarn run dev" and "node --watch index.js" in dev.facts[0]
+
+
+def test_a_release_commit_summarises_the_changes_it_ships(tmp_path: Path) -> None:
+    from tests.gitrepo import GitRepo
+
+    repo = GitRepo(tmp_path / "lib")
+    for subject in (
+        "Add the config parser",
+        "Fix a crash when the config file is empty",
+        "Release 1.0.0",
+        "Add a cache for parsed configs",
+        "Fix typo",
+        "Release 1.1.0",
+        "Add a watch mode",
+    ):
+        repo.commit(subject, {"CHANGES.md": f"- {subject}\n", "lib.py": f"# {subject}\n"})
+    commits = read_commits(repo.root, ["HEAD"], 100, [])
+    events = [
+        event(n, "git_digest", {"commits": [c], "repo": str(repo.root), "branch": "main"}, "git")
+        for n, c in enumerate(commits, start=1)
+    ]
+    items = extract(events, Options())
+    quotes_hold(items, events)
+    releases = {item.title: item for item in items if "release" in item.tags}
+    assert sorted(releases) == [
+        "Release 1.0.0: Add the config parser; Fix a crash when the config file is empty",
+        "Release 1.1.0: Add a cache for parsed configs",
+    ]
+    first = releases[
+        "Release 1.0.0: Add the config parser; Fix a crash when the config file is empty"
+    ]
+    assert first.facts[0].startswith("1.0.0 was released in commit ")
+    assert first.facts[0].endswith("with 2 changes.")
+    assert "since 1.0.0" in releases["Release 1.1.0: Add a cache for parsed configs"].facts[0]
+    # the history read without its start: the range of its first release is not whole
+    later = extract(events[3:], Options())
+    assert not any("release" in item.tags for item in later)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from lore.domain import Event
 from lore.extraction.offline.build import Options
-from lore.extraction.offline.commits import from_git_digest
+from lore.extraction.offline.commits import from_git_digest, from_releases
 from lore.extraction.offline.docs import from_doc_sections
 from lore.extraction.offline.modules import from_code_map
 from lore.extraction.offline.saves import from_remember, from_session_save
@@ -40,6 +40,7 @@ def extract(events: Sequence[Event], options: Options | None = None) -> list[Ext
         rule = PER_EVENT.get(event.type)
         if rule is not None:
             items += rule(event, options)
+    items += from_releases(events, options)
     items += from_steps(events, options)
     return items
 

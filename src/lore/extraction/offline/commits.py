@@ -6,7 +6,7 @@ is one (``fix:``, ``feat(auth):``), else from the words of the message: fixes ar
 "switch to / replace ... with / instead of / migrate to" are decisions, additions are
 implementation (what was built, and in which files). Merges, reverts, version bumps, typo and
 formatting fixes, chores and commits that only move changelog lines say nothing worth
-remembering. The item carries the reason where the commit has one: its body, the changelog
+remembering; a release commit instead summarises the commits it ships (``from_releases``). The item carries the reason where the commit has one: its body, the changelog
 lines it adds, the issues or pull requests it names, and the functions its diff changes. Its
 schema key comes from the source files it changes, not from the tests and docs it also touches.
 """
@@ -14,7 +14,7 @@ schema key comes from the source files it changes, not from the tests and docs i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from lore.domain import Event
@@ -26,6 +26,13 @@ from lore.extraction.schema_keys import schema_key, slug
 
 MAX_FILES = 20
 MAX_FACTS = 6
+MAX_RELEASE_CHANGES = 15
+# The subject of a release commit, and the version it names.
+_RELEASE = re.compile(
+    r"^(?:chore(?:\(release\))?:\s*)?(?:release[sd]?(?: version)?|releasing|bump(?:ed)? version(?: to)?|"
+    r"version|prepare (?:for )?release)?\s*v?(?P<version>\d+\.\d+(?:\.\d+)?(?:[-.+]?\w+)?)\s*$",
+    re.I,
+)
 _CONVENTIONAL = re.compile(r"^(?P<kind>[a-zA-Z]+)(?:\((?P<scope>[^)]*)\))?!?:\s*(?P<text>.+)$")
 _KINDS: dict[str, ItemType | None] = {
     "fix": "bug", "bugfix": "bug", "hotfix": "bug", "feat": "implementation",
@@ -103,17 +110,27 @@ def classify(subject: str, body: str) -> tuple[ItemType | None, str, str | None]
     return "implementation", subject, None
 
 
-def _from_commit(event: Event, commit: dict[str, Any], options: Options) -> Iterator[ExtractedItem]:
+def _kind(commit: dict[str, Any]) -> tuple[ItemType, str, str | None] | None:
+    """What ``classify`` says of a commit worth an item: not a merge, not one that only moves
+    changelog lines (written for a release: no change of its own), not a trivial one."""
     subject = str(commit.get("subject") or "").strip()
-    body = str(commit.get("body") or "").strip()
     if not subject or commit.get("merge"):
-        return
+        return None
     files = _files(commit)
     if files and all(_CHANGELOG.search(path) for path in files):
-        return  # changelog lines moved or written for a release: no change of its own
-    type_, text, scope = classify(subject, body)
-    if type_ is None:
+        return None
+    type_, text, scope = classify(subject, str(commit.get("body") or "").strip())
+    return (type_, text, scope) if type_ is not None else None
+
+
+def _from_commit(event: Event, commit: dict[str, Any], options: Options) -> Iterator[ExtractedItem]:
+    kind = _kind(commit)
+    if kind is None:
         return
+    type_, text, scope = kind
+    subject = str(commit.get("subject") or "").strip()
+    body = str(commit.get("body") or "").strip()
+    files = _files(commit)
     sha = str(commit.get("sha") or "")
     diff = str(commit.get("diff") or "")
     changelog = _changelog_lines(diff)
@@ -234,3 +251,84 @@ def _sentence(text: str) -> str:
 def _size_bonus(commit: dict[str, Any]) -> float:
     changed = int(commit.get("insertions") or 0) + int(commit.get("deletions") or 0)
     return 0.1 if changed > 200 else 0.05 if changed > 50 else 0.0
+
+
+def from_releases(events: Sequence[Event], options: Options) -> list[ExtractedItem]:
+    """A release commit ("Release 8.1.7", "chore(release): v2.0.0", "Bump version to 1.4")
+    becomes a summary of the changes it ships: the commits since the previous release. Only a
+    range read whole makes one: the previous release, or the first commit of the history,
+    must be among the events."""
+    listed = [
+        (commit, event)
+        for event in events
+        if event.type == "git_digest"
+        for commit in event.payload.get("commits") or []
+        if isinstance(commit, dict)
+    ]
+    depth = _depths([commit for commit, _ in listed])
+    commits = sorted(listed, key=lambda pair: (depth[id(pair[0])], pair[0].get("timestamp") or 0))
+    items: list[ExtractedItem] = []
+    shipped: list[str] = []
+    whole = bool(commits) and commits[0][0].get("parents") == []  # the history's first commit
+    previous = ""
+    for commit, event in commits:
+        subject = str(commit.get("subject") or "").strip()
+        version = release_version(subject)
+        if version is None:
+            if _kind(commit) is not None:
+                shipped.append(_without_references(subject) or subject)
+            continue
+        if whole and shipped:
+            items.append(_release(event, commit, version, previous, shipped))
+        shipped, whole, previous = [], True, version
+    return items
+
+
+def _depths(commits: list[dict[str, Any]]) -> dict[int, int]:
+    """How many of ``commits`` come before each (by ``id``), following their parents: oldest
+    first whatever order they were read in, even when many share one second."""
+    by_sha = {str(c.get("sha")): c for c in commits if c.get("sha")}
+    depth: dict[int, int] = {}
+    for start in commits:
+        stack = [start]
+        while stack:
+            commit = stack[-1]
+            parents = [by_sha[p] for p in commit.get("parents") or [] if p in by_sha]
+            waiting = [p for p in parents if id(p) not in depth]
+            if waiting:
+                stack.extend(waiting)
+                continue
+            stack.pop()
+            depth[id(commit)] = 1 + max((depth[id(p)] for p in parents), default=-1)
+    return depth
+
+
+def release_version(subject: str) -> str | None:
+    match = _RELEASE.match(subject)
+    return match["version"] if match else None
+
+
+def _release(
+    event: Event, commit: dict[str, Any], version: str, previous: str, shipped: list[str]
+) -> ExtractedItem:
+    since = f" since {previous}" if previous else ""
+    listed = [_sentence(subject) for subject in shipped[-MAX_RELEASE_CHANGES:]]
+    more = len(shipped) - len(listed)
+    facts = [
+        f"{version} was released in commit {str(commit.get('sha') or '')[:10]}"
+        f" on {commit.get('date') or 'an unknown date'}, with {len(shipped)} changes{since}.",
+        *listed,
+        *([f"And {more} earlier changes."] if more > 0 else []),
+    ]
+    return ExtractedItem(
+        type="implementation",
+        title=clip(f"Release {version}: {'; '.join(shipped[-3:])}"),
+        facts=facts,
+        schema_key="root/releases",
+        confidence=0.85,
+        importance=0.55,
+        tags=["git", "release"],
+        dedup_hint=f"release:{version}",
+        evidence=[quote(event, str(commit.get("subject") or ""))],
+        commit=str(commit.get("sha") or "") or None,
+    )

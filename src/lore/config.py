@@ -149,7 +149,6 @@ class PipelineSettings(Section):
 class RecallSettings(Section):
     limit: int = 10
     min_similarity: float = 0.0
-    rrf_k: int = 60
     brain_l0_tokens: int = 500
     brain_l1_tokens: int = 1500
     brain_l2_tokens: int = 2000
@@ -158,6 +157,12 @@ class RecallSettings(Section):
     dense_weight: float = Field(default=0.5, ge=0.0, le=1.0)
     pool_depth: int = Field(default=64, ge=1)
     max_covered_share: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Later over earlier (fusion.current_first): among the first `supersede_window` results, one
+    # a day or more later about the same thing (cosine of the two >= `supersede_similarity`)
+    # moves above a better one when it scores at least `supersede_ratio` of it. 0 turns it off.
+    supersede_window: int = Field(default=10, ge=0)
+    supersede_ratio: float = Field(default=0.7, ge=0.0, le=1.0)
+    supersede_similarity: float = Field(default=0.5, ge=-1.0, le=1.0)
     identifier_weight: float = 0.3
     # Full-text terms are scored rarest first while the rows they match fit in this budget.
     lexical_budget: int = Field(default=1_000, ge=1)

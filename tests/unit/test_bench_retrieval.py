@@ -24,3 +24,14 @@ def test_scores_average_each_figure_over_the_questions() -> None:
     assert scores.means() == {"1": 0.5, "5": 0.75}
     assert scores.means("tokens", 1) == {"1": 15.0, "5": 50.0}
     assert scores.means("within_turns") == {"1": 0.0, "5": 0.0}
+
+
+def test_session_dates_are_read_in_locomos_form_and_in_iso_8601() -> None:
+    from datetime import UTC, datetime
+
+    from lore.bench.retrieval import parse_date
+
+    iso = parse_date("2026-01-12T09:14:00Z")
+    assert iso == datetime(2026, 1, 12, 9, 14, tzinfo=UTC).timestamp()
+    assert parse_date("1:56 pm on 8 May, 2023") == datetime(2023, 5, 8, 13, 56).timestamp()
+    assert parse_date("sometime") is None

@@ -132,3 +132,38 @@ def test_items_from_one_event_are_all_kept_and_cover_their_windows() -> None:
         list(provenance), provenance.__getitem__, distinct=items.__contains__
     )
     assert kept == ["stack", "tests", "commit", "w2"]  # the window the items cover is dropped
+
+
+DAY = 86_400.0
+
+
+def test_a_later_record_that_supersedes_a_better_one_moves_above_it() -> None:
+    from lore.recall.fusion import current_first
+
+    scores = {"pg14": 0.9, "noise": 0.85, "pg16": 0.8, "late-noise": 0.3}
+    happened = {"pg14": 0.0, "noise": 5 * DAY, "pg16": 150 * DAY, "late-noise": 200 * DAY}
+    same = {("pg14", "pg16")}
+    ranked = current_first(
+        ["pg14", "noise", "pg16", "late-noise"],
+        scores,
+        happened.__getitem__,
+        lambda earlier, later: (earlier, later) in same,
+    )
+    assert ranked == ["pg16", "pg14", "noise", "late-noise"]
+
+
+def test_a_later_record_scoring_far_lower_or_within_a_day_stays_below() -> None:
+    from lore.recall.fusion import current_first
+
+    def everything_supersedes(earlier: str, later: str) -> bool:
+        return True
+
+    scores = {"a": 1.0, "b": 0.5, "c": 0.9}
+    happened = {"a": 0.0, "b": 100 * DAY, "c": 0.5 * DAY}
+    ranked = ["a", "c", "b"]
+    assert current_first(ranked, scores, happened.__getitem__, everything_supersedes) == ranked
+    # moves do not drift: once "c2" takes the first place, the bar stays the first result's
+    chain = {"a": 1.0, "c2": 0.75, "d": 0.55}
+    times = {"a": 0.0, "c2": 10 * DAY, "d": 20 * DAY}
+    moved = current_first(["a", "c2", "d"], chain, times.__getitem__, everything_supersedes)
+    assert moved == ["c2", "a", "d"]

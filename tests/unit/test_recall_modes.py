@@ -46,3 +46,14 @@ def test_each_mode_weighs_its_own_kind_highest() -> None:
 def test_asking_for_events_puts_them_level_with_the_best_kind() -> None:
     recipe = RECIPES["semantic"]
     assert recipe.weight("source", True) == recipe.weight("semantic", True) == 1.0
+
+
+def test_questions_about_now_and_records_that_say_something_changed() -> None:
+    from lore.recall.modes import asks_about_now, says_it_changed
+
+    assert asks_about_now("Which Postgres version does the API run on?")
+    assert not asks_about_now("When did Caroline go to the support group?")
+    assert not asks_about_now("What was the page size before the change?")
+    assert says_it_changed("We moved CI from Travis to GitHub Actions this week")
+    assert says_it_changed("Page size of the list endpoints is now 20 by default")
+    assert not says_it_changed("Now I want to help people, since it matters to me")

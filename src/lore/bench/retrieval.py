@@ -226,8 +226,13 @@ def tokens_at(hits: Sequence[Hit], ks: Sequence[int]) -> dict[int, float]:
 
 
 def parse_date(text: str | None) -> float | None:
+    """A session's date in LoCoMo's form ("1:56 pm on 8 May, 2023") or ISO 8601."""
     if not text:
         return None
+    try:
+        return datetime.fromisoformat(text.strip()).timestamp()
+    except ValueError:
+        pass
     for pattern in DATE_FORMATS:
         try:
             return datetime.strptime(text.strip(), pattern).timestamp()

@@ -162,3 +162,43 @@ def dedup_by_provenance(
         covered.update(events)
         kept.append(key)
     return kept
+
+
+def current_first(
+    ranked: Sequence[K],
+    scores: Mapping[K, float],
+    happened: Callable[[K], float],
+    supersedes: Callable[[K, K], bool],
+    *,
+    window: int = 10,
+    ratio: float = 0.7,
+    min_gap_s: float = 86_400.0,
+) -> list[K]:
+    """Later over earlier: among the first ``window`` results, one that happened at least
+    ``min_gap_s`` after a better one and ``supersedes`` it (says how the same thing is now)
+    moves just above it, when its score is at least ``ratio`` of that one's. "We run Postgres
+    14" in January and "the API runs on Postgres 16 since last night" in June: the question is
+    about today.
+    """
+    head, tail = list(ranked[:window]), list(ranked[window:])
+    position = 0
+    bar: float | None = None  # the score of the result first at this position: moves do not drift
+    while position < len(head):
+        better = head[position]
+        bar = scores[better] if bar is None else bar
+        newer = next(
+            (
+                later
+                for later in head[position + 1 :]
+                if happened(later) >= happened(better) + min_gap_s
+                and scores[later] >= ratio * bar
+                and supersedes(better, later)
+            ),
+            None,
+        )
+        if newer is None:
+            position, bar = position + 1, None
+        else:  # the slot now holds something later: compare it again (time only increases)
+            head.remove(newer)
+            head.insert(position, newer)
+    return head + tail

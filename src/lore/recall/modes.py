@@ -127,3 +127,31 @@ def classify_query(query: str, llm: LLM | None = None) -> Mode:
         log.warning("classify_query failed, using cue words: %s", exc)
         return classify_heuristic(query)
     return result.value.mode
+
+
+# Questions about the past ("when did", "what was", "originally") want the earlier record.
+_ABOUT_THE_PAST = re.compile(
+    r"\b(did|was|were|had|when|used to|before|originally|at first|first time|ago|"
+    r"last (week|month|year|time)|in the past|history of|previous(ly)?)\b",
+    re.I,
+)
+
+
+def asks_about_now(query: str) -> bool:
+    """Whether a question is about how things are (so a later record of the same thing should
+    come first), not about what was or when something happened."""
+    return not _ABOUT_THE_PAST.search(query)
+
+
+# Words with which a record says that something changed: it supersedes earlier ones. Plain
+# "now", "since" and "new" are left out: a chat says them all the time.
+_CHANGE = re.compile(
+    r"\b(no longer|any ?more|no more|moved|switched|replaced|changed|renamed|"
+    r"upgraded?|migrated|instead of|from (today|now) on|raised|lowered|is gone|decommissioned|"
+    r"shut down|deprecated|went from|(is|are) now|now (is|are|\w+s))\b",
+    re.I,
+)
+
+
+def says_it_changed(text: str) -> bool:
+    return bool(_CHANGE.search(text))

@@ -32,7 +32,7 @@ from lore.config import RecallSettings
 from lore.domain.graph import ITEM_KINDS, LinkKind, NodeKind
 from lore.recall import fusion
 from lore.recall.models import Hit, RecallRequest
-from lore.recall.modes import ROUTING_KINDS, Recipe
+from lore.recall.modes import ROUTING_KINDS, Recipe, asks_about_now, says_it_changed
 from lore.recall.text import (
     affordable,
     fts_alternatives,
@@ -104,7 +104,7 @@ class HybridSearch:
         matrix = self.vectors.matrix(project_id) if query_vector is not None else None
         pool = self._pool(project_id, request.query, lexical, inside, query_vector, matrix, where)
         self._expand(project_id, match, query_vector, matrix, pool)
-        kept, rows, scores = self._rank(project_id, pool, where, request, mode_recipe)
+        kept, rows, scores = self._rank(project_id, pool, where, request, mode_recipe, matrix)
         if request.record_access and kept:
             self.store.graph.record_access(kept, self.clock())
         return [_hit(rows[node_id], scores[node_id], pool, node_id) for node_id in kept]
@@ -116,6 +116,7 @@ class HybridSearch:
         where: RecallFilter,
         request: RecallRequest,
         recipe: Recipe,
+        matrix: ProjectMatrix | None,
     ) -> tuple[list[int], dict[int, RecallRow], dict[int, float]]:
         """The top ``limit`` after value weighting and de-duplication (one read of the pool's
         rows, which also drops what the filter does not admit)."""
@@ -130,8 +131,21 @@ class HybridSearch:
             is_item,
             lambda node_id: rows[node_id].event_ids,
         )
+        ranked = fusion.rank(scores)
+        if matrix is not None and self.settings.supersede_window and asks_about_now(request.query):
+            floor = self.settings.supersede_similarity
+            ranked = fusion.current_first(
+                ranked,
+                scores,
+                lambda node_id: rows[node_id].created_at,
+                lambda earlier, later: (
+                    says_it_changed(rows[later].body) and matrix.similarity(earlier, later) >= floor
+                ),
+                window=self.settings.supersede_window,
+                ratio=self.settings.supersede_ratio,
+            )
         kept = fusion.dedup_by_provenance(
-            fusion.rank(scores),
+            ranked,
             lambda node_id: rows[node_id].event_ids,
             self.settings.max_covered_share,
             limit=request.limit,

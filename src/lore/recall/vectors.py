@@ -91,6 +91,12 @@ class ProjectMatrix:
         rows = np.argpartition(distance, count - 1)[:count]
         return rows[mask[rows]]
 
+    def similarity(self, first: int, second: int) -> float:
+        """The cosine of two nodes' vectors; 0 when one has none."""
+        if first not in self.rows or second not in self.rows:
+            return 0.0
+        return float(self.matrix[self.rows[first]] @ self.matrix[self.rows[second]])
+
     def cosines(self, query: Vector, node_ids: Collection[int]) -> dict[int, float]:
         """Cosine of each node that has a vector (nodes without one are left out)."""
         known = [(node_id, self.rows[node_id]) for node_id in node_ids if node_id in self.rows]

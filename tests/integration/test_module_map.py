@@ -125,6 +125,12 @@ FILES = {
     "setup.py": "from setuptools import setup\nsetup()\n",
     "vite.config.ts": "export default function config() {}\n",
     "docs/conf.py": 'project = "shop"\n',
+    "server/health.go": "package server\n\nfunc Health() {}\n",
+    "server/routes.go": (
+        "package server\n\n// Routes registers every handler of the shop.\n"
+        "func (s *Server) Routes() {}\n"
+    ),
+    "server/server_test.go": "package server\n\nfunc TestNew(t *testing.T) {}\n",
     "doc/gen.go": "// Package doc writes man pages.\npackage doc\n\n// GenMan writes one.\nfunc GenMan() {}\n",
 }
 
@@ -137,7 +143,7 @@ def jobs_run_in_the_test(monkeypatch: pytest.MonkeyPatch, lore_home: Path) -> No
 
 @pytest.fixture
 def code(tmp_path: Path) -> Path:
-    """A repository of six modules, some generated files and some tooling."""
+    """A repository of eight modules, a test, some generated files and some tooling."""
     GitRepo(tmp_path).commit("initial", FILES)
     return tmp_path
 
@@ -239,7 +245,7 @@ def test_a_scan_maps_the_projects_own_code_and_memory_says_where_things_are_defi
     )
     lore.update_project(project.name, auto_learn=False)
     result = lore.scan(code, project=project)
-    assert result.modules == 6 and {f["folder"] for f in result.code_map} == {
+    assert result.modules == 8 and {f["folder"] for f in result.code_map} == {
         "billing",
         "doc",  # a Go package named doc is code, not documentation
         "server",
@@ -258,9 +264,20 @@ def test_a_scan_maps_the_projects_own_code_and_memory_says_where_things_are_defi
     folder = next(i for i in items(lore) if i.title.startswith("billing/:"))
     assert "invoices.py (Invoices: numbering and totals.)" in " ".join(folder.data["facts"])
     assert not any("examples/" in i.title or "tests/" in i.title for i in items(lore))
+    # a method of a type defined in another file is part of its own file's API
+    routes = next(i for i in items(lore) if i.title.startswith("server/routes.go"))
+    assert (
+        "`func (s *Server) Routes()` at line 4: Routes registers every handler of the shop."
+        in (routes.data["facts"])
+    )
+    # an undocumented one-function file is a line of its folder's item, not an item of its own
+    assert not any(i.title.startswith("server/health.go") for i in items(lore))
+    server = next(i for i in items(lore) if i.title.startswith("server/:"))
+    assert "health.go (defines Health)" in " ".join(server.data["facts"])
+    assert not any("server_test.go" in " ".join(i.data["facts"]) for i in items(lore))
 
     (hit,) = lore.recall(project, "where is the Invoice class defined", limit=1)
     assert hit.title == module.title
 
     again = lore.scan(code, project=project)
-    assert again.duplicate and again.modules == 6
+    assert again.duplicate and again.modules == 8

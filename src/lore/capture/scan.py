@@ -26,7 +26,7 @@ from lore.capture import manifests as mf
 from lore.capture.docs import describe_docs, first_paragraph, sections
 from lore.capture.git import resolve_repo_path, run_git
 from lore.capture.tooling import describe_tooling
-from lore.code.modules import module_map
+from lore.code.modules import TEST_FILE, module_map
 from lore.domain import EventIn, Project
 from lore.errors import LoreError, ValidationError
 
@@ -93,10 +93,6 @@ LANGUAGES: dict[str, tuple[str, str]] = {
 }  # fmt: skip
 
 TEST_DIR_NAMES = {"tests", "test", "__tests__", "spec", "specs", "e2e", "testing"}
-TEST_FILE = re.compile(
-    r"(^test_.*\.py$|.*_test\.py$|.*\.(test|spec)\.[cm]?[jt]sx?$|.*_test\.go$|.*_spec\.rb$"
-    r"|.*Test\.(java|kt|php)$|.*Tests?\.cs$)"
-)
 TEST_CONFIGS = {
     "conftest.py", "pytest.ini", "tox.ini", "noxfile.py", ".rspec", "phpunit.xml",
     "phpunit.xml.dist", ".mocharc.json", ".mocharc.yml", "karma.conf.js",

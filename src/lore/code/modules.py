@@ -25,6 +25,11 @@ NOT_CODE = re.compile(
     r"|[^/]*\.d\.ts|[^/]*\.min\.js|[^/]*_pb2(_grpc)?\.py|[^/]*\.pb\.go|[^/]*_gen(erated)?\.go"
     r"|zz_generated[^/]*)$|(^|/)(migrations|__generated__|generated)/"
 )
+# Test files by their name, where they sit beside the code (Go's, JavaScript's specs).
+TEST_FILE = re.compile(
+    r"(^test_.*\.py$|.*_test\.py$|.*\.(test|spec)\.[cm]?[jt]sx?$|.*_test\.go$|.*_spec\.rb$"
+    r"|.*Test\.(java|kt|php)$|.*Tests?\.cs$)"
+)
 # The file whose doc says what its folder (package) is for.
 PACKAGE_FILES = ("__init__.py", "doc.go", "lib.rs", "mod.rs", "index.ts", "index.js")
 
@@ -36,6 +41,8 @@ def module_map(root: Path, files: Iterable[str]) -> list[dict[str, Any]]:
     analysed = 0
     for path in sorted(files):
         if analysed >= MAX_MODULES or not supported(path) or NOT_CODE.search(path):
+            continue
+        if TEST_FILE.match(PurePosixPath(path).name):
             continue
         analysis = analyze_file(root, path)
         if analysis is None or analysis.language == "prisma":
@@ -79,7 +86,8 @@ def public_symbols(signatures: Sequence[Signature]) -> list[Signature]:
     methods: dict[str, int] = {}
     seen: set[str] = set()
     for signature in sorted(signatures, key=lambda s: s.kind not in ("class", "type")):
-        if not signature.exported or signature.name.startswith("_") or signature.name in seen:
+        own_name = signature.name.rsplit(".", 1)[-1]
+        if not signature.exported or own_name.startswith("_") or signature.name in seen:
             continue
         seen.add(signature.name)
         if signature.kind == "method":

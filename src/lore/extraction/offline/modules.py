@@ -19,6 +19,7 @@ from lore.extraction.prompts_enrich import ExtractedItem
 from lore.extraction.schema_keys import schema_key
 
 MAX_SYMBOL_FACTS = 15
+SMALL_MODULE_SYMBOLS = 3
 MAX_FOLDER_MODULES = 30
 SIGNATURE_CHARS = 160
 
@@ -26,15 +27,35 @@ SIGNATURE_CHARS = 160
 def from_code_map(event: Event, options: Options) -> list[ExtractedItem]:
     folder = event.payload
     modules = [m for m in folder.get("modules") or [] if isinstance(m, dict) and m.get("path")]
-    items = [item for module in modules for item in _module(event, module, options)]
-    return items + list(_folder(event, str(folder.get("folder") or ""), folder, modules, options))
+    listed = list(_folder(event, str(folder.get("folder") or ""), folder, modules, options))
+    # A small module that says nothing of itself is a line of its folder's item, not an item.
+    shown = [m for m in modules if not listed or _substantial(m)]
+    return [item for module in shown for item in _module(event, module, options)] + listed
+
+
+def _symbols(module: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(every symbol, the top ones): classes, functions and types, and the methods of a type
+    defined in another file (Go's methods of ``Command`` in ``flag_groups.go``)."""
+    symbols = [s for s in module.get("symbols") or [] if isinstance(s, dict) and s.get("name")]
+    names = {str(s["name"]) for s in symbols if s.get("kind") != "method"}
+    top = [
+        s
+        for s in symbols
+        if s.get("kind") != "method" or str(s["name"]).split(".", 1)[0] not in names
+    ]
+    return symbols, top
+
+
+def _substantial(module: dict[str, Any]) -> bool:
+    _, top = _symbols(module)
+    documented = any(s.get("doc") for s in top)
+    return bool(module.get("doc")) or documented or len(top) >= SMALL_MODULE_SYMBOLS
 
 
 def _module(event: Event, module: dict[str, Any], options: Options) -> Iterator[ExtractedItem]:
     path = str(module["path"])
     doc = str(module.get("doc") or "")
-    symbols = [s for s in module.get("symbols") or [] if isinstance(s, dict) and s.get("name")]
-    top = [s for s in symbols if s.get("kind") != "method"]
+    symbols, top = _symbols(module)
     if not doc and not top:
         return
     facts = [f"{path}: {doc}" if doc else f"{path} ({module.get('language')})."]
@@ -68,6 +89,14 @@ def _symbol_fact(symbol: dict[str, Any], symbols: list[dict[str, Any]]) -> str:
     return fact
 
 
+def _role(module: dict[str, Any]) -> str:
+    """What a module is for, as its folder's item lists it: its doc, else what it defines."""
+    if module.get("doc"):
+        return f" ({clip(str(module['doc']), 100)})"
+    _, top = _symbols(module)
+    return f" (defines {', '.join(str(s['name']) for s in top[:4])})" if top else ""
+
+
 def _folder(
     event: Event,
     folder: str,
@@ -80,9 +109,7 @@ def _folder(
     if not folder or folder == "." or (not doc and len(modules) < 2):
         return
     roles = [
-        f"{PurePosixPath(str(m['path'])).name}"
-        + (f" ({clip(str(m['doc']), 100)})" if m.get("doc") else "")
-        for m in modules[:MAX_FOLDER_MODULES]
+        f"{PurePosixPath(str(m['path'])).name}{_role(m)}" for m in modules[:MAX_FOLDER_MODULES]
     ]
     facts = [f"{folder}/: {doc}"] if doc else []
     facts.append(f"Modules in {folder}/: {'; '.join(roles)}.")

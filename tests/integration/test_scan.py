@@ -516,3 +516,32 @@ def test_a_setuptools_project_without_build_system_builds_with_setuptools(tmp_pa
     assert tooling["linters"] == [
         {"tool": "Black", "source": "pyproject.toml", "settings": "line-length 88"}
     ]
+
+
+def test_a_go_matrix_of_minor_numbers_is_no_version_and_a_bot_workflow_no_ci_item(
+    tmp_path: Path,
+) -> None:
+    matrix = "on: [push]\njobs:\n  test:\n    strategy:\n      matrix:\n        go: [15, 16]\n"
+    matrix += "        go-version: ['1.21', '1.22']\n    steps:\n      - run: go test ./...\n"
+    labeler = "on: [pull_request_target]\njobs:\n  triage:\n    steps:\n      - uses: actions/labeler@v4\n"
+    repo = GitRepo(tmp_path / "tool")
+    repo.commit(
+        "start",
+        {
+            "go.mod": "module example.com/tool\n\ngo 1.21\n",
+            ".github/workflows/test.yml": matrix,
+            ".github/workflows/labeler.yml": labeler,
+            "main.go": "package main\n\nfunc main() {}\n",
+        },
+    )
+    scan = describe_repository(repo.root)
+    versions = {v["how"]: v["versions"] for v in scan["tooling"]["versions"]}
+    assert versions == {"CI matrix": "1.21, 1.22", "go directive": "1.21"}
+
+    from lore.extraction.offline import Options, extract
+    from tests.pipeline_helpers import event
+
+    items = {i.title: i for i in extract([event(1, "scan_result", scan, source="scan")], Options())}
+    assert items["Build backend: go build"].facts == ["tool builds with go build (go.mod)."]
+    ci = [title for title in items if title.startswith("CI:")]
+    assert ci == ["CI: .github/workflows/test.yml"]

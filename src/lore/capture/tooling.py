@@ -173,9 +173,17 @@ def _ci_versions(ci: Iterable[dict[str, Any]]) -> Iterable[dict[str, str]]:
                 language = MATRIX_LANGUAGES.get(str(key).lower())
                 if language:
                     listed = seen.setdefault(language, [])
-                    listed += [str(v) for v in values if str(v) not in listed]
+                    listed += [str(v) for v in values if _version_like(language, str(v), listed)]
         for language, versions in seen.items():
             yield _version(language, ", ".join(versions), "CI matrix", str(workflow["path"]))
+
+
+def _version_like(language: str, value: str, listed: list[str]) -> bool:
+    """A matrix value that names a version by itself: Go's ``15`` stands for 1.15 only in
+    the job's own expression (``1.${{ matrix.go }}.x``), so it is left out."""
+    if value in listed or "${{" in value:
+        return False
+    return not (language == "Go" and not value.startswith("1."))
 
 
 def _version(language: str, versions: str, how: str, source: str) -> dict[str, str]:

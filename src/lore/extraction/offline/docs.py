@@ -80,6 +80,8 @@ def _item(
     working = HOW_TO_WORK.search(path) or HOW_TO_WORK.search(heading)
     # The page's title says what a section is part of ("Testing Click Applications › Basic").
     where = f"{title} › {heading}" if title and heading != title else heading
+    if len(f"{path}: {where}") > TITLE_CHARS:  # a long page title would cut the heading off
+        where = heading
     yield ExtractedItem(
         type="convention" if working else "architecture",
         title=clip(f"{path}: {where}", TITLE_CHARS),

@@ -307,8 +307,16 @@ def _commands(event: Event, scan: dict[str, Any], name: str) -> Iterator[Extract
 
 
 def _ci(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedItem]:
+    """A workflow that runs commands; one that only calls actions (a labeller, a stale-issue
+    bot) says nothing of how the project is checked, and one that publishes is a release."""
     for workflow in scan.get("ci") or []:
         if not isinstance(workflow, dict) or not workflow.get("jobs"):
+            continue
+        if not any(
+            str(step).startswith("run:")
+            for job in workflow["jobs"].values()
+            for step in job.get("steps", [])
+        ):
             continue
         path = str(workflow["path"])
         facts = []
@@ -471,9 +479,9 @@ def _build(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedI
     if not builds:
         return
     facts = [
-        f"{name} builds with {b['tool']}"
-        + (f" (build backend `{b['backend']}`" if b.get("backend") else " (")
-        + f" in {b['source']})."
+        f"{name} builds with {b['tool']} ("
+        + (f"build backend `{b['backend']}` in " if b.get("backend") else "")
+        + f"{b['source']})."
         for b in builds
     ]
     yield _item(

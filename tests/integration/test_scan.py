@@ -518,11 +518,14 @@ def test_a_setuptools_project_without_build_system_builds_with_setuptools(tmp_pa
     ]
 
 
-def test_a_go_matrix_of_minor_numbers_is_no_version_and_a_bot_workflow_no_ci_item(
+def test_ci_versions_come_from_setup_steps_and_a_bot_workflow_is_no_ci_item(
     tmp_path: Path,
 ) -> None:
     matrix = "on: [push]\njobs:\n  test:\n    strategy:\n      matrix:\n        go: [15, 16]\n"
-    matrix += "        go-version: ['1.21', '1.22']\n    steps:\n      - run: go test ./...\n"
+    matrix += "    steps:\n      - uses: actions/setup-go@v5\n        with:\n"
+    matrix += "          go-version: '1.${{ matrix.go }}.x'\n      - run: go test ./...\n"
+    matrix += "  lint:\n    strategy:\n      matrix:\n        go: [15]\n    steps:\n"
+    matrix += "      - run: golangci-lint run\n"
     labeler = "on: [pull_request_target]\njobs:\n  triage:\n    steps:\n      - uses: actions/labeler@v4\n"
     repo = GitRepo(tmp_path / "tool")
     repo.commit(
@@ -536,7 +539,8 @@ def test_a_go_matrix_of_minor_numbers_is_no_version_and_a_bot_workflow_no_ci_ite
     )
     scan = describe_repository(repo.root)
     versions = {v["how"]: v["versions"] for v in scan["tooling"]["versions"]}
-    assert versions == {"CI matrix": "1.21, 1.22", "go directive": "1.21"}
+    # the setup step says what the minor numbers mean; a bare matrix of them says nothing
+    assert versions == {"CI matrix": "1.15.x, 1.16.x", "go directive": "1.21"}
 
     from lore.extraction.offline import Options, extract
     from tests.pipeline_helpers import event

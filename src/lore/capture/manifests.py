@@ -29,6 +29,8 @@ _PEP508 = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._\-]*)\s*(?:\[[^\]]*\])?\s*(.*
 _MAKE_TARGET = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_./\- ]*?)\s*:(?![=:])")
 _JUST_RECIPE = re.compile(r"^@?([A-Za-z_][A-Za-z0-9_\-]*)(?:\s+[^:=]*)?:(?!=)")
 _GEM = re.compile(r"""^\s*gem\s+["']([^"']+)["'](?:\s*,\s*["']([^"']+)["'])?""")
+_SETUP_ACTION = re.compile(r"^actions/setup-(python|node|go|java|ruby|dotnet)@")
+_MATRIX_REFERENCE = re.compile(r"\$\{\{\s*matrix\.([\w-]+)\s*\}\}")
 _GO_REQUIRE = re.compile(r"^\s*(?:require\s+)?([^\s()]+)\s+(v[^\s]+)(\s*//\s*indirect)?")
 
 
@@ -335,10 +337,12 @@ def github_workflow(text: str) -> dict[str, Any]:
     for name, job in (data.get("jobs") or {}).items():
         if isinstance(job, dict):
             matrix = _matrix(job.get("strategy"))
-            jobs[str(name)] = {
-                "runs_on": job.get("runs-on"),
-                "steps": _github_steps(job.get("steps") or []),
-            } | ({"matrix": matrix} if matrix else {})
+            setup = _setup_versions(job.get("steps") or [], matrix)
+            jobs[str(name)] = (
+                {"runs_on": job.get("runs-on"), "steps": _github_steps(job.get("steps") or [])}
+                | ({"matrix": matrix} if matrix else {})
+                | ({"setup": setup} if setup else {})
+            )
     return {"name": data.get("name"), "on": workflow_triggers(triggers), "jobs": jobs}
 
 
@@ -387,6 +391,38 @@ def _matrix(strategy: Any) -> dict[str, list[str]]:
         for key, values in matrix.items()
         if key not in ("include", "exclude") and isinstance(values, list)
     }
+
+
+def _setup_versions(steps: list[Any], matrix: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The versions a job's ``actions/setup-<language>`` steps install, each
+    ``${{ matrix.key }}`` replaced by the matrix's values: ``1.${{ matrix.go }}.x`` over
+    ``go: [15, 16]`` is 1.15.x and 1.16.x."""
+    found: dict[str, list[str]] = {}
+    for step in steps:
+        uses = str(step.get("uses") or "") if isinstance(step, dict) else ""
+        match = _SETUP_ACTION.match(uses)
+        options = step.get("with") if isinstance(step, dict) else None
+        if not match or not isinstance(options, dict):
+            continue
+        language = match[1]
+        version = options.get(f"{language}-version")
+        if version is not None:
+            found.setdefault(language, []).extend(_expand(str(version), matrix))
+    return found
+
+
+def _expand(template: str, matrix: dict[str, list[str]]) -> list[str]:
+    reference = _MATRIX_REFERENCE.search(template)
+    if reference is None:
+        return [template]
+    values = matrix.get(reference[1])
+    if not values:
+        return []  # computed elsewhere: nothing to read
+    return [
+        expanded
+        for value in values
+        for expanded in _expand(template.replace(reference[0], value, 1), matrix)
+    ]
 
 
 def _github_steps(steps: list[Any]) -> list[str]:

@@ -37,6 +37,11 @@ VERSION_SOURCES = (
     "classifiers", "CI matrix", "requires-python", "engines", "go directive", "rust-version",
     "pinned for local work",
 )  # fmt: skip
+# actions/setup-<key> steps, by the language they install.
+SETUP_LANGUAGES = {
+    "python": "Python", "node": "Node.js", "go": "Go", "java": "Java", "ruby": "Ruby",
+    "dotnet": ".NET",
+}  # fmt: skip
 # Files that pin one version for local work.
 VERSION_FILES = {
     ".python-version": "Python", ".nvmrc": "Node.js", ".node-version": "Node.js",
@@ -166,16 +171,25 @@ def _file_versions(root: Path, top: Sequence[str]) -> Iterable[dict[str, str]]:
 
 
 def _ci_versions(ci: Iterable[dict[str, Any]]) -> Iterable[dict[str, str]]:
+    """The versions a workflow's jobs install (their setup steps, matrix values put in) or,
+    where no setup step says, their matrix lists."""
     for workflow in ci:
         seen: dict[str, list[str]] = {}
         for job in (workflow.get("jobs") or {}).values():
-            for key, values in (job.get("matrix") or {}).items():
-                language = MATRIX_LANGUAGES.get(str(key).lower())
-                if language:
-                    listed = seen.setdefault(language, [])
-                    listed += [str(v) for v in values if _version_like(language, str(v), listed)]
+            setup = {
+                SETUP_LANGUAGES[key]: values for key, values in (job.get("setup") or {}).items()
+            }
+            matrix = {
+                MATRIX_LANGUAGES[str(key).lower()]: values
+                for key, values in (job.get("matrix") or {}).items()
+                if str(key).lower() in MATRIX_LANGUAGES
+            }
+            for language, values in (matrix | setup).items():
+                listed = seen.setdefault(language, [])
+                listed += [str(v) for v in values if _version_like(language, str(v), listed)]
         for language, versions in seen.items():
-            yield _version(language, ", ".join(versions), "CI matrix", str(workflow["path"]))
+            if versions:
+                yield _version(language, ", ".join(versions), "CI matrix", str(workflow["path"]))
 
 
 def _version_like(language: str, value: str, listed: list[str]) -> bool:
@@ -183,7 +197,7 @@ def _version_like(language: str, value: str, listed: list[str]) -> bool:
     the job's own expression (``1.${{ matrix.go }}.x``), so it is left out."""
     if value in listed or "${{" in value:
         return False
-    return not (language == "Go" and not value.startswith("1."))
+    return not (language == "Go" and not value.lstrip("^~>=v").startswith("1."))
 
 
 def _version(language: str, versions: str, how: str, source: str) -> dict[str, str]:

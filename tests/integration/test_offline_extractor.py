@@ -367,3 +367,20 @@ def test_a_release_commit_summarises_the_changes_it_ships(tmp_path: Path) -> Non
     # the history read without its start: the range of its first release is not whole
     later = extract(events[3:], Options())
     assert not any("release" in item.tags for item in later)
+
+
+def test_a_changelog_directive_is_no_news_of_a_commit() -> None:
+    diff = (
+        "diff --git a/CHANGES.rst b/CHANGES.rst\n+++ b/CHANGES.rst\n"
+        "+.. currentmodule:: click\n+-   Fix the crash on empty prompts. :issue:`2581`\n"
+        "diff --git a/src/click/termui.py b/src/click/termui.py\n"
+    )
+    commit = {
+        "sha": "a" * 40,
+        "subject": "Closes #2581.",
+        "files": [{"path": "CHANGES.rst"}, {"path": "src/click/termui.py"}],
+        "diff": diff,
+    }
+    (item,) = extract([event(1, "git_digest", {"commits": [commit]}, "git")], Options())
+    assert item.title == "Fix the crash on empty prompts. :issue:`2581`"
+    assert not any("currentmodule" in fact for fact in item.facts)

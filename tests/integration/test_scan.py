@@ -273,6 +273,9 @@ def test_task_file_parsers() -> None:
         "all": "go build",
         "build": "go build",
     }
+    assert makefile_targets("all: fmt test # everything\nfmt:\n\tgofmt -l .\n")["all"] == (
+        "make fmt test"
+    )
     assert justfile_recipes('set shell := ["bash"]\n\ntest *args:\n  pytest {{args}}\n') == {
         "test": "pytest {{args}}"
     }

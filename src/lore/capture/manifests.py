@@ -271,8 +271,10 @@ def _capped(mapping: Any) -> dict[str, str]:
 
 
 def makefile_targets(text: str) -> dict[str, str]:
-    """Targets of a Makefile with the first lines of their recipes."""
+    """Targets of a Makefile with the first lines of their recipes; a target without a recipe
+    with what it runs first (``all: fmt test`` is ``make fmt test``)."""
     targets: dict[str, list[str]] = {}
+    prerequisites: dict[str, str] = {}
     current: list[str] | None = None
     for line in text.splitlines():
         if line.startswith("\t"):
@@ -284,10 +286,15 @@ def makefile_targets(text: str) -> dict[str, str]:
         if not match or line.startswith((" ", "#")):
             continue
         current = []  # one recipe, shared by every target of the rule
+        needs = line[match.end() :].split("#", 1)[0].split(";", 1)[0].split()
         for name in match[1].split():
             if not name.startswith(".") and "%" not in name and len(targets) < MAX_SCRIPTS:
                 targets.setdefault(name, current)
-    return {name: "; ".join(recipe) for name, recipe in targets.items()}
+                prerequisites.setdefault(name, " ".join(needs))
+    return {
+        name: "; ".join(recipe) or (f"make {prerequisites[name]}" if prerequisites[name] else "")
+        for name, recipe in targets.items()
+    }
 
 
 def tox_environments(text: str) -> dict[str, str]:

@@ -204,7 +204,8 @@ def _changelog_lines(diff: str) -> list[str]:
             current = header[1]
         elif _CHANGELOG.search(current) and line.startswith("+") and not line.startswith("+++"):
             text = re.sub(r"^\+\s*([-*+]|\d+\.)?\s*", "", line).strip()
-            if len(text.split()) >= 3 and not text.startswith(("#", "=", "-")):
+            # headings, rules and reStructuredText directives (".. currentmodule::") are no news
+            if len(text.split()) >= 3 and not text.startswith(("#", "=", "-", "..", ":")):
                 found.append(text)
     return found[:MAX_CHANGELOG]
 

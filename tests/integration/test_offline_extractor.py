@@ -330,6 +330,25 @@ def test_the_commands_of_the_top_level_manifest_come_before_a_bundled_themes() -
     items = extract([event(1, "scan_result", scan, source="scan")], Options())
     (dev,) = [item for item in items if item.dedup_hint == "scan:procedure:dev"]
     assert dev.instruction == "yarn run dev" and "node --watch index.js" in dev.facts[0]
+    (commands,) = [item for item in items if item.dedup_hint == "scan:commands"]
+    assert commands.facts[0] == "`yarn run dev`: node --watch index.js (package.json)."
+
+
+def test_the_overview_starts_with_what_the_manifest_says_the_project_is() -> None:
+    scan = {
+        "name": "blog",
+        "manifests": [
+            {"path": "package.json", "kind": "npm", "description": "A publishing platform"},
+            {"path": "themes/x/package.json", "kind": "npm", "description": "A theme"},
+        ],
+        "readme": {"path": "README.md", "summary": "The easiest way to deploy it is our service."},
+    }
+    items = extract([event(1, "scan_result", scan, source="scan")], Options())
+    (overview,) = [item for item in items if item.dedup_hint == "scan:overview"]
+    assert overview.facts[:2] == [
+        "package.json describes it as: A publishing platform",
+        "The easiest way to deploy it is our service.",
+    ]
 
 
 def test_a_release_commit_summarises_the_changes_it_ships(tmp_path: Path) -> None:

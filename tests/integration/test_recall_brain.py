@@ -220,5 +220,8 @@ def test_the_brief_states_the_layout_and_the_commands(lore: Lore, project: Proje
         "**Stack:** Python; supports Python 3.10, 3.11; built with Hatchling; linted with Ruff"
         in brief
     )
-    assert "**Main modules:** `src/shop/orders` (Orders: carts to invoices.)\n" in brief
+    assert (
+        "**Main modules:** `src/shop/orders` (Orders: carts to invoices.); `src/shop/util` (4 modules)\n"
+        in brief
+    )
     assert "Run the tests: `make test`" in brief and "Lint the code: `make lint`" in brief

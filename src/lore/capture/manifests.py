@@ -71,6 +71,7 @@ def _package_json(text: str) -> Manifest:
     return {
         "kind": "npm",
         "name": data.get("name"),
+        "description": data.get("description"),
         "dependencies": _pairs(data.get("dependencies")),
         "dev_dependencies": _pairs(data.get("devDependencies")),
         "peer_dependencies": _pairs(data.get("peerDependencies")),
@@ -108,6 +109,7 @@ def _pyproject(text: str) -> Manifest:
     return {
         "kind": "python",
         "name": project.get("name") or poetry.get("name"),
+        "description": project.get("description") or poetry.get("description"),
         "requires_python": project.get("requires-python"),
         "build_backend": data.get("build-system", {}).get("build-backend"),
         "dependencies": _requirement_pairs(project.get("dependencies", []))
@@ -152,6 +154,7 @@ def _cargo(text: str) -> Manifest:
     return {
         "kind": "cargo",
         "name": data.get("package", {}).get("name"),
+        "description": data.get("package", {}).get("description"),
         "rust_version": data.get("package", {}).get("rust-version"),
         "dependencies": _pairs(data.get("dependencies") or workspace.get("dependencies")),
         "dev_dependencies": _pairs(data.get("dev-dependencies")),

@@ -251,13 +251,18 @@ def _layout(scan: dict[str, Any] | None) -> str:
 
 
 def _modules(scan: dict[str, Any] | None) -> str:
-    """The packages with most modules that say what they are for."""
+    """The packages with most modules: those that say what they are for first, with it."""
     layout = (scan or {}).get("layout")
     packages = layout.get("packages") if isinstance(layout, dict) else None
-    described = [p for p in packages or [] if isinstance(p, dict) and p.get("doc")]
+    listed = sorted(
+        (p for p in packages or [] if isinstance(p, dict) and p.get("folder")),
+        key=lambda p: not p.get("doc"),
+    )
     return "; ".join(
         f"`{p['folder']}` ({clip(str(p['doc']), MODULE_DOC_CHARS)})"
-        for p in described[:BRIEF_MODULES]
+        if p.get("doc")
+        else f"`{p['folder']}` ({p.get('modules')} modules)"
+        for p in listed[:BRIEF_MODULES]
     )
 
 

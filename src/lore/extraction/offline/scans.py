@@ -187,11 +187,9 @@ def _shown(pairs: list[tuple[str, str]]) -> str:
 
 def _runnable(scan: dict[str, Any]) -> Iterator[tuple[str, str, str, str]]:
     """(defining file, script name, how to invoke it, what it runs) for every script, those of
-    the files at the top first (a stored payload comes back with its keys sorted, which would
-    put ``content/themes/x/package.json`` before ``package.json``)."""
+    the files at the top first."""
     top_files = set((scan.get("structure") or {}).get("top_files") or [])
-    defined = sorted((scan.get("scripts") or {}).items(), key=lambda entry: entry[0].count("/"))
-    for path, commands in defined:
+    for path, commands in _script_files(scan):
         if not isinstance(commands, dict):
             continue
         file_name = PurePosixPath(str(path)).name
@@ -199,6 +197,12 @@ def _runnable(scan: dict[str, Any]) -> Iterator[tuple[str, str, str, str]]:
             invoke = _invocation(file_name, str(script), top_files)
             if invoke is not None:
                 yield str(path), str(script), invoke, str(command)
+
+
+def _script_files(scan: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(defining file, its scripts), the files at the top first: a stored payload comes back
+    with its keys sorted, which would put ``content/themes/x/package.json`` first."""
+    return sorted((scan.get("scripts") or {}).items(), key=lambda entry: str(entry[0]).count("/"))
 
 
 def _invocation(file_name: str, script: str, top_files: set[str]) -> str | None:
@@ -283,9 +287,10 @@ def _default_test_procedure(event: Event, scan: dict[str, Any]) -> Iterator[Extr
 
 def _commands(event: Event, scan: dict[str, Any], name: str) -> Iterator[ExtractedItem]:
     facts, evidence, files = [], [], set()
-    for path, commands in (scan.get("scripts") or {}).items():
+    top_files = set((scan.get("structure") or {}).get("top_files") or [])
+    for path, commands in _script_files(scan):
         for script, command in list((commands or {}).items())[:MAX_COMMANDS]:
-            invoke = _invocation(PurePosixPath(str(path)).name, str(script), set())
+            invoke = _invocation(PurePosixPath(str(path)).name, str(script), top_files)
             shown = f"`{invoke}`" if invoke else f"console command `{script}`"
             facts.append(f"{shown}: {clip(str(command), 160)} ({path}).")
             files.add(str(path))
@@ -378,7 +383,12 @@ def _readme(event: Event, scan: dict[str, Any], name: str) -> Iterator[Extracted
     if not isinstance(readme, dict) or not readme.get("summary"):
         return
     summary = str(readme["summary"])
-    facts = [clip(summary, 600)]
+    described = [
+        f"{m['path']} describes it as: {m['description']}"
+        for m in _own_manifests(scan)
+        if m.get("description") and "/" not in str(m.get("path"))
+    ][:1]
+    facts = [*described, clip(summary, 600)]
     headings = [str(h).lstrip("# ") for h in readme.get("headings") or []][:12]
     if headings:
         facts.append(f"The README ({readme.get('path')}) covers: {', '.join(headings)}.")

@@ -97,7 +97,12 @@ def test_the_hook_digests_each_commit_in_the_background(repo: GitRepo, lore_home
 
     commits = wait_for_commits(lore_home, 3)
     assert commits[-1]["sha"] == sha and commits[-1]["subject"] == "Commit through the hook"
-    assert "digested" in (lore_home / "logs" / "git-hook.log").read_text()
+    # The digest writes its line to the log after it stored the commit: wait for it too.
+    log = lore_home / "logs" / "git-hook.log"
+    deadline = time.monotonic() + HOOK_WAIT_S
+    while "digested" not in (log.read_text() if log.exists() else ""):
+        assert time.monotonic() < deadline, f"the hook logged no digest: {log.read_text()!r}"
+        time.sleep(0.1)
 
 
 def test_install_chains_an_existing_hook_and_uninstall_restores_it(

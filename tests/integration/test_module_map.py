@@ -281,3 +281,14 @@ def test_a_scan_maps_the_projects_own_code_and_memory_says_where_things_are_defi
 
     again = lore.scan(code, project=project)
     assert again.duplicate and again.modules == 8
+
+
+def test_a_project_linked_to_a_git_url_scans_its_working_copy(
+    lore: Lore, lore_home: Path, tmp_path: Path
+) -> None:
+    upstream = GitRepo(tmp_path / "upstream")
+    upstream.commit("first", {"billing/invoices.py": PY_INVOICES})
+    project = lore.create_project("linked", repo=f"file://{upstream.root}")
+    result = lore.scan(project=project)
+    assert Path(result.root).is_relative_to(lore_home / "repos")
+    assert [m["path"] for f in result.code_map for m in f["modules"]] == ["billing/invoices.py"]

@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from lore.capture.redact import is_excluded, redact_text
 from lore.domain import EventIn, Project
-from lore.errors import ConfigError, LoreError, ValidationError
+from lore.errors import LoreError, ValidationError
+from lore.git import GIT_TIMEOUT_S, run_git
 
 if TYPE_CHECKING:
     from lore.core import Lore
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 STATE_KEY = "git.last_digested"
 SOURCE = "git"
 EVENT_TYPE = "git_digest"
-GIT_TIMEOUT_S = 120
 MAX_FILES_PER_COMMIT = 300
 COMMIT_START = "\x1e"
 FIELD_END = "\x1f"
@@ -435,27 +435,6 @@ def rebase_in_progress(path: Path) -> bool:
         if (folder if folder.is_absolute() else root / folder).exists():
             return True
     return False
-
-
-def run_git(root: Path, *args: str, check: bool = True) -> str:
-    """Run ``git -C root ARGS`` and return its output; a failure raises LoreError."""
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(root), *args],
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            timeout=GIT_TIMEOUT_S,
-        )
-    except FileNotFoundError:
-        raise ConfigError("git is not installed (or not on PATH)") from None
-    except subprocess.TimeoutExpired:
-        raise LoreError(f"git {args[0]} took longer than {GIT_TIMEOUT_S} s") from None
-    if check and done.returncode != 0:
-        raise LoreError(f"git {args[0]} failed: {done.stderr.strip()[:300]}")
-    return done.stdout
 
 
 def _head(root: Path) -> str | None:

@@ -14,8 +14,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from lore.capture.git import repo_root, run_git
+from lore.capture.git import repo_root
 from lore.errors import ConflictError
+from lore.git import run_git
 
 HOOK = "post-commit"
 CHAINED = "post-commit.pre-lore"

@@ -24,11 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 from lore.capture import manifests as mf
 from lore.capture.docs import describe_docs, first_paragraph, sections
-from lore.capture.git import resolve_repo_path, run_git
+from lore.capture.git import resolve_repo_path
 from lore.capture.tooling import describe_tooling
 from lore.code.modules import TEST_FILE, module_map
+from lore.code.repos import is_url, working_copy
 from lore.domain import EventIn, Project
 from lore.errors import LoreError, ValidationError
+from lore.git import run_git
 
 if TYPE_CHECKING:
     from lore.core import Lore
@@ -127,7 +129,7 @@ def scan(lore: Lore, project: Project, path: str | Path | None = None) -> ScanRe
     """Describe the repository at ``path`` (default: the project's) and capture it: one
     ``scan_result`` event, then one ``code_map`` event per folder of the project's own code and
     one ``doc_sections`` event per document."""
-    root = resolve_repo_path(project, path).resolve()
+    root = _folder_to_scan(lore, project, path)
     if not root.is_dir():
         raise ValidationError(f"{root} is not a folder", "path")
     budget = int(lore.settings.capture.max_payload_bytes * SIZE_MARGIN)
@@ -156,6 +158,14 @@ def scan(lore: Lore, project: Project, path: str | Path | None = None) -> ScanRe
         code_map,
         docs,
     )
+
+
+def _folder_to_scan(lore: Lore, project: Project, path: str | Path | None) -> Path:
+    """The given folder; else the project's linked repository: a local folder, or a git URL's
+    working copy under ``$LORE_HOME/repos`` (cloned or brought up to date); else here."""
+    if path is None and project.repo and is_url(project.repo):
+        return working_copy(project.repo, lore.settings.home).resolve()
+    return resolve_repo_path(project, path).resolve()
 
 
 def describe_repository(root: Path, *, max_bytes: int = 200_000) -> dict[str, Any]:

@@ -8,8 +8,8 @@ import re
 import subprocess
 from pathlib import Path
 
-from lore.capture.git import GIT_TIMEOUT_S, run_git
 from lore.errors import LoreError
+from lore.git import GIT_TIMEOUT_S, run_git
 
 CLONE_DEPTH = 50
 _URL = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:")

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from pathlib import PurePosixPath
 from typing import Any
 
+from lore.capture.scan import manifest_role
+from lore.code.modules import TEST_FILE
 from lore.domain import Event
 from lore.domain.graph import ItemType
 from lore.extraction.offline.build import Options, quote
@@ -59,12 +62,9 @@ _NOISE = re.compile(
     r"pre-commit autoupdate|prepare (for )?(the )?release|version \d|changelog\b)",
     re.I,
 )
-# Files that are about the code rather than the code: tests, docs, changelogs, CI.
-_SUPPORT = re.compile(
-    r"(^|/)(tests?|__tests__|spec|docs?|examples?|\.github|\.circleci)/|(^|/)test_[^/]*$|"
-    r"_test\.\w+$|\.(spec|test)\.\w+$|\.(md|rst|txt)$",
-    re.I,
-)
+# Prose and CI configuration: about the code rather than the code.
+SUPPORT_SUFFIXES = (".md", ".rst", ".txt")
+SUPPORT_FOLDERS = (".github", ".circleci")
 _CHANGELOG = re.compile(r"(^|/)(changes|changelog|news|history|release[-_]?notes)[^/]*$", re.I)
 _REFERENCE = re.compile(r"(?<![\w/])(?:gh-|#)(\d{1,6})\b")
 _HUNK_SCOPE = re.compile(
@@ -182,7 +182,19 @@ def _files(commit: dict[str, Any]) -> list[str]:
 
 def source_files(files: list[str]) -> list[str]:
     """The files that are the code, when a commit also touches tests or docs; else all."""
-    return [path for path in files if not _SUPPORT.search(path)] or files
+    return [path for path in files if not supporting(path)] or files
+
+
+def supporting(path: str) -> bool:
+    """A file about the code rather than the code: in a folder of tests, docs, examples,
+    fixtures or vendored code (the scan's roles), a test file, prose, or CI configuration."""
+    pure = PurePosixPath(path)
+    return (
+        manifest_role(path) != "project"
+        or bool(TEST_FILE.match(pure.name))
+        or pure.suffix.lower() in SUPPORT_SUFFIXES
+        or pure.parts[0] in SUPPORT_FOLDERS
+    )
 
 
 def _without_references(text: str) -> str:
@@ -221,7 +233,7 @@ def _function_facts(diff: str) -> list[str]:
             current = header[1]
             continue
         scope = _HUNK_SCOPE.match(line)
-        if scope and current and not _SUPPORT.search(current):
+        if scope and current and not supporting(current):
             names = changed.setdefault(current, [])
             if scope[1] not in names:
                 names.append(scope[1])

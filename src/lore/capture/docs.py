@@ -71,8 +71,7 @@ def _is_guide(name: str) -> bool:
 
 
 def _is_doc(path: str) -> bool:
-    pure = PurePosixPath(path)
-    return pure.suffix.lower() in DOC_SUFFIXES or (pure.suffix == "" and "/" not in path)
+    return PurePosixPath(path).suffix.lower() in DOC_SUFFIXES
 
 
 def describe_docs(root: Path, files: Sequence[str]) -> list[dict[str, Any]]:

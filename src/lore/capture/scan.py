@@ -134,12 +134,11 @@ def scan(lore: Lore, project: Project, path: str | Path | None = None) -> ScanRe
         raise ValidationError(f"{root} is not a folder", "path")
     budget = int(lore.settings.capture.max_payload_bytes * SIZE_MARGIN)
     files, in_git = list_files(root)
-    code_map = module_map(root, own_code(files))
+    own = own_files(files)
+    code_map = module_map(root, own)
     payload = describe_files(root, files, in_git, code_map, max_bytes=budget)
     result = lore.capture_event(SOURCE, EVENT_TYPE, payload, project=project)
-    docs = describe_docs(
-        root, [path for path in files if manifest_role(path) in ("project", "docs")]
-    )
+    docs = describe_docs(root, own)
     parts = [(CODE_MAP_TYPE, folder) for folder in code_map] + [(DOCS_TYPE, doc) for doc in docs]
     if parts:
         lore.capture_events(
@@ -170,13 +169,14 @@ def _folder_to_scan(lore: Lore, project: Project, path: str | Path | None) -> Pa
 
 def describe_repository(root: Path, *, max_bytes: int = 200_000) -> dict[str, Any]:
     files, in_git = list_files(root)
-    code_map = module_map(root, own_code(files))
+    code_map = module_map(root, own_files(files))
     return describe_files(root, files, in_git, code_map, max_bytes=max_bytes)
 
 
-def own_code(files: Sequence[str]) -> list[str]:
-    """The files the module map reads: not those of tests, examples, fixtures or vendored code.
-    A ``doc`` folder may be a package (Go's cobra has one), so docs folders are read."""
+def own_files(files: Sequence[str]) -> list[str]:
+    """The files the module map and the documents are read from: not those of tests,
+    examples, fixtures or vendored code. Docs folders are (a ``doc`` folder may also be a
+    package: Go's cobra has one)."""
     return [path for path in files if manifest_role(path) in ("project", "docs")]
 
 
@@ -306,11 +306,14 @@ def _manifests(root: Path, files: Sequence[str]) -> list[dict[str, Any]]:
 
 def manifest_role(path: str) -> str:
     """``project``, or the role of the first folder of ``path`` that is not the project's."""
-    for folder in PurePosixPath(path).parts[:-1]:
-        role = NOT_OWN_FOLDERS.get(folder.lower())
-        if role:
-            return role
-    return "project"
+    roles = (folder_role(folder) for folder in PurePosixPath(path).parts[:-1])
+    return next((role for role in roles if role != "project"), "project")
+
+
+def folder_role(folder: str) -> str:
+    """What a folder of that name holds: ``project``, or ``example``, ``fixture``, ``test``,
+    ``docs`` or ``vendored`` (``NOT_OWN_FOLDERS``)."""
+    return NOT_OWN_FOLDERS.get(folder.lower(), "project")
 
 
 def own(manifests: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -410,10 +413,8 @@ def _layout(
     files, down into a ``src``-like folder that holds one package), ``tests``, ``docs``,
     ``examples`` (examples, fixtures, vendored code), and the ``packages`` with most modules,
     each with what its package doc says it is for."""
-    top_roles = {
-        folder: manifest_role(folder + "/x")
-        for folder in {p.split("/")[0] for p in files if "/" in p}
-    }
+    top = {path.split("/")[0] for path in files if "/" in path}
+    top_roles = {folder: folder_role(folder) for folder in top}
     return {
         "code": _code_folders(root, files),
         "tests": [d for d in tests.get("dirs") or [] if "/" not in d][:3],

@@ -2,8 +2,9 @@
 language versions it supports (and where each figure comes from), its linters and formatters
 with their main settings, and its pre-commit hooks. Part of ``lore scan``.
 
-Only the project's own top-level files are read: a linter configured for an example app is
-not the project's.
+Only the project's own files are read: the manifests the scan counts as the project's, and
+the configuration files at the top (a linter configured for an example app is not the
+project's).
 """
 
 from __future__ import annotations

@@ -49,23 +49,22 @@ def module_map(root: Path, files: Iterable[str]) -> list[dict[str, Any]]:
             continue
         analysed += 1
         folders.setdefault(str(PurePosixPath(path).parent), []).append(analysis)
-    return [_folder(folder, modules) for folder, modules in folders.items() if _worth(modules)]
-
-
-def _worth(modules: Sequence[FileAnalysis]) -> bool:
-    return any(module.doc or public_symbols(module.signatures) for module in modules)
+    mapped = (_folder(folder, modules) for folder, modules in folders.items())
+    return [folder for folder in mapped if folder["modules"]]
 
 
 def _folder(folder: str, modules: Sequence[FileAnalysis]) -> dict[str, Any]:
+    """The folder's package doc and its modules that say something (a doc or a public API)."""
     package_doc = next(
         (m.doc for m in modules if PurePosixPath(m.path).name in PACKAGE_FILES and m.doc), ""
     )
     if not package_doc and modules[0].language == "go":  # any file may carry the package doc
         package_doc = next((m.doc for m in modules if m.doc.startswith("Package ")), "")
+    described = (_module(m) for m in modules)
     return {
         "folder": folder,
         "doc": package_doc,
-        "modules": [_module(m) for m in modules if m.doc or public_symbols(m.signatures)],
+        "modules": [module for module in described if module["doc"] or module["symbols"]],
     }
 
 

@@ -276,6 +276,8 @@ def test_a_scan_maps_the_projects_own_code_and_memory_says_where_things_are_defi
     assert "health.go (defines Health)" in " ".join(server.data["facts"])
     assert not any("server_test.go" in " ".join(i.data["facts"]) for i in items(lore))
 
+    # every fact of a scan is an item: its events get no raw window repeating them
+    assert lore.store.search.session_windows(result.session_id) == {}
     (hit,) = lore.recall(project, "where is the Invoice class defined", limit=1)
     assert hit.title == module.title
 

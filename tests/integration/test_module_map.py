@@ -201,13 +201,18 @@ def test_typescript_file_doc_jsdoc_and_exports(code: Path) -> None:
     assert not signatures["helper"].exported
 
 
-def test_python_docstrings_give_their_first_sentence_across_wrapped_lines(code: Path) -> None:
+def test_python_docstrings_give_their_first_sentence_past_titles_and_comments(code: Path) -> None:
     assert (
         analysed(code, "billing/__init__.py").doc
         == "Billing: invoices and payments, in one package."
     )
     invoices = analysed(code, "billing/invoices.py")
     assert invoices.doc == "Invoices: numbering and totals."
+    titled = '"""\nrequests.adapters\n~~~~~~~~~~~~~~~~~\n\nThe transport adapters. More.\n"""\n'
+    (code / "adapters.py").write_text(titled)  # a reStructuredText title is no sentence
+    assert analysed(code, "adapters.py").doc == "The transport adapters."
+    (code / "adapters.py").write_text("#   __\n#  /__)  art\n\n" + titled)  # nor a comment
+    assert analysed(code, "adapters.py").doc == "The transport adapters."
     assert {s.name: s.exported for s in invoices.signatures}["_private"] is False
 
 

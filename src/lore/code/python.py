@@ -105,8 +105,10 @@ def _docstring(node: Node) -> str:
 
 
 def _first_string_line(body: Node | None) -> str:
-    """The first line of the docstring opening ``body`` (a module, class or function's)."""
-    first = body.named_children[0] if body and body.named_children else None
+    """The first sentence of the docstring opening ``body`` (a module, class or function's);
+    comments before it (a licence header, ASCII art) are not statements."""
+    statements = [c for c in body.named_children if c.type != "comment"] if body else []
+    first = statements[0] if statements else None
     if first is not None and first.type == "expression_statement" and first.named_children:
         string = first.named_children[0]
         if string.type == "string":

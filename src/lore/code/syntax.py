@@ -12,6 +12,7 @@ ATTRIBUTE_TYPES = ("attribute_item",)  # Rust's #[derive(...)] sits between a do
 _COMMENT_MARKS = re.compile(r"^\s*(/\*\*?|\*/|\*|//[/!]?|#)|\*/\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`])")
 MAX_DOC_CHARS = 200
+_UNDERLINE = re.compile(r"([=\-~^*+#])\1{2,}")
 
 
 def parse(language: Language, source: bytes) -> Node:
@@ -78,10 +79,14 @@ def first_comment_line(lines: list[str]) -> str:
 
 def first_sentence(lines: Iterable[str]) -> str:
     """The first sentence of the first paragraph of ``lines`` (hard-wrapped lines joined),
-    its ````literals```` in Markdown's single backticks."""
+    its ````literals```` in Markdown's single backticks. A reStructuredText title (a line
+    underlined with ``~~~``, as in ``requests.adapters``) is no sentence: it is skipped."""
     paragraph: list[str] = []
     for line in lines:
         cleaned = line.strip()
+        if _UNDERLINE.fullmatch(cleaned):
+            paragraph = []
+            continue
         if cleaned.startswith("@") or (not cleaned and paragraph):
             break
         if cleaned:

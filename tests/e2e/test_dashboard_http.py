@@ -68,6 +68,17 @@ def test_pages_need_the_token_and_send_people_to_the_login_page(site: str) -> No
         assert "That token is not right" in wrong.text
 
 
+def test_an_empty_token_file_lets_nobody_in(lore: Lore) -> None:
+    """What a full disk once left behind: an empty token file, matched by an empty cookie."""
+    lore.settings.token_path.write_text("")
+    with running(build_app(lore)) as url, httpx.Client(base_url=url) as anonymous:
+        anonymous.cookies.set(COOKIE, "")
+        assert anonymous.get("/api/v1/projects").status_code == 401
+        assert anonymous.post("/login", data={"token": ""}).status_code == 401
+        assert anonymous.post("/login", data={"token": " "}).status_code == 401
+    assert lore.settings.token_path.read_text().strip()  # a real token was written in its place
+
+
 def test_login_sets_a_strict_http_only_cookie_and_ignores_foreign_next(site: str) -> None:
     with httpx.Client(base_url=site) as browser:
         form = browser.get("/login", params={"next": "//evil.example/steal"})

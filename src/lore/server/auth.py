@@ -21,4 +21,7 @@ def request_token(request: Request) -> str | None:
 
 
 def token_matches(given: str | None, expected: str) -> bool:
-    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+    """Constant-time comparison; an empty token on either side never matches (fail closed)."""
+    if not given or not expected:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())

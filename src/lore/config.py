@@ -2,10 +2,16 @@
 
 Every value remembers the layer it came from, so ``lore config`` can show it. Nothing here reads
 the environment at import time: ``load_settings()`` is called by whoever opens lore.
+
+A repository's ``.lore.toml`` comes with the code, written by whoever committed it: the settings
+that decide where data goes or who can reach it (``GUARDED``) are taken from it only once the
+user trusts that file as it is (``lore trust``); until then they are ignored and reported.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -19,6 +25,11 @@ from lore.errors import ConfigError
 
 PROJECT_FILE = ".lore.toml"
 SECRET_KEYS = ("api_key", "token", "password")
+# Where the memory is stored, who can reach the server, where text is sent (an LLM or embedding
+# endpoint), what is kept out of it. A key ending in "." guards its whole section.
+GUARDED = ("home", "database_url", "server.host", "llm.", "embedding.", "capture.exclude_paths")
+# In the home: the project files the user trusts, each with the SHA-256 of its trusted content.
+TRUST_FILE = "trusted.json"
 
 
 class Section(BaseModel):
@@ -256,6 +267,8 @@ class LoadedSettings(BaseModel):
     settings: Settings
     sources: dict[str, str]
     project_file: Path | None = None
+    # Guarded keys the project file sets, left out because the file is not trusted.
+    ignored: list[str] = Field(default_factory=list)
 
     def source_of(self, key: str) -> str:
         return self.sources.get(key, "default")
@@ -296,11 +309,16 @@ def load_settings(
     _apply(merged, sources, _flatten(_read_toml(home_file)), str(home_file))
 
     project_file = find_project_file(cwd)
+    ignored: list[str] = []
     if project_file is not None:
-        data = _read_toml(project_file)
+        content = _read_bytes(project_file)
+        data = _parse_toml(content, project_file)
         layer = _flatten(data.get("config", {}))
         if "project" in data:
             layer["project"] = data["project"]
+        if not is_trusted(home, project_file, content):
+            ignored = sorted(key for key in layer if is_guarded(key))
+            layer = {key: value for key, value in layer.items() if key not in ignored}
         _apply(merged, sources, layer, str(project_file))
 
     _apply(merged, sources, env_layer, "environment")
@@ -312,7 +330,53 @@ def load_settings(
         where = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"invalid setting {where}: {first['msg']}") from None
     settings.home = settings.home.expanduser()
-    return LoadedSettings(settings=settings, sources=sources, project_file=project_file)
+    return LoadedSettings(
+        settings=settings, sources=sources, project_file=project_file, ignored=ignored
+    )
+
+
+def is_guarded(key: str) -> bool:
+    return any(key == name or (name.endswith(".") and key.startswith(name)) for name in GUARDED)
+
+
+def guarded_keys(project_file: Path) -> list[str]:
+    """The guarded settings a project file sets."""
+    data = _parse_toml(_read_bytes(project_file), project_file)
+    return sorted(key for key in _flatten(data.get("config", {})) if is_guarded(key))
+
+
+def is_trusted(home: Path, project_file: Path, content: bytes) -> bool:
+    """Whether the user trusts this file with this content (an edit needs trusting again)."""
+    trusted = _read_trusted(home)
+    return trusted.get(str(project_file.resolve())) == hashlib.sha256(content).hexdigest()
+
+
+def trust(home: Path, project_file: Path, *, trusted: bool = True) -> None:
+    """Trust the project file as it is now (or stop trusting it)."""
+    entries = _read_trusted(home)
+    key = str(project_file.resolve())
+    if trusted:
+        entries[key] = hashlib.sha256(_read_bytes(project_file)).hexdigest()
+    else:
+        entries.pop(key, None)
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = home / f".{TRUST_FILE}.{os.getpid()}"
+    temporary.write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n")
+    temporary.chmod(0o600)
+    temporary.replace(home / TRUST_FILE)
+
+
+def _read_trusted(home: Path) -> dict[str, str]:
+    path = home / TRUST_FILE
+    if not path.is_file():
+        return {}
+    try:
+        entries = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    if not isinstance(entries, dict):
+        raise ConfigError(f"{path} is not a JSON object of files and their SHA-256")
+    return {str(key): str(value) for key, value in entries.items()}
 
 
 def find_project_file(start: Path) -> Path | None:
@@ -363,9 +427,20 @@ def _env_layer(env: Mapping[str, str]) -> dict[str, Any]:
 def _read_toml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
+    return _parse_toml(_read_bytes(path), path)
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        return tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+
+
+def _parse_toml(content: bytes, path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(content.decode())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
 
 

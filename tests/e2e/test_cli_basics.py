@@ -88,3 +88,17 @@ def test_enrich_all_generates_memory_for_every_waiting_session(repo: Path) -> No
     assert again.returncode == 0 and "Nothing to enrich" in again.stdout
     both = lore("enrich", "1", "--all", cwd=repo)
     assert both.returncode == 2 and "not both" in both.stderr
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "lore.example"])
+def test_serving_beyond_this_machine_needs_expose(repo: Path, host: str) -> None:
+    refused = lore("serve", "--host", host, cwd=repo)
+    assert refused.returncode == 2
+    assert "--expose" in refused.stderr and host in refused.stderr
+
+
+def test_loopback_addresses_need_no_flag() -> None:
+    from lore.cli.serve import is_loopback
+
+    assert all(map(is_loopback, ["127.0.0.1", "127.8.0.1", "::1", "localhost"]))
+    assert not any(map(is_loopback, ["0.0.0.0", "::", "10.0.0.1", "example.com"]))

@@ -46,10 +46,17 @@ def test_config_shows_each_value_with_its_source_and_masks_keys(
     (tmp_path / ".lore.toml").write_text(
         'project = "shop"\n[config.llm]\nbase_url = "http://user:pw@localhost:11434/v1"\n'
     )
+    untrusted = lore("config", "--json", cwd=tmp_path)
+    rows = {row["key"]: (row["value"], row["source"]) for row in json.loads(untrusted.stdout)}
+    assert rows["llm.base_url"] == ("", "default")  # a repository's file is not trusted yet
+    assert "ignoring llm.base_url" in " ".join(untrusted.stderr.split())
+    trusted = lore("trust", cwd=tmp_path)
+    assert trusted.returncode == 0 and "llm.base_url" in trusted.stdout, trusted.stderr
     result = lore(
         "config", "--json", cwd=tmp_path, LORE_LLM_API_KEY=SECRET, LORE_LLM_MODEL="qwen2.5"
     )
     assert result.returncode == 0, result.stderr
+    assert "ignoring" not in result.stderr
     assert SECRET not in result.stdout and "pw@" not in result.stdout
     rows = {row["key"]: (row["value"], row["source"]) for row in json.loads(result.stdout)}
     assert rows["llm.provider"] == ("openai", str(lore_home / "config.toml"))
@@ -73,14 +80,17 @@ def test_doctor_offline_says_so_and_checks_embeddings_and_database(tmp_path: Pat
     assert "Database: not created yet" in result.stdout
 
 
-def test_doctor_calls_each_configured_model_once(tmp_path: Path, fake: FakeLLM) -> None:
+def test_doctor_calls_each_configured_model_once(
+    tmp_path: Path, lore_home: Path, fake: FakeLLM
+) -> None:
     fake.queue(openai_chat("ok"), anthropic_error(401, "authentication_error", "invalid x-api-key"))
-    (tmp_path / ".lore.toml").write_text(
-        "[config.llm]\n"
+    lore_home.mkdir(parents=True)
+    (lore_home / "config.toml").write_text(
+        "[llm]\n"
         'provider = "openai"\n'
         f'base_url = "{fake.openai_url}"\n'
         'model = "local-model"\n'
-        "[[config.llm.fallbacks]]\n"
+        "[[llm.fallbacks]]\n"
         'provider = "anthropic"\n'
         f'base_url = "{fake.url}"\n'
         'model = "claude-test"\n'

@@ -32,7 +32,10 @@ err_console = Console(stderr=True, highlight=False)
 
 
 class GlobalOptions:
-    db: str | None = None
+    def __init__(self) -> None:
+        self.db: str | None = None
+        # Project files whose ignored settings were reported in this process.
+        self.warned: set[Path | None] = set()
 
 
 options = GlobalOptions()
@@ -57,7 +60,19 @@ def settings(cwd: Path | None = None, **overrides: Any) -> LoadedSettings:
     if options.db:
         overrides.setdefault("database_url", options.db)
     overrides.setdefault("pipeline.in_process_worker", False)
-    return load_settings(cwd=cwd, overrides=overrides)
+    loaded = load_settings(cwd=cwd, overrides=overrides)
+    if loaded.ignored and loaded.project_file not in options.warned:
+        options.warned.add(loaded.project_file)
+        err_console.print(f"[yellow]warning:[/] {untrusted_message(loaded)}")
+    return loaded
+
+
+def untrusted_message(loaded: LoadedSettings) -> str:
+    keys = ", ".join(loaded.ignored)
+    return (
+        f"ignoring {keys} from {loaded.project_file}: a repository's file may set where data"
+        " goes only once you trust it (`lore trust`)"
+    )
 
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -1,4 +1,4 @@
-"""Commands for projects: ``init``, ``projects``, ``token``."""
+"""Commands for projects: ``init``, ``trust``, ``projects``, ``token``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import typer
 from rich.table import Table
 
 from lore.capture.git import repo_or_folder
-from lore.cli.app import app, console, handles_errors, open_lore, print_json, when
-from lore.config import PROJECT_FILE
+from lore.cli.app import app, console, handles_errors, open_lore, print_json, settings, when
+from lore.config import PROJECT_FILE, find_project_file, guarded_keys, trust
 from lore.domain import Project
+from lore.errors import ValidationError
 from lore.token import ensure_token
 
 projects_app = typer.Typer(help="List, show and change projects.", no_args_is_help=True)
@@ -35,6 +36,31 @@ def init(
     write_project_file(root, project.name)
     console.print(f"Project [bold]{project.name}[/] (id {project.id}) linked to {root}")
     console.print(f"Wrote {root / PROJECT_FILE}; API token in {token_path} (`lore token`).")
+
+
+@app.command("trust")
+@handles_errors
+def trust_file(
+    path: Path = typer.Argument(Path("."), help="The .lore.toml, or a folder under it."),
+    remove: bool = typer.Option(False, "--remove", help="Stop trusting it."),
+) -> None:
+    """Let a repository's .lore.toml set where data goes, as the file is now.
+
+    Until then lore ignores what it sets of home, database_url, server.host, llm.*,
+    embedding.* and capture.exclude_paths. An edit of the file needs trusting again.
+
+    Example: lore trust
+    """
+    project_file = path if path.is_file() else find_project_file(path.resolve())
+    if project_file is None:
+        raise ValidationError(f"no {PROJECT_FILE} in {path} or above it", "path")
+    home = settings().settings.home
+    trust(home, project_file, trusted=not remove)
+    if remove:
+        console.print(f"No longer trusted: {project_file}")
+        return
+    keys = guarded_keys(project_file)
+    console.print(f"Trusted {project_file}; it sets {', '.join(keys) if keys else 'none of them'}.")
 
 
 @app.command()

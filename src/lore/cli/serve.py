@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import typer
 
-from lore.cli.app import app, console, handles_errors, open_lore
+from lore.cli.app import app, console, err_console, handles_errors, settings
+from lore.core import Lore
+from lore.errors import ValidationError
 
 
 @app.command()
@@ -12,6 +16,9 @@ from lore.cli.app import app, console, handles_errors, open_lore
 def serve(
     host: str = typer.Option(None, help="Address to bind (default 127.0.0.1)."),
     port: int = typer.Option(None, help="Port (default 8765)."),
+    expose: bool = typer.Option(
+        False, "--expose", help="Allow an address other machines can reach (loopback otherwise)."
+    ),
 ) -> None:
     """Serve the REST API, dashboard and MCP endpoint.
 
@@ -21,9 +28,28 @@ def serve(
 
     from lore.server import build_app
 
-    lore = open_lore()
-    server = lore.settings.server
-    app_ = build_app(lore)
+    loaded = settings()
+    server = loaded.settings.server
     host, port = host or server.host, port or server.port
+    if not is_loopback(host):
+        if not expose:
+            raise ValidationError(
+                f"{host} can be reached from other machines; pass --expose if that is meant",
+                "host",
+            )
+        err_console.print(
+            f"[yellow]warning:[/] serving on {host}: anyone who can reach it and has the token"
+            " can read and change this memory; traffic is not encrypted"
+        )
+    app_ = build_app(Lore.open(settings=loaded))
     console.print(f"lore serving on http://{host}:{port} (API docs at /docs; token: `lore token`)")
     uvicorn.run(app_, host=host, port=port, log_level="warning")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name other than localhost may resolve anywhere

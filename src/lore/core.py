@@ -178,8 +178,11 @@ class Lore:
 
     # Capture sessions
 
-    def session(self, session_id: int) -> Session:
-        return self.store.sessions.get(session_id)
+    def session(self, session_id: int, *, project: str | int | Project | None = None) -> Session:
+        """A capture session; with ``project``, NotFoundError unless it is that project's."""
+        session = self.store.sessions.get(session_id)
+        _must_belong(session.project_id, self._project_id(project), f"session {session_id}")
+        return session
 
     def sessions(
         self,
@@ -470,8 +473,11 @@ class Lore:
             return self.jobs.find(session_id=session_id, limit=1)[0]
         return self.jobs.enqueue(session_id, trigger)
 
-    def job(self, job_id: int) -> Job:
-        return self.jobs.get(job_id)
+    def job(self, job_id: int, *, project: str | int | Project | None = None) -> Job:
+        """An enrichment job; with ``project``, NotFoundError unless it is that project's."""
+        job = self.jobs.get(job_id)
+        _must_belong(job.project_id, self._project_id(project), f"job {job_id}")
+        return job
 
     def job_list(
         self,
@@ -638,3 +644,9 @@ def _settings_error(exc: Exception) -> ValidationError:
         field = ".".join(str(part) for part in first["loc"])
         return ValidationError(f"{field}: {first['msg']}", field)
     return ValidationError(str(exc))
+
+
+def _must_belong(owner_id: int, project_id: int | None, what: str) -> None:
+    """Another project's record is not found: ids are guessable, project scope is not."""
+    if project_id is not None and owner_id != project_id:
+        raise NotFoundError(f"no {what} in this project")

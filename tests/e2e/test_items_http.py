@@ -26,7 +26,9 @@ TOKEN = "test-token"
 def client(lore: Lore, project: Project) -> Iterator[httpx.Client]:
     with running(create_app(lore, token=TOKEN)) as url:
         headers = {"Authorization": f"Bearer {TOKEN}"}
-        with httpx.Client(base_url=url + "/api/v1", headers=headers, timeout=30) as http:
+        with httpx.Client(
+            base_url=url + "/api/v1", headers=headers, params={"project": project.name}, timeout=30
+        ) as http:
             yield http
 
 

@@ -19,7 +19,11 @@ TOKEN = "test-token-123"
 def api(lore: Lore, project: Project) -> Iterator[httpx.Client]:
     with (
         running(build_app(lore, token=TOKEN)) as url,
-        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as client,
+        httpx.Client(
+            base_url=url,
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            params={"project": project.name},
+        ) as client,
     ):
         yield client
 

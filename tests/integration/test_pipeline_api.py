@@ -31,7 +31,9 @@ def client(lore: Lore, project: Project) -> Iterator[httpx.Client]:
     app = create_app(lore, token=TOKEN, extensions=[worker.extend])
     with running(app) as url:
         headers = {"Authorization": f"Bearer {TOKEN}"}
-        with httpx.Client(base_url=url + "/api/v1", headers=headers, timeout=30) as http:
+        with httpx.Client(
+            base_url=url + "/api/v1", headers=headers, params={"project": project.name}, timeout=30
+        ) as http:
             yield http
 
 

@@ -70,8 +70,5 @@ def register(server: MCPServer, tools: ToolContext) -> None:
         """Turn a session's events into memory items now (Generate Memory), instead of waiting
         for lore to do it by itself. The reply says whether enrichment started, with its job."""
         with agent_errors():
-            project = tools.project(ctx)
-            session = tools.lore.session(session_id)
-            if session.project_id != project.id:
-                tools.lore.session(-1)  # NotFoundError: another project's session is not found
+            tools.lore.session(session_id, project=tools.project(ctx))
         return {"session_id": session_id, "enrichment": enrichment(tools.lore, session_id)}

@@ -9,8 +9,6 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from lore.domain import Project
-from lore.errors import NotFoundError
 from lore.mcp.context import ToolContext, agent_errors
 from lore.mcp.memory_tools import hit_summary
 
@@ -44,7 +42,7 @@ def register(server: MCPServer, tools: ToolContext) -> None:
         """Add one step to a collecting session. Returns at once; the step is annotated
         (subgoal, state summary) in the background."""
         with agent_errors():
-            _own_session(tools, tools.project(ctx), session_id)
+            tools.lore.session(session_id, project=tools.project(ctx))
             step_id = tools.lore.append_async(session_id, observation, action)
             return _state(tools, session_id) | {"step_id": step_id}
 
@@ -54,7 +52,7 @@ def register(server: MCPServer, tools: ToolContext) -> None:
         then "idle" once committed, or "ready" when the project waits for a commit). Queued
         when the session is busy."""
         with agent_errors():
-            _own_session(tools, tools.project(ctx), session_id)
+            tools.lore.session(session_id, project=tools.project(ctx))
             operation = tools.lore.close_async(session_id)
             return _state(tools, session_id) | {"operation_id": operation}
 
@@ -63,7 +61,7 @@ def register(server: MCPServer, tools: ToolContext) -> None:
         """A session's state (collecting, extracting, ready, idle or failed), its event count
         and its recent operations with their outcomes."""
         with agent_errors():
-            _own_session(tools, tools.project(ctx), session_id)
+            tools.lore.session(session_id, project=tools.project(ctx))
             operations = tools.lore.session_operations(session_id, limit=5)
             return _state(tools, session_id) | {
                 "operations": [
@@ -90,14 +88,9 @@ def register(server: MCPServer, tools: ToolContext) -> None:
         three steps), so a short query like "why did that fail" finds the right memories."""
         with agent_errors():
             project = tools.project(ctx)
-            _own_session(tools, project, session_id)
+            tools.lore.session(session_id, project=project)
             hits = tools.lore.recall_in_context(project, session_id, query, limit=limit)
         return {"hits": [hit_summary(hit) for hit in hits]}
-
-
-def _own_session(tools: ToolContext, project: Project, session_id: int) -> None:
-    if tools.lore.session(session_id).project_id != project.id:
-        raise NotFoundError(f"no session {session_id} in project {project.name}")
 
 
 def _state(tools: ToolContext, session_id: int) -> dict[str, Any]:

@@ -1,12 +1,14 @@
-"""What route functions receive: the ``Lore`` of the app."""
+"""What route functions receive: the ``Lore`` of the app, and the project a request acts in."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from lore.core import Lore
+from lore.domain import Project
+from lore.errors import ValidationError
 
 
 def get_lore(request: Request) -> Lore:
@@ -15,3 +17,31 @@ def get_lore(request: Request) -> Lore:
 
 
 LoreDep = Annotated[Lore, Depends(get_lore)]
+
+
+def scoped_project(
+    lore: LoreDep,
+    project: Annotated[
+        str | None,
+        Query(description="Project name or id; default: the project the server was started for."),
+    ] = None,
+) -> Project:
+    """The project a route by id acts in: the one the request names, else the server's own.
+    A session, job or item of any other project is 404, so an id alone reaches nothing."""
+    if project is None and not lore.settings.project:
+        raise ValidationError(
+            "name the project (?project=NAME): this server has no default project", "project"
+        )
+    return lore.project(project)
+
+
+ProjectDep = Annotated[Project, Depends(scoped_project)]
+
+
+def scoped_session(session_id: int, lore: LoreDep, project: ProjectDep) -> None:
+    """404 unless the session of the path is the request's project's."""
+    lore.session(session_id, project=project)
+
+
+# For the routes under /sessions/{session_id}: the session must be the project's.
+SESSION_SCOPE = [Depends(scoped_session)]

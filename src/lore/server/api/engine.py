@@ -3,7 +3,9 @@
 Synchronous operations answer with the session's state; ``?async=true`` queues the operation
 while the session is busy and answers 202 with the operation's id (its outcome is recorded:
 ``GET /sessions/{id}/operations``). A rejected operation is a 409 whose ``error.reason`` is the
-``SessionError`` reason (``not_ready``, ``extraction_in_progress``, ...).
+``SessionError`` reason (``not_ready``, ``extraction_in_progress``, ...). Every route by session
+id acts in the request's project (``?project=``, else the server's): another project's session
+is 404.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from lore.domain.episodes import PendingOp, Step
 from lore.domain.graph import Node
-from lore.server.deps import LoreDep
+from lore.server.deps import SESSION_SCOPE, LoreDep, ProjectDep
 
 router = APIRouter(tags=["session engine"])
 
@@ -55,7 +57,6 @@ class CloseAndCommit(BaseModel):
 
 class RecallInContext(BaseModel):
     query: str
-    project: str | None = None
     limit: int = Field(10, ge=1, le=200)
 
 
@@ -97,12 +98,14 @@ def start_session(body: StartSession, lore: LoreDep) -> StateOut:
     return _state(lore, session_id)
 
 
-@router.get("/sessions/{session_id}/state")
+@router.get("/sessions/{session_id}/state", dependencies=SESSION_SCOPE)
 def session_state(session_id: int, lore: LoreDep) -> StateOut:
     return _state(lore, session_id)
 
 
-@router.post("/sessions/{session_id}/steps", status_code=201, response_model=None)
+@router.post(
+    "/sessions/{session_id}/steps", status_code=201, response_model=None, dependencies=SESSION_SCOPE
+)
 def append(session_id: int, body: AppendStep, lore: LoreDep, response: Response) -> Step | Accepted:
     if body.wait:
         return lore.append(session_id, body.observation, body.action)
@@ -111,7 +114,7 @@ def append(session_id: int, body: AppendStep, lore: LoreDep, response: Response)
     return Accepted(session_id=session_id, step_id=step_id)
 
 
-@router.get("/sessions/{session_id}/steps")
+@router.get("/sessions/{session_id}/steps", dependencies=SESSION_SCOPE)
 def steps(session_id: int, lore: LoreDep, limit: int = 100, offset: int = 0) -> list[Step]:
     lore.session(session_id)
     return lore.session_steps(session_id, limit=min(limit, 1000), offset=offset)
@@ -132,7 +135,9 @@ def _operate(
     return _state(lore, session_id)
 
 
-@router.post("/sessions/{session_id}/close-episode", response_model=None)
+@router.post(
+    "/sessions/{session_id}/close-episode", response_model=None, dependencies=SESSION_SCOPE
+)
 def close_episode(
     session_id: int, lore: LoreDep, response: Response, run_async: bool = AsyncFlag
 ) -> StateOut | Accepted:
@@ -140,7 +145,7 @@ def close_episode(
     return _operate(lore, session_id, "close", response, run_async)
 
 
-@router.post("/sessions/{session_id}/commit", response_model=None)
+@router.post("/sessions/{session_id}/commit", response_model=None, dependencies=SESSION_SCOPE)
 def commit(
     session_id: int, lore: LoreDep, response: Response, run_async: bool = AsyncFlag
 ) -> StateOut | Accepted:
@@ -148,14 +153,14 @@ def commit(
     return _operate(lore, session_id, "commit", response, run_async)
 
 
-@router.post("/sessions/{session_id}/discard", response_model=None)
+@router.post("/sessions/{session_id}/discard", response_model=None, dependencies=SESSION_SCOPE)
 def discard(
     session_id: int, lore: LoreDep, response: Response, run_async: bool = AsyncFlag
 ) -> StateOut | Accepted:
     return _operate(lore, session_id, "discard", response, run_async)
 
 
-@router.post("/sessions/{session_id}/episodes", response_model=None)
+@router.post("/sessions/{session_id}/episodes", response_model=None, dependencies=SESSION_SCOPE)
 def start_episode(
     session_id: int,
     body: StartEpisode,
@@ -166,7 +171,7 @@ def start_episode(
     return _operate(lore, session_id, "start_episode", response, run_async, body.goal)
 
 
-@router.post("/sessions/{session_id}/close-and-commit")
+@router.post("/sessions/{session_id}/close-and-commit", dependencies=SESSION_SCOPE)
 def close_and_commit(session_id: int, body: CloseAndCommit, lore: LoreDep) -> StateOut:
     lore.close_and_commit(
         session_id,
@@ -177,7 +182,7 @@ def close_and_commit(session_id: int, body: CloseAndCommit, lore: LoreDep) -> St
     return _state(lore, session_id)
 
 
-@router.post("/sessions/{session_id}/operations", status_code=202)
+@router.post("/sessions/{session_id}/operations", status_code=202, dependencies=SESSION_SCOPE)
 def queue_operation(session_id: int, body: Operation, lore: LoreDep) -> Accepted:
     """Any async operation by name; an unknown one is rejected (``invalid_operation``)."""
     args = {"goal": body.goal} if body.op == "start_episode" else {}
@@ -185,16 +190,18 @@ def queue_operation(session_id: int, body: Operation, lore: LoreDep) -> Accepted
     return Accepted(session_id=session_id, operation_id=op_id)
 
 
-@router.get("/sessions/{session_id}/operations")
+@router.get("/sessions/{session_id}/operations", dependencies=SESSION_SCOPE)
 def operations(session_id: int, lore: LoreDep, limit: int = 50) -> list[PendingOp]:
     lore.session(session_id)
     return lore.session_operations(session_id, limit=min(limit, 500))
 
 
-@router.post("/sessions/{session_id}/recall")
-def recall_in_context(session_id: int, body: RecallInContext, lore: LoreDep) -> Any:
-    """Recall with the query prefixed by the session's goal and its last 3 steps."""
-    project = body.project if body.project is not None else lore.session(session_id).project_id
+@router.post("/sessions/{session_id}/recall", dependencies=SESSION_SCOPE)
+def recall_in_context(
+    session_id: int, body: RecallInContext, lore: LoreDep, project: ProjectDep
+) -> Any:
+    """Recall in the session's project with the query prefixed by the session's goal and its
+    last 3 steps."""
     hits = lore.recall_in_context(project, session_id, body.query, limit=body.limit)
     return jsonable_encoder(hits)
 

@@ -1,8 +1,7 @@
 """Memory items: list, show (with evidence and history), change, bulk actions, delete.
 
-``project`` (name or id) scopes every call; an item of another project is 404. Listing and bulk
-actions without it use the configured project; showing or changing one item without it checks
-no project.
+``project`` (name or id) scopes every call, the server's own project when the request names
+none; an item of another project is 404.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lore.domain.graph import ItemStatus, ItemType, Node
 from lore.items import ItemDetail, ItemPage
-from lore.server.deps import LoreDep
+from lore.server.deps import LoreDep, ProjectDep
 
 router = APIRouter(tags=["items"])
 
@@ -83,19 +82,19 @@ def list_items(
 
 
 @router.get("/items/{item_id}")
-def show_item(item_id: int, lore: LoreDep, project: str | None = None) -> ItemDetail:
+def show_item(item_id: int, lore: LoreDep, project: ProjectDep) -> ItemDetail:
     return lore.item_detail(item_id, project=project)
 
 
 @router.patch("/items/{item_id}")
-def update_item(item_id: int, body: ItemPatch, lore: LoreDep, project: str | None = None) -> Node:
+def update_item(item_id: int, body: ItemPatch, lore: LoreDep, project: ProjectDep) -> Node:
     # Only what the request names changes; an explicit null clears a nullable field.
     fields: dict[str, Any] = body.model_dump(exclude_unset=True)
     return lore.edit_item(item_id, project=project, **fields)
 
 
 @router.post("/items/bulk")
-def bulk(body: Annotated[BulkIn, Body()], lore: LoreDep, project: str | None = None) -> BulkOut:
+def bulk(body: Annotated[BulkIn, Body()], lore: LoreDep, project: ProjectDep) -> BulkOut:
     """One action on every listed item of the project: all are the project's items, or 404
     and nothing changes."""
     if body.action == "delete":
@@ -108,6 +107,5 @@ def bulk(body: Annotated[BulkIn, Body()], lore: LoreDep, project: str | None = N
 
 
 @router.delete("/items/{item_id}", status_code=204)
-def delete_item(item_id: int, lore: LoreDep, project: str | None = None) -> None:
-    node = lore.item(item_id, project=project)
-    lore.delete_items([node.id], project=lore.store.projects.get(node.project_id))
+def delete_item(item_id: int, lore: LoreDep, project: ProjectDep) -> None:
+    lore.delete_items([lore.item(item_id, project=project).id], project=project)

@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from lore.domain.jobs import Job, StageRun
-from lore.server.deps import LoreDep
+from lore.server.deps import LoreDep, ProjectDep
 
 router = APIRouter(tags=["jobs"])
 
@@ -50,14 +50,17 @@ class JobOut(BaseModel):
 
 
 @router.post("/sessions/{session_id}/enrich", status_code=202)
-def enrich_session(session_id: int, lore: LoreDep) -> JobOut:
+def enrich_session(session_id: int, lore: LoreDep, project: ProjectDep) -> JobOut:
     """Generate Memory: queue (or join) the session's enrichment job."""
+    lore.session(session_id, project=project)
     return JobOut.of(lore.enrich(session_id))
 
 
 @router.get("/sessions/{session_id}/jobs")
-def session_jobs(session_id: int, lore: LoreDep, limit: int = 50) -> list[JobOut]:
-    lore.session(session_id)  # 404 for a session that does not exist
+def session_jobs(
+    session_id: int, lore: LoreDep, project: ProjectDep, limit: int = 50
+) -> list[JobOut]:
+    lore.session(session_id, project=project)
     return [JobOut.of(job) for job in lore.job_list(session_id=session_id, limit=min(limit, 500))]
 
 
@@ -77,11 +80,12 @@ def list_jobs(
 
 
 @router.get("/jobs/{job_id}")
-def show_job(job_id: int, lore: LoreDep) -> JobOut:
-    return JobOut.of(lore.job(job_id))
+def show_job(job_id: int, lore: LoreDep, project: ProjectDep) -> JobOut:
+    return JobOut.of(lore.job(job_id, project=project))
 
 
 @router.post("/jobs/{job_id}/retry", status_code=202)
-def retry_job(job_id: int, lore: LoreDep) -> JobOut:
+def retry_job(job_id: int, lore: LoreDep, project: ProjectDep) -> JobOut:
     """Queue a failed job again; it resumes at the stage that failed."""
+    lore.job(job_id, project=project)
     return JobOut.of(lore.retry_job(job_id))

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from lore.server.api.schemas import SessionOut
-from lore.server.deps import LoreDep
+from lore.server.deps import LoreDep, ProjectDep
 
 router = APIRouter(tags=["sessions"])
 
@@ -26,8 +26,10 @@ def list_sessions(
 
 
 @router.get("/sessions/{session_id}")
-def show_session(session_id: int, lore: LoreDep, events: int = 100) -> dict[str, Any]:
-    session = lore.session(session_id)
+def show_session(
+    session_id: int, lore: LoreDep, project: ProjectDep, events: int = 100
+) -> dict[str, Any]:
+    session = lore.session(session_id, project=project)
     shown = lore.store.events.for_session(session_id, limit=min(events, 1000))
     return {
         "session": SessionOut.of(session).model_dump(),
@@ -36,5 +38,6 @@ def show_session(session_id: int, lore: LoreDep, events: int = 100) -> dict[str,
 
 
 @router.post("/sessions/{session_id}/close")
-def close_session(session_id: int, lore: LoreDep) -> SessionOut:
+def close_session(session_id: int, lore: LoreDep, project: ProjectDep) -> SessionOut:
+    lore.session(session_id, project=project)
     return SessionOut.of(lore.close_session(session_id))

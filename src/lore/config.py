@@ -86,23 +86,37 @@ class ServerSettings(Section):
     run_worker: bool = True
 
 
-class LLMEndpoint(Section):
+class Credentials(Section):
+    """An API key, given as is or by the name of the environment variable that holds it (how a
+    session's override names one: a key itself is never stored with a session)."""
+
+    api_key: str = ""
+    api_key_env: str = ""
+
+    def resolved_key(self) -> str:
+        if self.api_key or not self.api_key_env:
+            return self.api_key
+        key = os.environ.get(self.api_key_env, "")
+        if not key:
+            raise ConfigError(f"the environment variable {self.api_key_env} (api_key_env) is unset")
+        return key
+
+
+class LLMEndpoint(Credentials):
     """One configured chat model. ``provider`` is ``openai`` (any OpenAI-compatible server) or
     ``anthropic``."""
 
     provider: Literal["openai", "anthropic"] = "openai"
     base_url: str = ""
-    api_key: str = ""
     model: str = ""
     timeout_s: float = 60.0
 
 
-class LLMSettings(Section):
+class LLMSettings(Credentials):
     """No ``model`` means offline: the rule-based extractor does every step."""
 
     provider: Literal["openai", "anthropic", "offline"] = "offline"
     base_url: str = ""
-    api_key: str = ""
     model: str = ""
     timeout_s: float = 60.0
     max_retries: int = 3
@@ -115,11 +129,10 @@ class LLMSettings(Section):
     code_model: str = ""
 
 
-class EmbeddingSettings(Section):
+class EmbeddingSettings(Credentials):
     provider: Literal["local", "openai"] = "local"
     model: str = "all-MiniLM-L6-v2"
     base_url: str = ""
-    api_key: str = ""
     batch_size: int = 32
     timeout_s: float = 30.0
     max_retries: int = 3

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from lore.capture.redact import redact
 from lore.domain import Event
 from lore.domain.graph import (
     ITEM_KINDS,
@@ -28,6 +29,7 @@ from lore.store import Store
 from lore.store.base import ItemFilter
 
 TITLE_MAX = 200
+BODY_MAX = 50_000
 SCHEMA_KEY = re.compile(r"^root(/[a-z0-9_.\-]+)*$")
 # The fields a person may change on an item.
 EDITABLE = (
@@ -264,7 +266,8 @@ def checked_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     values = {name: _normalised(name, value) for name, value in fields.items()}
     for name, problem in field_errors(values).items():
         raise ValidationError(f"{name}: {problem}", name)
-    return values
+    cleaned: dict[str, Any] = redact(values)  # a person's edit is stored text like any other
+    return cleaned
 
 
 def _field_error(name: str, value: Any) -> str | None:
@@ -272,8 +275,8 @@ def _field_error(name: str, value: Any) -> str | None:
         return f"not an editable field (one of {', '.join(EDITABLE)})"
     if name == "title" and not (isinstance(value, str) and 0 < len(value) <= TITLE_MAX):
         return f"Title must be 1 to {TITLE_MAX} characters."
-    if name == "body" and not isinstance(value, str):
-        return "Body must be text."
+    if name == "body" and not (isinstance(value, str) and len(value) <= BODY_MAX):
+        return f"Body must be text of at most {BODY_MAX} characters."
     if name == "type" and value not in ITEM_TYPES:
         return f"Type must be one of {', '.join(ITEM_TYPES)}."
     if name == "status" and value not in ITEM_STATUSES:

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from lore.config import Settings
 from lore.errors import (
+    ConfigError,
     ProviderError,
     StructuredOutputError,
     TransientProviderError,
@@ -309,3 +310,16 @@ def test_probe_gives_a_verdict_per_endpoint(fake: FakeLLM) -> None:
         first, second = llm.probe()
     assert first.ok and first.detail == "replied 'ok'" and first.model == "gpt-test"
     assert not second.ok and "cannot reach" in second.detail
+
+
+def test_a_key_named_by_its_environment_variable(
+    fake: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEAM_LLM_KEY", "sk-from-the-environment")
+    fake.queue(openai_chat("ok"))
+    with make_llm(fake.openai_url, api_key="", api_key_env="TEAM_LLM_KEY") as llm:
+        llm.chat(MESSAGES, step="annotate")
+    assert fake.requests[0].headers["authorization"] == "Bearer sk-from-the-environment"
+    monkeypatch.delenv("TEAM_LLM_KEY")
+    with pytest.raises(ConfigError, match="TEAM_LLM_KEY"):
+        make_llm(fake.openai_url, api_key="", api_key_env="TEAM_LLM_KEY")

@@ -280,6 +280,16 @@ def test_per_session_overrides_are_checked_and_stored(lore: Lore, project: Proje
         lore.start_session("g", project="demo", llm={"timeout_s": "soon"})
 
 
+def test_a_session_stores_no_api_key_only_the_name_of_its_variable(
+    lore: Lore, project: Project
+) -> None:
+    for llm in ({"api_key": "sk-x"}, {"fallbacks": [{"model": "m", "api_key": "sk-x"}]}):
+        with pytest.raises(ValidationError, match="api_key_env"):
+            lore.start_session("g", project="demo", llm=llm)
+    sid = lore.start_session("g", project="demo", embedding={"api_key_env": "TEAM_EMBED_KEY"})
+    assert lore.session(sid).overrides == {"embedding": {"api_key_env": "TEAM_EMBED_KEY"}}
+
+
 # Queued operations
 
 

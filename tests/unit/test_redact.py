@@ -97,3 +97,34 @@ def test_package_names_that_contain_secret_words_are_kept() -> None:
         "apiToken": REDACTED,
         "OPENAI_API_KEY": REDACTED,
     }
+
+
+def test_the_tail_of_a_private_key_is_redacted_without_its_first_line() -> None:
+    body = "\n".join(["b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB"] * 5)
+    tail = f"{body}\n-----END OPENSSH PRIVATE KEY-----\n$ ls"
+    out = redact_text("output:\n" + tail[20:])
+    assert "b3Bl" not in out and "AAAA" not in out
+    assert out.startswith("output:\n") and out.endswith("$ ls")
+
+
+@pytest.mark.parametrize(
+    ("command", "secret"),
+    [
+        ("aws configure set aws_secret_access_key wJalrXUtnFEMI/K7MDENG/bPxRfiCY1", "wJalr"),
+        ("mysql -u root --password s3cr3tPass app", "s3cr3t"),
+        ("vault login -token hvs.CAESI1234abcd", "hvs."),
+    ],
+)
+def test_secret_options_of_commands_are_redacted(command: str, secret: str) -> None:
+    out = redact_text(command)
+    assert secret not in out and REDACTED in out
+
+
+def test_prose_about_tokens_is_kept() -> None:
+    text = "the token expires in an hour; raise max_tokens and the api_key setting"
+    assert redact_text(text) == text
+
+
+def test_keys_of_json_values_are_redacted_too() -> None:
+    secret = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789"
+    assert redact({secret: 1, "ok": 2}) == {REDACTED: 1, "ok": 2}

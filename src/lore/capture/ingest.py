@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 
-from lore.capture.redact import drop_excluded_diffs, redact
+from lore.capture.redact import drop_excluded_diffs, redact, redact_text
 from lore.config import CaptureSettings
 from lore.domain import EventIn, IngestResult, Project
 from lore.errors import ValidationError
@@ -102,7 +102,7 @@ class Capture:
             type=event.type,
             payload_json=payload_json,
             content_hash=_content_hash(event, payload_json),
-            idempotency_key=event.idempotency_key,
+            idempotency_key=redact_text(event.idempotency_key) if event.idempotency_key else None,
             occurred_at=event.occurred_at,
             session_id=event.session_id,
         )

@@ -1,8 +1,11 @@
 """Secret redaction, applied to every string before anything is stored.
 
-Redacted: private keys, provider tokens, passwords in URLs, values of ``.env``-style secret
-assignments, and whatever sits between ``<private>`` and ``</private>``. Diffs of excluded paths
-(``*.env``, keys, lock files, binaries, ``node_modules/``, ...) are dropped whole.
+Redacted: private keys (also the tail of one whose first lines were cut off, as in the last
+lines of a command's output), provider tokens, passwords in URLs, values of ``.env``-style secret
+assignments and of secret command-line options (``--password x``, ``aws configure set
+aws_secret_access_key x``), and whatever sits between ``<private>`` and ``</private>``. In
+JSON-like values, keys are redacted as text too. Diffs of excluded paths (``*.env``, keys, lock
+files, binaries, ``node_modules/``, ...) are dropped whole.
 """
 
 from __future__ import annotations
@@ -58,6 +61,16 @@ _ASSIGNMENT = re.compile(
 _INLINE_ASSIGNMENT = re.compile(
     rf"(?i)(?P<lead>\b{_SECRET_NAME}[\"']?\s*[:=]\s*)(?P<value>\"[^\"\n]*\"|'[^'\n]*'|[^\s,;&\"'}}]+)"
 )
+# A secret given to a command as an option or a named argument: ``--password x``, ``-token x``,
+# ``aws_secret_access_key x``. The name is an option or holds an underscore (so prose such as "the
+# token expires" is left alone) and the value holds a digit, as generated secrets do.
+_OPTION = re.compile(
+    r"(?i)(?P<lead>(?<![\w\-])(?:--?[\w\-]*|\w*_)"
+    r"(?:secret|password|passwd|token|api[_\-]?key|access[_\-]?key)[\w\-]*\s+)"
+    r"(?P<value>(?=[^\s\-][^\s]*\d)[A-Za-z0-9+/=_\-.:@!$%^&*~]{6,})"
+)
+_KEY_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+_KEY_LINE = re.compile(r"[A-Za-z0-9+/=]+")
 _DIFF_FILE = re.compile(r"(?m)^diff --git a/(?P<path>\S+) b/\S+$")
 
 
@@ -67,11 +80,27 @@ def redact_text(text: str) -> str:
         return text
     text = _PRIVATE.sub("", text)
     text = _PRIVATE_KEY.sub(REDACTED, text)
+    text = _redact_key_tails(text)
     text = _TOKENS.sub(REDACTED, text)
     text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{REDACTED}@", text)
     text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
     text = _ASSIGNMENT.sub(_redact_assignment, text)
+    text = _OPTION.sub(_redact_assignment, text)
     return _INLINE_ASSIGNMENT.sub(_redact_assignment, text)
+
+
+def _redact_key_tails(text: str) -> str:
+    """The end of a private key whose beginning was cut off (the last lines of ``cat key``):
+    the key's lines before each END marker, walked back line by line (linear time)."""
+    while (end := _KEY_END.search(text)) is not None:
+        start = end.start()
+        while start > 0:
+            line_start = text.rfind("\n", 0, start - 1) + 1
+            if not _KEY_LINE.fullmatch(text[line_start:start].strip()):
+                break
+            start = line_start
+        text = text[:start] + REDACTED + text[end.end() :]
+    return text
 
 
 # References to where a secret lives are not secrets themselves.
@@ -86,12 +115,15 @@ def _redact_assignment(match: re.Match[str]) -> str:
 
 
 def redact(value: Any) -> Any:
-    """Redact every string inside a JSON-like value; keys are kept."""
+    """Redact every string inside a JSON-like value, its keys included; the value of a key
+    that names a secret (``password``, ``apiKey``) is redacted whatever it looks like."""
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, dict):
         return {
-            key: REDACTED if _is_secret_field(key, item) else redact(item)
+            redact_text(key) if isinstance(key, str) else key: (
+                REDACTED if _is_secret_field(key, item) else redact(item)
+            )
             for key, item in value.items()
         }
     if isinstance(value, list):

@@ -79,6 +79,7 @@ def checked_overrides(
     ):
         values = _as_dict(given)
         if values:
+            _refuse_keys(values, name)
             _validate(model, values, name)
             overrides[name] = values
     flat = _flat_config(config or {})
@@ -113,6 +114,19 @@ def _flat_config(config: Mapping[str, Any]) -> dict[str, Any]:
             f"unknown session setting {sorted(unknown)[0]!r}", f"config.{sorted(unknown)[0]}"
         )
     return flat
+
+
+def _refuse_keys(values: Mapping[str, Any], where: str) -> None:
+    """Overrides are stored with the session: an API key among them is refused, named by the
+    environment variable that holds it instead (``api_key_env``)."""
+    fallbacks = values.get("fallbacks")
+    endpoints = [values, *(fallbacks if isinstance(fallbacks, list) else [])]
+    if any(isinstance(endpoint, Mapping) and endpoint.get("api_key") for endpoint in endpoints):
+        raise ValidationError(
+            f"{where}.api_key: a session stores its overrides, so it takes no API key; set"
+            " api_key_env to the name of an environment variable that holds it",
+            f"{where}.api_key",
+        )
 
 
 def _validate(model: type[BaseModel], values: dict[str, Any], where: str) -> None:

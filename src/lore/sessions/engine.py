@@ -20,6 +20,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from lore.capture.ingest import Capture
+from lore.capture.redact import redact_text
 from lore.config import Settings
 from lore.domain import EventIn, Project, Session, SessionState
 from lore.domain.episodes import (
@@ -27,7 +28,7 @@ from lore.domain.episodes import (
     EpisodeStatus,
     Step,
 )
-from lore.errors import ConflictError, SessionTimeoutError
+from lore.errors import ConflictError, SessionTimeoutError, ValidationError
 from lore.sessions import states
 from lore.sessions.annotate import CONTEXT_STEPS, annotate
 from lore.sessions.appends import AppendLine
@@ -47,6 +48,8 @@ from lore.store.base import Store
 log = logging.getLogger("lore.sessions")
 
 STOP_WAIT_S = 5.0
+# A goal says what a session is for: a sentence or a paragraph, not a document.
+GOAL_MAX_CHARS = 10_000
 
 
 class SessionEngine(ExtractionRuns):
@@ -116,7 +119,9 @@ class SessionEngine(ExtractionRuns):
     def start_session(
         self, project: Project, goal: str, *, source: str, overrides: dict[str, Any]
     ) -> Session:
-        session = self.store.episodes.create_managed_session(project.id, source, goal, overrides)
+        session = self.store.episodes.create_managed_session(
+            project.id, source, stored_goal(goal), overrides
+        )
         self._transition(session, IDLE, COLLECTING, "start_session")
         return session
 
@@ -288,7 +293,7 @@ class SessionEngine(ExtractionRuns):
             states.check("start_episode", session.state, session_id)
             with self.store.transaction():
                 self._expect(session_id, IDLE)
-                self.store.episodes.start(session_id, goal)
+                self.store.episodes.start(session_id, stored_goal(goal))
                 self.store.sessions.set_state(session_id, COLLECTING, expected=[IDLE])
                 self._finish_op(op_id, "started")
             self._transition(session, IDLE, COLLECTING, "start_episode")
@@ -371,3 +376,10 @@ class SessionEngine(ExtractionRuns):
     def _send(self, events: list[SessionEvent]) -> None:
         for event in events:
             self.observers.notify(event)
+
+
+def stored_goal(goal: str) -> str:
+    """A goal as it is stored: redacted like every captured text, and of a sensible length."""
+    if len(goal) > GOAL_MAX_CHARS:
+        raise ValidationError(f"a goal is at most {GOAL_MAX_CHARS} characters", "goal")
+    return redact_text(goal)

@@ -1,5 +1,6 @@
 """A per-session spool of hook records: the hook appends a JSON line and returns; a background
-drain stores the records through capture. Standard library only (the hook's hot path).
+drain stores the records through capture. Standard library only (the hook's hot path), and
+lore's redaction, which is too: a record is redacted before it touches the disk.
 
 Appends and claims lock the file (``flock``). A claim renames the file, so a writer that opened
 the old name re-checks, after taking the lock, that its file is still the spool and reopens it
@@ -16,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from lore.capture.redact import redact
+
 SUFFIX = ".jsonl"
 CLAIMED = ".draining"
 UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -31,7 +34,8 @@ def spool_file(home: Path, session_id: str) -> Path:
 
 
 def append(path: Path, record: dict[str, Any]) -> None:
-    line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    clean = redact(record)
+    line = (json.dumps(clean, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     while True:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

@@ -32,7 +32,8 @@ def build_embedder(settings: Settings, *, threads: int | None = None) -> Embedde
     from lore.providers.embeddings.openai import OpenAIEmbedder
     from lore.providers.http import JSONClient, RetryPolicy
 
-    headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
+    key = config.resolved_key()
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
     policy = RetryPolicy(config.max_retries, config.backoff_base_s, config.backoff_max_s)
     http = JSONClient(
         "embeddings",

@@ -49,7 +49,7 @@ def build_llm(
     primary = LLMEndpoint(
         provider=llm.provider,
         base_url=llm.base_url,
-        api_key=llm.api_key,
+        api_key=llm.resolved_key(),
         model=default,
         timeout_s=llm.timeout_s,
     )
@@ -86,8 +86,9 @@ def chat_client(endpoint: LLMEndpoint, policy: RetryPolicy, max_tokens: int) -> 
     """The vendor client for one endpoint, with its own long-lived HTTP connection pool."""
     url = endpoint.base_url or DEFAULT_BASE_URLS[endpoint.provider]
     timeout_s = endpoint.timeout_s
+    key = endpoint.resolved_key()
     if endpoint.provider == "anthropic":
-        headers = {"x-api-key": endpoint.api_key, "anthropic-version": API_VERSION}
+        headers = {"x-api-key": key, "anthropic-version": API_VERSION}
         http = JSONClient(
             "anthropic",
             url.removesuffix("/v1"),
@@ -96,7 +97,7 @@ def chat_client(endpoint: LLMEndpoint, policy: RetryPolicy, max_tokens: int) -> 
             policy=policy,
         )
         return AnthropicChat(http, max_tokens=max_tokens)
-    headers = {"Authorization": f"Bearer {endpoint.api_key}"} if endpoint.api_key else {}
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
     return OpenAIChat(
         JSONClient("openai", url, headers=headers, timeout_s=timeout_s, policy=policy)
     )

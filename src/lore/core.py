@@ -20,6 +20,7 @@ from lore.domain import EventIn, IngestResult, Project, ProjectSettings, Session
 from lore.domain.jobs import JobStatus
 from lore.errors import ConflictError, NotFoundError, ValidationError
 from lore.pipeline.jobs import JobManager
+from lore.private import private_dir
 from lore.store import Store, open_store
 from lore.store.base import ItemFilter
 
@@ -67,6 +68,7 @@ class Lore:
         if home is not None:
             overrides["home"] = str(home)
         loaded = settings or load_settings(overrides=overrides)
+        private_dir(loaded.settings.home)
         return cls(open_store(loaded.settings), loaded)
 
     @property

@@ -3,6 +3,7 @@ not in the database (and its WAL), not in the hook spool, not in a job's record.
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import httpx
@@ -77,3 +78,23 @@ def test_every_capture_path_stores_no_secret(lore: Lore, project: Project, lore_
 def test_a_goal_of_a_document_is_refused(lore: Lore, project: Project) -> None:
     with pytest.raises(ValidationError, match="goal"):
         lore.start_session("x" * 20_001, project=project)
+
+
+def test_the_home_and_the_files_lore_writes_are_its_owners_alone(tmp_path: Path) -> None:
+    home = tmp_path / "old-home"
+    home.mkdir(mode=0o755)  # as an older lore left it
+    home.chmod(0o755)
+    (home / "lore.db").touch(mode=0o644)
+    (home / "lore.db").chmod(0o644)
+    with Lore.open(home=home) as opened:
+        project = opened.create_project("demo")
+        opened.capture_event("cli", "note", {"text": "x"}, project=project)
+        spool.append(spool.spool_file(home, "s1"), {"a": 1})
+        modes = {
+            path.relative_to(home).as_posix(): stat.S_IMODE(path.stat().st_mode)
+            for path in [home, *home.rglob("*")]
+        }
+    assert modes["."] == 0o700
+    for name in ("lore.db", "lore.db-wal", "lore.db-shm", "spool/claude-code/s1.jsonl"):
+        assert modes[name] == 0o600, name
+    assert modes["spool"] == modes["spool/claude-code"] == 0o700

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lore.private import private_dir, private_file
 from lore.service import client
 
 if TYPE_CHECKING:
@@ -270,9 +271,9 @@ def main() -> None:
     args = parser.parse_args()
     if os.path.isdir(args.cwd):
         os.chdir(args.cwd)
-    (args.home / "logs").mkdir(parents=True, exist_ok=True)
+    os.umask(0o077)  # everything the service writes (logs, spool, clones) is its owner's
     logging.basicConfig(
-        filename=args.home / "logs" / "service.log",
+        filename=private_file(private_dir(args.home / "logs") / "service.log"),
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from lore.integrations.claude_code import spool, steps
+from lore.private import private_dir, private_file
 from lore.service import lore_home
 
 BRIEF_CHARS = 2000
@@ -180,8 +181,7 @@ def _log_failure(event: str) -> None:
     import traceback
 
     try:
-        log = lore_home() / "logs" / "hooks.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
+        log = private_file(private_dir(lore_home() / "logs") / "hooks.log")
         with log.open("a", encoding="utf-8") as handle:
             handle.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {event}\n")
             handle.write(traceback.format_exc() + "\n")

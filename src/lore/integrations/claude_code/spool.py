@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lore.capture.redact import redact
+from lore.private import private_dir
 
 SUFFIX = ".jsonl"
 CLAIMED = ".draining"
@@ -36,7 +37,7 @@ def spool_file(home: Path, session_id: str) -> Path:
 def append(path: Path, record: dict[str, Any]) -> None:
     clean = redact(record)
     line = (json.dumps(clean, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     while True:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:

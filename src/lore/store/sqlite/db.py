@@ -12,8 +12,10 @@ from importlib import resources
 from pathlib import Path
 
 from lore.errors import StoreError
+from lore.private import private_file
 
 BUSY_TIMEOUT_MS = 10_000
+WAL_FILES = ("-wal", "-shm")
 
 
 class Database:
@@ -27,6 +29,10 @@ class Database:
     @classmethod
     def open(cls, path: Path) -> Database:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # SQLite gives the WAL and shared-memory files the database file's own mode.
+        for private in (path, *(path.with_name(path.name + end) for end in WAL_FILES)):
+            if private == path or private.exists():
+                private_file(private)
         db = cls(path)
         db.migrate()
         return db

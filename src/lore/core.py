@@ -18,6 +18,7 @@ from lore.capture.ingest import Capture
 from lore.config import LoadedSettings, Settings, load_settings
 from lore.domain import EventIn, IngestResult, Project, ProjectSettings, Session, SessionState
 from lore.domain.jobs import JobStatus
+from lore.domain.models import MAX_INT
 from lore.errors import ConflictError, NotFoundError, ValidationError
 from lore.pipeline.jobs import JobManager
 from lore.private import private_dir
@@ -116,9 +117,15 @@ class Lore:
                     "no project given and none configured: run `lore init` in the repository"
                     " or pass --project"
                 )
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-            found = self.store.projects.by_name(str(ref))
-            return found or self.store.projects.get(int(ref))
+        if isinstance(ref, str) and ref.isascii() and ref.isdigit():
+            found = self.store.projects.by_name(ref)
+            if found is not None:
+                return found
+            ref = int(ref) if len(ref) <= len(str(MAX_INT)) else 0
+        if isinstance(ref, int):
+            if not 0 < ref <= MAX_INT:
+                raise NotFoundError(f"no project with id {ref}")
+            return self.store.projects.get(ref)
         found = self.store.projects.by_name(ref)
         if found is None:
             raise NotFoundError(

@@ -163,7 +163,11 @@ def change_auth_later(lore: Lore, repo: GitRepo) -> None:
 def enrich(server: Server, session_id: int) -> None:
     """Generate Memory through the REST API (the server's worker runs the job)."""
     headers = {"authorization": f"Bearer {server.token}"}
-    response = httpx.post(f"{server.url}/api/v1/sessions/{session_id}/enrich", headers=headers)
+    response = httpx.post(
+        f"{server.url}/api/v1/sessions/{session_id}/enrich",
+        headers=headers,
+        params={"project": PROJECT},
+    )
     response.raise_for_status()
 
 

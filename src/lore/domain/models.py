@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# Ids and counts are 64-bit integers in SQLite and PostgreSQL: a larger one is refused when it is
+# validated, never left to overflow in the database.
+MAX_INT = 2**63 - 1
+RecordId = Annotated[int, Field(ge=1, le=MAX_INT)]
+# A UNIX time in seconds from 1970 to 2200: finite, and not milliseconds by mistake.
+LATEST_TIME = 7_258_118_400.0
+Timestamp = Annotated[float, Field(ge=0, le=LATEST_TIME, allow_inf_nan=False)]
 
 ModelTier = Literal["small", "medium"]
 
@@ -99,9 +107,9 @@ class EventIn(BaseModel):
     source: str
     type: str
     payload: dict[str, Any]
-    session_id: int | None = None
+    session_id: RecordId | None = None
     idempotency_key: str | None = None
-    occurred_at: float | None = None
+    occurred_at: Timestamp | None = None
 
 
 class Event(Record):

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from lore import errors
 from lore.core import Lore
 from lore.server.auth import request_token, token_matches
+from lore.server.limits import BodyLimits
 from lore.token import ensure_token
 
 # Paths reachable without the token.
@@ -28,7 +29,8 @@ STATUS_OF_ERROR: list[tuple[type[errors.LoreError], int]] = [
     (errors.SessionError, 409),
     (errors.ConflictError, 409),
     (errors.ProviderError, 502),
-    (errors.NotConfiguredError, 503),
+    # Not the server failing: this lore is not set up for the request (ask without an LLM).
+    (errors.NotConfiguredError, 409),
     (errors.ConfigError, 500),
 ]
 
@@ -62,6 +64,8 @@ def create_app(
     app.state.token = expected
     app.state.on_startup = startup
     app.state.on_shutdown = shutdown
+
+    app.add_middleware(BodyLimits)  # inside the token check: strangers are not read at all
 
     @app.middleware("http")
     async def require_token(request: Request, call_next: Any) -> Response:

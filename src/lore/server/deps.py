@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 
 from lore.core import Lore
 from lore.domain import Project
+from lore.domain.models import MAX_INT
 from lore.errors import ValidationError
+
+# Ids in paths and pages in queries, bounded where they are read (422 beyond).
+Id = Annotated[int, Path(ge=1, le=MAX_INT)]
+Offset = Annotated[int, Query(ge=0, le=MAX_INT)]
+
+
+def page_size(default: int, most: int) -> Any:
+    """A page size query parameter from 1 to ``most``."""
+    return Query(default, ge=1, le=most)
 
 
 def get_lore(request: Request) -> Lore:
@@ -38,7 +48,7 @@ def scoped_project(
 ProjectDep = Annotated[Project, Depends(scoped_project)]
 
 
-def scoped_session(session_id: int, lore: LoreDep, project: ProjectDep) -> None:
+def scoped_session(session_id: Id, lore: LoreDep, project: ProjectDep) -> None:
     """404 unless the session of the path is the request's project's."""
     lore.session(session_id, project=project)
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from lore.domain.episodes import PendingOp, Step
 from lore.domain.graph import Node
-from lore.server.deps import SESSION_SCOPE, LoreDep, ProjectDep
+from lore.server.deps import SESSION_SCOPE, Id, LoreDep, Offset, ProjectDep, page_size
 
 router = APIRouter(tags=["session engine"])
 
@@ -99,14 +99,14 @@ def start_session(body: StartSession, lore: LoreDep) -> StateOut:
 
 
 @router.get("/sessions/{session_id}/state", dependencies=SESSION_SCOPE)
-def session_state(session_id: int, lore: LoreDep) -> StateOut:
+def session_state(session_id: Id, lore: LoreDep) -> StateOut:
     return _state(lore, session_id)
 
 
 @router.post(
     "/sessions/{session_id}/steps", status_code=201, response_model=None, dependencies=SESSION_SCOPE
 )
-def append(session_id: int, body: AppendStep, lore: LoreDep, response: Response) -> Step | Accepted:
+def append(session_id: Id, body: AppendStep, lore: LoreDep, response: Response) -> Step | Accepted:
     if body.wait:
         return lore.append(session_id, body.observation, body.action)
     step_id = lore.append_async(session_id, body.observation, body.action)
@@ -115,9 +115,10 @@ def append(session_id: int, body: AppendStep, lore: LoreDep, response: Response)
 
 
 @router.get("/sessions/{session_id}/steps", dependencies=SESSION_SCOPE)
-def steps(session_id: int, lore: LoreDep, limit: int = 100, offset: int = 0) -> list[Step]:
-    lore.session(session_id)
-    return lore.session_steps(session_id, limit=min(limit, 1000), offset=offset)
+def steps(
+    session_id: Id, lore: LoreDep, limit: int = page_size(100, 1000), offset: Offset = 0
+) -> list[Step]:
+    return lore.session_steps(session_id, limit=limit, offset=offset)
 
 
 def _operate(
@@ -139,7 +140,7 @@ def _operate(
     "/sessions/{session_id}/close-episode", response_model=None, dependencies=SESSION_SCOPE
 )
 def close_episode(
-    session_id: int, lore: LoreDep, response: Response, run_async: bool = AsyncFlag
+    session_id: Id, lore: LoreDep, response: Response, run_async: bool = AsyncFlag
 ) -> StateOut | Accepted:
     """Close the open episode and extract it (``mem.close(sid)``)."""
     return _operate(lore, session_id, "close", response, run_async)
@@ -147,7 +148,7 @@ def close_episode(
 
 @router.post("/sessions/{session_id}/commit", response_model=None, dependencies=SESSION_SCOPE)
 def commit(
-    session_id: int, lore: LoreDep, response: Response, run_async: bool = AsyncFlag
+    session_id: Id, lore: LoreDep, response: Response, run_async: bool = AsyncFlag
 ) -> StateOut | Accepted:
     """Apply the ready changeset (after a failure: retry extraction)."""
     return _operate(lore, session_id, "commit", response, run_async)
@@ -155,14 +156,14 @@ def commit(
 
 @router.post("/sessions/{session_id}/discard", response_model=None, dependencies=SESSION_SCOPE)
 def discard(
-    session_id: int, lore: LoreDep, response: Response, run_async: bool = AsyncFlag
+    session_id: Id, lore: LoreDep, response: Response, run_async: bool = AsyncFlag
 ) -> StateOut | Accepted:
     return _operate(lore, session_id, "discard", response, run_async)
 
 
 @router.post("/sessions/{session_id}/episodes", response_model=None, dependencies=SESSION_SCOPE)
 def start_episode(
-    session_id: int,
+    session_id: Id,
     body: StartEpisode,
     lore: LoreDep,
     response: Response,
@@ -172,7 +173,7 @@ def start_episode(
 
 
 @router.post("/sessions/{session_id}/close-and-commit", dependencies=SESSION_SCOPE)
-def close_and_commit(session_id: int, body: CloseAndCommit, lore: LoreDep) -> StateOut:
+def close_and_commit(session_id: Id, body: CloseAndCommit, lore: LoreDep) -> StateOut:
     lore.close_and_commit(
         session_id,
         max_retries=body.max_retries,
@@ -183,7 +184,7 @@ def close_and_commit(session_id: int, body: CloseAndCommit, lore: LoreDep) -> St
 
 
 @router.post("/sessions/{session_id}/operations", status_code=202, dependencies=SESSION_SCOPE)
-def queue_operation(session_id: int, body: Operation, lore: LoreDep) -> Accepted:
+def queue_operation(session_id: Id, body: Operation, lore: LoreDep) -> Accepted:
     """Any async operation by name; an unknown one is rejected (``invalid_operation``)."""
     args = {"goal": body.goal} if body.op == "start_episode" else {}
     op_id = lore.engine.queue.submit(session_id, body.op, args, None)
@@ -191,14 +192,13 @@ def queue_operation(session_id: int, body: Operation, lore: LoreDep) -> Accepted
 
 
 @router.get("/sessions/{session_id}/operations", dependencies=SESSION_SCOPE)
-def operations(session_id: int, lore: LoreDep, limit: int = 50) -> list[PendingOp]:
-    lore.session(session_id)
-    return lore.session_operations(session_id, limit=min(limit, 500))
+def operations(session_id: Id, lore: LoreDep, limit: int = page_size(50, 500)) -> list[PendingOp]:
+    return lore.session_operations(session_id, limit=limit)
 
 
 @router.post("/sessions/{session_id}/recall", dependencies=SESSION_SCOPE)
 def recall_in_context(
-    session_id: int, body: RecallInContext, lore: LoreDep, project: ProjectDep
+    session_id: Id, body: RecallInContext, lore: LoreDep, project: ProjectDep
 ) -> Any:
     """Recall in the session's project with the query prefixed by the session's goal and its
     last 3 steps."""
@@ -207,6 +207,8 @@ def recall_in_context(
 
 
 @router.get("/latest")
-def latest(lore: LoreDep, project: str | None = None, top_k: int = 10) -> list[Node]:
+def latest(
+    lore: LoreDep, project: str | None = None, top_k: int = page_size(10, 200)
+) -> list[Node]:
     """The most recently committed items and steps of a project."""
-    return lore.latest(project, min(max(top_k, 1), 200))
+    return lore.latest(project, top_k)

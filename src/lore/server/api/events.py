@@ -11,8 +11,6 @@ from lore.server.deps import LoreDep
 
 router = APIRouter(tags=["events"])
 
-MAX_BODY_BYTES = 32 * 1024 * 1024
-
 
 @router.post(
     "/events",
@@ -37,6 +35,10 @@ async def capture(request: Request, lore: LoreDep) -> JSONResponse:
     """Capture one event or a batch; the batch is stored whole or not at all."""
     body = await _json_body(request)
     project_ref = body.get("project") if isinstance(body, dict) else None
+    if project_ref is not None and (
+        isinstance(project_ref, bool) or not isinstance(project_ref, str | int)
+    ):
+        raise ValidationError("project must be a project's name or id", "project")
     if isinstance(body, dict) and "events" in body:
         events = body["events"]
         if not isinstance(events, list):
@@ -59,13 +61,5 @@ async def capture(request: Request, lore: LoreDep) -> JSONResponse:
 
 
 async def _json_body(request: Request) -> Any:
-    declared = request.headers.get("content-length")
-    if declared is not None and int(declared) > MAX_BODY_BYTES:
-        raise ValidationError(f"the body is larger than {MAX_BODY_BYTES} bytes", "body")
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise ValidationError(f"the body is larger than {MAX_BODY_BYTES} bytes", "body")
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"the body is not valid JSON: {exc}", "body") from None
+    """The body, already checked by ``lore.server.limits`` (size, media type, depth)."""
+    return json.loads(await request.body())

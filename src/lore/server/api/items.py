@@ -12,8 +12,9 @@ from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from lore.domain.graph import ItemStatus, ItemType, Node
+from lore.domain.models import RecordId
 from lore.items import ItemDetail, ItemPage
-from lore.server.deps import LoreDep, ProjectDep
+from lore.server.deps import Id, LoreDep, Offset, ProjectDep
 
 router = APIRouter(tags=["items"])
 
@@ -45,7 +46,7 @@ class BulkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["approve", "deprecate", "archive", "delete"]
-    ids: list[int] = Field(min_length=1, max_length=1000)
+    ids: list[RecordId] = Field(min_length=1, max_length=1000)
     # Why the items no longer hold: kept on each deprecated item.
     reason: str | None = Field(default=None, max_length=500)
 
@@ -66,7 +67,7 @@ def list_items(
     file: str | None = None,
     include_superseded: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> ItemPage:
     return lore.items(
         project,
@@ -82,12 +83,12 @@ def list_items(
 
 
 @router.get("/items/{item_id}")
-def show_item(item_id: int, lore: LoreDep, project: ProjectDep) -> ItemDetail:
+def show_item(item_id: Id, lore: LoreDep, project: ProjectDep) -> ItemDetail:
     return lore.item_detail(item_id, project=project)
 
 
 @router.patch("/items/{item_id}")
-def update_item(item_id: int, body: ItemPatch, lore: LoreDep, project: ProjectDep) -> Node:
+def update_item(item_id: Id, body: ItemPatch, lore: LoreDep, project: ProjectDep) -> Node:
     # Only what the request names changes; an explicit null clears a nullable field.
     fields: dict[str, Any] = body.model_dump(exclude_unset=True)
     return lore.edit_item(item_id, project=project, **fields)
@@ -107,5 +108,5 @@ def bulk(body: Annotated[BulkIn, Body()], lore: LoreDep, project: ProjectDep) ->
 
 
 @router.delete("/items/{item_id}", status_code=204)
-def delete_item(item_id: int, lore: LoreDep, project: ProjectDep) -> None:
+def delete_item(item_id: Id, lore: LoreDep, project: ProjectDep) -> None:
     lore.delete_items([lore.item(item_id, project=project).id], project=project)

@@ -7,11 +7,14 @@ server's worker (``server.run_worker``) or in a ``lore worker``.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from lore.domain.jobs import Job, StageRun
-from lore.server.deps import LoreDep, ProjectDep
+from lore.domain.models import MAX_INT
+from lore.server.deps import Id, LoreDep, Offset, ProjectDep, page_size
 
 router = APIRouter(tags=["jobs"])
 
@@ -50,7 +53,7 @@ class JobOut(BaseModel):
 
 
 @router.post("/sessions/{session_id}/enrich", status_code=202)
-def enrich_session(session_id: int, lore: LoreDep, project: ProjectDep) -> JobOut:
+def enrich_session(session_id: Id, lore: LoreDep, project: ProjectDep) -> JobOut:
     """Generate Memory: queue (or join) the session's enrichment job."""
     lore.session(session_id, project=project)
     return JobOut.of(lore.enrich(session_id))
@@ -58,34 +61,32 @@ def enrich_session(session_id: int, lore: LoreDep, project: ProjectDep) -> JobOu
 
 @router.get("/sessions/{session_id}/jobs")
 def session_jobs(
-    session_id: int, lore: LoreDep, project: ProjectDep, limit: int = 50
+    session_id: Id, lore: LoreDep, project: ProjectDep, limit: int = page_size(50, 500)
 ) -> list[JobOut]:
     lore.session(session_id, project=project)
-    return [JobOut.of(job) for job in lore.job_list(session_id=session_id, limit=min(limit, 500))]
+    return [JobOut.of(job) for job in lore.job_list(session_id=session_id, limit=limit)]
 
 
 @router.get("/jobs")
 def list_jobs(
     lore: LoreDep,
     project: str | None = None,
-    session_id: int | None = None,
+    session_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     status: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
+    limit: int = page_size(50, 500),
+    offset: Offset = 0,
 ) -> list[JobOut]:
-    found = lore.job_list(
-        project, session_id=session_id, status=status, limit=min(limit, 500), offset=offset
-    )
+    found = lore.job_list(project, session_id=session_id, status=status, limit=limit, offset=offset)
     return [JobOut.of(job) for job in found]
 
 
 @router.get("/jobs/{job_id}")
-def show_job(job_id: int, lore: LoreDep, project: ProjectDep) -> JobOut:
+def show_job(job_id: Id, lore: LoreDep, project: ProjectDep) -> JobOut:
     return JobOut.of(lore.job(job_id, project=project))
 
 
 @router.post("/jobs/{job_id}/retry", status_code=202)
-def retry_job(job_id: int, lore: LoreDep, project: ProjectDep) -> JobOut:
+def retry_job(job_id: Id, lore: LoreDep, project: ProjectDep) -> JobOut:
     """Queue a failed job again; it resumes at the stage that failed."""
     lore.job(job_id, project=project)
     return JobOut.of(lore.retry_job(job_id))

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from lore.server.api.schemas import SessionOut
-from lore.server.deps import LoreDep, ProjectDep
+from lore.server.deps import Id, LoreDep, Offset, ProjectDep, page_size
 
 router = APIRouter(tags=["sessions"])
 
@@ -16,21 +16,19 @@ def list_sessions(
     project: str | None = None,
     status: str | None = None,
     source: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
+    limit: int = page_size(50, 500),
+    offset: Offset = 0,
 ) -> list[SessionOut]:
-    sessions = lore.sessions(
-        project, status=status, source=source, limit=min(limit, 500), offset=offset
-    )
+    sessions = lore.sessions(project, status=status, source=source, limit=limit, offset=offset)
     return [SessionOut.of(session) for session in sessions]
 
 
 @router.get("/sessions/{session_id}")
 def show_session(
-    session_id: int, lore: LoreDep, project: ProjectDep, events: int = 100
+    session_id: Id, lore: LoreDep, project: ProjectDep, events: int = page_size(100, 1000)
 ) -> dict[str, Any]:
     session = lore.session(session_id, project=project)
-    shown = lore.store.events.for_session(session_id, limit=min(events, 1000))
+    shown = lore.store.events.for_session(session_id, limit=events)
     return {
         "session": SessionOut.of(session).model_dump(),
         "events": [event.model_dump() for event in shown],
@@ -38,6 +36,6 @@ def show_session(
 
 
 @router.post("/sessions/{session_id}/close")
-def close_session(session_id: int, lore: LoreDep, project: ProjectDep) -> SessionOut:
+def close_session(session_id: Id, lore: LoreDep, project: ProjectDep) -> SessionOut:
     lore.session(session_id, project=project)
     return SessionOut.of(lore.close_session(session_id))

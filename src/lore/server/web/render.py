@@ -102,7 +102,10 @@ def when(timestamp: float | None) -> Markup:
     """A UTC time in a ``<time>`` element; static/lore.js shows it in the reader's time zone."""
     if timestamp is None:
         return Markup('<span class="muted">—</span>')
-    moment = datetime.fromtimestamp(timestamp, UTC)
+    try:
+        moment = datetime.fromtimestamp(timestamp, UTC)
+    except (OverflowError, OSError, ValueError):  # a record stored before times were checked
+        return Markup('<span class="muted">?</span>')
     iso = moment.isoformat(timespec="seconds").replace("+00:00", "Z")
     shown = moment.strftime("%Y-%m-%d %H:%M UTC")
     return Markup(f'<time datetime="{iso}">{shown}</time>')

@@ -5,6 +5,7 @@
     │   └── NotConfiguredError   an operation that needs something not configured (ask: an LLM)
     ├── ValidationError        bad input; names the offending field
     ├── NotFoundError          a project, session, item or job that does not exist
+    ├── ForbiddenError         a dashboard form from another site, or without its sign-in's token
     ├── ConflictError          an operation that clashes with stored state
     │   ├── EmbeddingMismatchError
     │   └── LeaseLostError     a worker's lease on a job ran out and another worker took it
@@ -45,6 +46,10 @@ class ValidationError(LoreError):
 
 
 class NotFoundError(LoreError):
+    pass
+
+
+class ForbiddenError(LoreError):
     pass
 
 

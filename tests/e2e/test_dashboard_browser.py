@@ -13,7 +13,6 @@ import pytest
 from playwright.sync_api import expect
 
 from lore.domain.jobs import JobStatus
-from lore.server.auth import COOKIE
 from tests.e2e.dashboard_support import (
     PROJECT,
     FlakyLLM,
@@ -67,7 +66,8 @@ def page(browser: Any, site: tuple[Server, dict[str, int]]) -> Iterator[Any]:
     """A signed-in page (the cookie the login page sets) in a fresh browser context."""
     server, _ = site
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_cookies([{"name": COOKIE, "value": server.token, "url": server.url}])
+    signed = context.request.post(server.url + "/login", form={"token": server.token})
+    assert signed.ok  # the context keeps the sign-in's cookie
     opened = context.new_page()
     opened.set_default_timeout(15_000)
     yield opened

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -50,9 +51,18 @@ def site(lore: Lore) -> Iterator[str]:
         yield url
 
 
+@contextmanager
+def sign_in(site: str) -> Iterator[httpx.Client]:
+    """A client signed in through the login page, sending its CSRF token as htmx does."""
+    with httpx.Client(base_url=site) as browser:
+        assert browser.post("/login", data={"token": TOKEN}).status_code == 303
+        browser.headers["x-csrf-token"] = csrf_of(browser)
+        yield browser
+
+
 @pytest.fixture
 def client(site: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=site, cookies={COOKIE: TOKEN}) as opened:
+    with sign_in(site) as opened:
         yield opened
 
 
@@ -86,9 +96,49 @@ def test_login_sets_a_strict_http_only_cookie_and_ignores_foreign_next(site: str
         signed = browser.post("/login", data={"token": TOKEN, "next": "https://evil.example"})
         assert (signed.status_code, signed.headers["location"]) == (303, "/")
         cookie = signed.headers["set-cookie"].lower()
-        assert f"{COOKIE}={TOKEN}".lower() in cookie
-        assert "httponly" in cookie and "samesite=strict" in cookie
+        assert TOKEN.lower() not in cookie  # the sign-in's id, never the API token
+        assert "httponly" in cookie and "samesite=strict" in cookie and "max-age=43200" in cookie
         assert browser.get("/projects").status_code == 200
+        assert browser.get("/api/v1/projects").status_code == 401  # the cookie opens pages only
+        signed_out = browser.post("/logout", data={"csrf_token": csrf_of(browser)})
+        assert signed_out.status_code == 303
+        assert browser.get("/projects").status_code == 303  # the sign-in has ended
+
+
+def csrf_of(browser: httpx.Client) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/projects").text)
+    assert found is not None
+    return found.group(1)
+
+
+def test_forms_from_another_site_or_without_the_token_change_nothing(
+    site: str, lore: Lore, project: Project
+) -> None:
+    """A page on another port of 127.0.0.1 makes the browser post with the person's cookie."""
+    with sign_in(site) as browser:
+        csrf = browser.headers.pop("x-csrf-token")
+        settings = f"/projects/{project.name}/settings"
+        form = {"model_tier": "medium", "auto_learn": "on"}
+        forged = [
+            browser.post(settings, data=form),
+            browser.post(settings, data=form | {"csrf_token": "guessed"}),
+            browser.post(
+                settings, data=form | {"csrf_token": csrf}, headers={"origin": "http://127.0.0.1:9"}
+            ),
+        ]
+        assert [answer.status_code for answer in forged] == [403, 403, 403]
+        assert lore.project(project.id).settings.model_tier == project.settings.model_tier
+        assert browser.post(settings, data=form | {"csrf_token": csrf}).status_code in (200, 303)
+        assert lore.project(project.id).settings.model_tier == "medium"
+
+
+def test_every_answer_carries_the_security_headers(client: httpx.Client, site: str) -> None:
+    for answer in (client.get("/projects"), httpx.get(f"{site}/login"), client.get("/nowhere")):
+        policy = answer.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["referrer-policy"] == "same-origin"
 
 
 def test_every_page_renders_and_serves_its_context_as_json(

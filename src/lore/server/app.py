@@ -16,8 +16,9 @@ from fastapi.responses import JSONResponse, Response
 
 from lore import errors
 from lore.core import Lore
-from lore.server.auth import request_token, token_matches
+from lore.server.auth import authenticated, with_security_headers
 from lore.server.limits import BodyLimits
+from lore.server.logins import Logins
 from lore.token import ensure_token
 
 # Paths reachable without the token.
@@ -26,6 +27,7 @@ PUBLIC_PREFIXES = ("/health", "/login", "/static/")
 STATUS_OF_ERROR: list[tuple[type[errors.LoreError], int]] = [
     (errors.ValidationError, 422),
     (errors.NotFoundError, 404),
+    (errors.ForbiddenError, 403),
     (errors.SessionError, 409),
     (errors.ConflictError, 409),
     (errors.ProviderError, 502),
@@ -62,6 +64,7 @@ def create_app(
     )
     app.state.lore = lore
     app.state.token = expected
+    app.state.logins = Logins()
     app.state.on_startup = startup
     app.state.on_shutdown = shutdown
 
@@ -70,12 +73,14 @@ def create_app(
     @app.middleware("http")
     async def require_token(request: Request, call_next: Any) -> Response:
         path = request.url.path
-        if path.startswith(PUBLIC_PREFIXES) or token_matches(request_token(request), expected):
-            response: Response = await call_next(request)
-            return response
-        if path.startswith(("/api/", "/mcp", "/docs", "/openapi.json", "/redoc")):
-            return _error(401, "unauthorized", "missing or wrong bearer token", None)
-        return Response(status_code=303, headers={"location": f"/login?next={path}"})
+        response: Response
+        if path.startswith(PUBLIC_PREFIXES) or authenticated(request, expected, app.state.logins):
+            response = await call_next(request)
+        elif path.startswith(("/api/", "/mcp", "/docs", "/openapi.json", "/redoc")):
+            response = _error(401, "unauthorized", "missing or wrong bearer token", None)
+        else:
+            response = Response(status_code=303, headers={"location": f"/login?next={path}"})
+        return with_security_headers(response, path)
 
     @app.exception_handler(errors.LoreError)
     async def lore_error(request: Request, exc: errors.LoreError) -> JSONResponse:

@@ -1,7 +1,6 @@
-"""The login page: it takes the token once and keeps it in an HTTP-only, same-site cookie.
-
-``SameSite=Strict`` keeps other sites from riding the cookie on form posts, so the dashboard's
-forms need no separate CSRF token.
+"""The login page: it takes the token once and starts a sign-in the server keeps
+(``lore.server.logins``); the HTTP-only, same-site cookie holds the sign-in's id, never the
+token. Sign-out ends the sign-in.
 """
 
 from __future__ import annotations
@@ -13,12 +12,11 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
 from lore.server.auth import COOKIE, token_matches
+from lore.server.logins import LIFETIME_S
 from lore.server.web.render import Layout, respond, safe_next
 from lore.server.web.routing import page_router
 
 router = page_router()
-
-COOKIE_MAX_AGE_S = 30 * 24 * 3600
 
 
 class LoginPage(BaseModel):
@@ -43,11 +41,12 @@ def login(
     if not token_matches(token.strip(), request.app.state.token):
         page = LoginPage(next=target, error="That token is not right. `lore token` prints it.")
         return respond(request, "login.html", page, _frame(), status_code=401)
+    login = request.app.state.logins.start()
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE,
-        token.strip(),
-        max_age=COOKIE_MAX_AGE_S,
+        login.id,
+        max_age=LIFETIME_S,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
@@ -56,7 +55,8 @@ def login(
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request) -> Response:
+    request.app.state.logins.end(request.cookies.get(COOKIE))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE)
     return response

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from lore.core import Lore
 from lore.server.web import present
+from lore.server.web.guard import csrf_input, csrf_token
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 SUMMARY_CHARS = 140
@@ -188,7 +189,13 @@ def _environment() -> jinja2.Environment:
         band=present.confidence_band,
         stage_label=present.stage_label,
     )
-    env.globals.update(icon=icon, source_view=present.source_view, url_with=url_with)
+    env.globals.update(
+        icon=icon,
+        source_view=present.source_view,
+        url_with=url_with,
+        csrf_input=csrf_input,
+        csrf_token=csrf_token,
+    )
     return env
 
 

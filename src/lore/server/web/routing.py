@@ -1,5 +1,6 @@
-"""The dashboard's routes: lore's errors become an HTML error page; ``?format=json`` requests
-keep the REST API's JSON error shape."""
+"""The dashboard's routes: requests that change something are checked for forgery first
+(``guard``); lore's errors become an HTML error page; ``?format=json`` requests keep the REST
+API's JSON error shape."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel
 
 from lore import errors
 from lore.server.app import STATUS_OF_ERROR
+from lore.server.web.guard import refuse_forgery
 from lore.server.web.render import Layout, respond, wants_json
 
 
@@ -28,6 +30,7 @@ class PageRoute(APIRoute):
 
         async def handle(request: Request) -> Response:
             try:
+                await refuse_forgery(request)
                 return await handler(request)
             except errors.LoreError as exc:
                 if wants_json(request):

@@ -84,6 +84,12 @@ class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = 8765
     run_worker: bool = True
+    # A connection must send a whole request head this soon after opening (or after its last
+    # response); idle keep-alive connections close after idle_timeout_s.
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    idle_timeout_s: int = Field(default=5, ge=1)
+    # Connections open at once; a new one past this is closed at once.
+    max_connections: int = Field(default=512, ge=1)
 
 
 class Credentials(Section):

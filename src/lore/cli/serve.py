@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 
 import typer
 
@@ -27,6 +28,7 @@ def serve(
     import uvicorn
 
     from lore.server import build_app
+    from lore.server.connections import guarded_protocol, raise_open_files_limit
 
     loaded = settings()
     server = loaded.settings.server
@@ -41,9 +43,21 @@ def serve(
             f"[yellow]warning:[/] serving on {host}: anyone who can reach it and has the token"
             " can read and change this memory; traffic is not encrypted"
         )
+    raise_open_files_limit()
+    # A plain handler before the MCP SDK installs rich's, which imports a module (opens a file)
+    # to format an error: out of file descriptors, that fails inside asyncio's accept loop and
+    # the server stops accepting for good.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     app_ = build_app(Lore.open(settings=loaded))
     console.print(f"lore serving on http://{host}:{port} (API docs at /docs; token: `lore token`)")
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
+    uvicorn.run(
+        app_,
+        host=host,
+        port=port,
+        log_level="warning",
+        http=guarded_protocol(server.header_timeout_s, server.max_connections),
+        timeout_keep_alive=server.idle_timeout_s,
+    )
 
 
 def is_loopback(host: str) -> bool:

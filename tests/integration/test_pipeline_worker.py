@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -16,7 +17,7 @@ import pytest
 
 from lore import Lore
 from lore.config import load_settings
-from lore.domain.jobs import JobStatus, StageStatus
+from lore.domain.jobs import Job, JobStatus, StageStatus
 from tests.fake_llm import FakeLLM, Reply, fake_llm_server, openai_chat
 from tests.pipeline_helpers import items, shop_repo
 
@@ -64,22 +65,30 @@ def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
-def test_a_worker_killed_mid_stage_loses_nothing(
-    env: dict[str, str], fake: FakeLLM, tmp_path: Path
-) -> None:
+def queued_save(tmp_path: Path, save: dict[str, object]) -> tuple[Job, int, int]:
+    """A saved session of the project 'shop' (its repository linked), closed, its job queued:
+    the job, the session and the event."""
     repo = shop_repo(tmp_path / "shop")
     with Lore.open(settings=load_settings()) as lore:
         lore.create_project("shop", repo=str(repo.root))
         lore.update_project("shop", auto_learn=False)
-        save = {
-            "summary": "Users can now be deleted.",
-            "changes": ["Added DELETE /users/{user_id}"],
-            "files": ["app/api/users.py"],
-        }
         result = lore.capture_event("cli", "session_save", save, project="shop")
         session_id, event_id = result.session_ids[0], result.event_ids[0]
         lore.close_session(session_id)
-        job = lore.enrich(session_id)
+        return lore.enrich(session_id), session_id, event_id
+
+
+def test_a_worker_killed_mid_stage_loses_nothing(
+    env: dict[str, str], fake: FakeLLM, tmp_path: Path
+) -> None:
+    job, session_id, event_id = queued_save(
+        tmp_path,
+        {
+            "summary": "Users can now be deleted.",
+            "changes": ["Added DELETE /users/{user_id}"],
+            "files": ["app/api/users.py"],
+        },
+    )
 
     rewritten = {
         "facts": ["DELETE /users/{user_id} (delete_user in app/api/users.py) deletes a user."]
@@ -160,3 +169,45 @@ def test_several_workers_share_the_queue_and_run_each_job_once(
         assert {job.status for job in done} == {JobStatus.COMPLETED}
         assert {job.attempts for job in done} == {1}  # no job was claimed twice
         assert len(items(lore)) == 8
+
+
+def test_sigterm_hands_the_job_back_after_the_current_stage(
+    env: dict[str, str], fake: FakeLLM, tmp_path: Path
+) -> None:
+    save = {"summary": "Users can now be deleted.", "files": ["app/api/users.py"]}
+    job, _, event_id = queued_save(tmp_path, save)
+    enrich_answer = {
+        "items": [
+            {
+                "type": "implementation",
+                "title": "Users can be deleted",
+                "facts": ["Users can now be deleted."],
+                "files": ["app/api/users.py"],
+                "confidence": 0.9,
+                "evidence": [{"event_id": event_id, "quote": "Users can now be deleted."}],
+            }
+        ]
+    }
+    deep = openai_chat(json.dumps({"facts": ["delete_user in app/api/users.py deletes a user."]}))
+    fake.queue(openai_chat(json.dumps(enrich_answer)), Reply(body=deep.body, delay_s=3.0))
+
+    first = worker(env, "--name", "first")
+    wait_for(lambda: len(fake.requests) == 2)  # Deep Enrich in flight
+    first.send_signal(signal.SIGTERM)
+    _, err = first.communicate(timeout=60)
+    assert first.returncode == 0, err
+    assert "SIGTERM" in err
+
+    with Lore.open(settings=load_settings()) as lore:
+        handed = lore.job(job.id)
+        assert handed.status is JobStatus.QUEUED and handed.lease_owner is None
+        assert handed.stage("deep_enrich").status is StageStatus.COMPLETED  # finished first
+        assert handed.next_stage == "embed"
+    second = worker(env, "--name", "second", "--until-idle")
+    _, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err
+    with Lore.open(settings=load_settings()) as lore:
+        done = lore.job(job.id)
+        assert done.status is JobStatus.COMPLETED and done.stage("deep_enrich").runs == 1
+        assert len(items(lore, "shop")) == 1
+    assert len(fake.requests) == 2

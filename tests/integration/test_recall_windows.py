@@ -1,15 +1,19 @@
-"""Window vectors composed from their events' vectors, with the bundled model."""
+"""Window vectors composed from their events' vectors, with the bundled model, and stored with
+their windows in one transaction."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import numpy as np
+import pytest
 
+from lore import Lore
 from lore.config import Settings
-from lore.domain import Event
+from lore.domain import Event, Project
 from lore.providers.embeddings import build_embedder, normalised
-from lore.recall.index import build_windows, event_vector_text, window_vectors
+from lore.recall.index import build_windows, event_vector_text, index_events, window_vectors
 from tests.integration.test_providers_embeddings import Counting
 
 DAY = datetime(2023, 5, 8, 13, 56).timestamp()
@@ -46,3 +50,48 @@ def test_a_window_vector_sums_its_events_by_length_each_embedded_once() -> None:
     # The window matches a question about what it holds better than its neighbours do.
     query = local.embed(["What did Caroline make at pottery?"])[0]
     assert int(np.argmax(vectors @ query)) in (2, 3)
+
+
+class Dying(Counting):
+    """The local model, killed (an exception here) on its first call."""
+
+    def embed(self, texts: Any) -> Any:
+        if not self.calls:
+            self.calls.append(list(texts))
+            raise SystemExit("killed inside Embed")
+        return super().embed(texts)
+
+
+def chat(lore: Lore, project: Project) -> int:
+    events = [
+        {"source": "chat", "type": "message", "payload": {"speaker": s, "text": t}}
+        for s, t in TURNS
+    ]
+    return lore.capture_events(events, project=project).session_ids[0]
+
+
+def test_windows_are_stored_with_their_vectors_or_not_at_all(lore: Lore, project: Project) -> None:
+    session_id = chat(lore, project)
+    dying = Dying(build_embedder(Settings()))  # type: ignore[arg-type]
+    with pytest.raises(SystemExit):
+        index_events(lore.store, dying, project, session_id)  # type: ignore[arg-type]
+    assert lore.store.search.session_windows(session_id) == {}  # no window without a vector
+
+    assert index_events(lore.store, dying, project, session_id).windows == 4  # type: ignore[arg-type]
+    windows = lore.store.search.session_windows(session_id)
+    assert len(lore.store.vectors.get([node for node, _ in windows.values()])) == 4
+
+
+def test_a_window_left_without_a_vector_is_mended_by_the_next_run(
+    lore: Lore, project: Project
+) -> None:
+    session_id = chat(lore, project)
+    embedder = Counting(build_embedder(Settings()))  # type: ignore[arg-type]
+    index_events(lore.store, embedder, project, session_id)  # type: ignore[arg-type]
+    windows = lore.store.search.session_windows(session_id)
+    lost = next(iter(windows.values()))[0]
+    lore.store.vectors.delete([lost])  # what a process killed by an older version left
+
+    again = index_events(lore.store, embedder, project, session_id)  # type: ignore[arg-type]
+    assert again.windows == 1  # only the window without a vector
+    assert lost in lore.store.vectors.get([lost])

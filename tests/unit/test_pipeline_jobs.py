@@ -298,10 +298,37 @@ def test_a_job_whose_workers_keep_dying_fails_once_its_attempts_are_used(
     store: SQLiteStore, pipeline: Pipeline, clock: Clock, hooks: Hooks
 ) -> None:
     job = pipeline.jobs.enqueue(new_session(store))
-    for worker in ("w1", "w2", "w3"):  # each claims, then dies before finishing
+    for worker in ("w1", "w2", "w3"):  # each claims, starts Enrich, then dies
         assert store.jobs.claim(worker, 30, clock.now) is not None
+        store.jobs.start_stage(job.id, worker, "enrich", clock.now)
         clock.now += 31
     done = pipeline.worker("w4").run_once()
     assert done is not None and done.status is JobStatus.FAILED and done.attempts == 4
     assert done.error == "enrich: LoreError: the job was interrupted 3 times without finishing"
     assert hooks.finished == [(job.id, False, done.error, -1)]
+    # The stage the dead workers left active is failed with the job, not shown as running.
+    assert done.stage("enrich").status is StageStatus.FAILED
+    assert done.stage("enrich").error == done.error
+
+
+def test_the_memory_is_committed_before_the_job_is_completed(
+    store: SQLiteStore, pipeline: Pipeline, hooks: Hooks, clock: Clock
+) -> None:
+    """A worker killed between the two leaves a job a later worker completes, never a completed
+    job whose items are missing."""
+    job = pipeline.jobs.enqueue(new_session(store))
+    complete = store.jobs.complete
+
+    def killed(*args: object, **kwargs: object) -> None:
+        assert hooks.finished == [(job.id, True, None, 5)]  # committed already
+        raise SystemExit("killed before the job was marked completed")
+
+    store.jobs.complete = killed  # type: ignore[method-assign]
+    with pytest.raises(SystemExit):
+        pipeline.worker("w1").run_once()
+    store.jobs.complete = complete  # type: ignore[method-assign]
+    assert store.jobs.get(job.id).status is JobStatus.PROCESSING
+    clock.now += 10_000  # the dead worker's lease runs out
+    done = pipeline.worker("w2").run_once()
+    assert done is not None and done.status is JobStatus.COMPLETED
+    assert hooks.finished[-1] == (job.id, True, None, 5)  # the engine's side is idempotent

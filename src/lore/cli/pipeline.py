@@ -7,16 +7,23 @@ when a job is queued), in ``lore serve``, in ``lore worker``, or here in the for
 
 from __future__ import annotations
 
+import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from lore.cli.app import app, console, handles_errors, open_lore, print_json, when
+from lore.cli.app import app, console, err_console, handles_errors, open_lore, print_json, when
 from lore.core import Lore
 from lore.domain.jobs import Job, JobStatus, StageRun
 from lore.errors import ValidationError
+
+if TYPE_CHECKING:
+    from lore.pipeline.worker import Worker
 
 jobs_app = typer.Typer(help="List and show enrichment jobs.", no_args_is_help=False)
 app.add_typer(jobs_app, name="jobs")
@@ -151,7 +158,10 @@ def worker(
     name: str = typer.Option(None, help="Worker name in job leases (default host:pid:random)."),
     until_idle: bool = typer.Option(False, "--until-idle", help="Stop when no job is due."),
 ) -> None:
-    """Run enrichment jobs until stopped (Ctrl-C). Several workers may share one database.
+    """Run enrichment jobs until stopped. Several workers may share one database.
+
+    Ctrl-C or SIGTERM hands the running job back after its current stage (it resumes there);
+    a second one stops at once (the job's lease then frees it).
 
     Example: lore worker --until-idle
     """
@@ -159,11 +169,37 @@ def worker(
         runner = lore.pipeline.worker(name)
         console.print(f"worker {runner.name} on {lore.settings.db_path}")
         try:
-            ran = runner.run(until_idle=until_idle)
+            with _stop_on_signals(runner):
+                ran = runner.run(until_idle=until_idle)
         except KeyboardInterrupt:
             ran = None
     if ran is not None:
         console.print(f"ran {ran} jobs")
+
+
+@contextmanager
+def _stop_on_signals(runner: Worker) -> Iterator[None]:
+    """The first SIGINT or SIGTERM asks the worker to stop between stages; the second is an
+    interrupt."""
+    asked = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal asked
+        if asked:
+            raise KeyboardInterrupt
+        asked = True
+        err_console.print(
+            f"{signal.Signals(signum).name}: handing the job back after its current stage"
+            " (again to stop now)"
+        )
+        runner.stop(timeout=0)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @jobs_app.callback(invoke_without_command=True)

@@ -67,18 +67,22 @@ def reembed(
 ) -> None:
     """Embed a project's memory again with the configured embedding model.
 
-    Needed after changing embedding.provider or embedding.model. Example: lore reembed --all
+    Needed after changing embedding.provider or embedding.model; it also embeds what has no
+    vector (what a process killed before this version's Embed could leave). Example:
+    lore reembed --all
     """
     from lore.providers.embeddings import build_embedder
+    from lore.recall import index_nodes
 
     with open_lore() as lore:
         targets = lore.projects() if all_projects else [lore.project(project)]
         with closing(build_embedder(lore.settings)) as embedder:
             for target in targets:
                 result = _reembed_with_bar(lore.store, target.id, target.name, embedder)
+                missing = index_nodes(lore.store, embedder, lore.project(target.id))
                 console.print(
                     f"{target.name}: {result.nodes} nodes and {result.subgoals} subgoals embedded"
-                    f" with {result.model} ({result.dim} dims)"
+                    f" with {result.model} ({result.dim} dims); {missing} without a vector mended"
                 )
 
 

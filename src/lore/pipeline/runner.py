@@ -70,9 +70,9 @@ class JobRunner:
                 return self.store.jobs.get(job.id)
             except Exception as exc:
                 return self._give_back(job, worker, run.name, exc)
-        items = len(state.changeset.items)
-        done = self.store.jobs.complete(job.id, worker, items, state.event_ids, self.clock())
-        log.info("job %s completed: %d items", job.id, items)
+        # The memory is committed before the job is marked completed: a worker killed between
+        # the two leaves a job that a later worker completes (the commit is idempotent), never a
+        # completed job whose items are missing.
         self.hooks.extraction_finished(
             job.session_id,
             job.id,
@@ -82,6 +82,9 @@ class JobRunner:
             vectors=state.all_vectors(),
             embedding_model=state.embedding_model,
         )
+        items = len(state.changeset.items)
+        done = self.store.jobs.complete(job.id, worker, items, state.event_ids, self.clock())
+        log.info("job %s completed: %d items", job.id, items)
         return done
 
     def _hand_back(self, job: Job, worker: str, stage: str) -> Job:

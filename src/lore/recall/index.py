@@ -111,25 +111,34 @@ def index_events(
 ) -> IndexResult:
     """Create or refresh the windows of a session that contain ``event_ids`` (all its events
     when None), with their vectors. A new event also changes the windows of its neighbours,
-    which are rebuilt; windows whose text did not change are left alone."""
+    which are rebuilt; windows whose text did not change are left alone, unless they have no
+    vector. Each batch of windows is stored with its vectors in one transaction, so a process
+    killed in between leaves neither."""
     events = [e for e in store.events.for_session(session_id) if e.type not in DESCRIBED_BY_ITEMS]
     if not events:
         return IndexResult(0, 0)
     ensure_project_embedding(store, project, embedder)
     centres = _affected_centres(events, event_ids, radius)
     stored = store.search.session_windows(session_id)
+    built = build_windows(events, centres, radius=radius, max_chars=max_chars)
+    kept = {
+        stored[draft.centre_event_id][0]
+        for draft in built
+        if stored.get(draft.centre_event_id, (0, None))[1] == draft.text
+    }
+    embedded = store.vectors.get(sorted(kept)).keys() if kept else set()
     drafts = [
         draft
-        for draft in build_windows(events, centres, radius=radius, max_chars=max_chars)
+        for draft in built
         if stored.get(draft.centre_event_id, (0, None))[1] != draft.text
+        or stored[draft.centre_event_id][0] not in embedded
     ]
-    if not drafts:
-        return IndexResult(0, 0)
-    node_ids = store.search.put_windows(project.id, session_id, drafts)
     for start in range(0, len(drafts), EMBED_BATCH):
         batch = drafts[start : start + EMBED_BATCH]
         vectors = window_vectors(embedder, events, batch)
-        store.vectors.put(embedder.model, node_ids[start : start + EMBED_BATCH], vectors)
+        with store.transaction():
+            node_ids = store.search.put_windows(project.id, session_id, batch)
+            store.vectors.put(embedder.model, node_ids, vectors)
     return IndexResult(len(drafts), len(drafts))
 
 

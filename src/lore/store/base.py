@@ -351,7 +351,7 @@ class JobStore(Protocol):
         now: float,
     ) -> Job:
         """Give the job back: queued again at ``run_after`` (a transient error), or failed for
-        good when ``run_after`` is None."""
+        good when ``run_after`` is None. A stage left active goes back to pending, or fails."""
         ...
 
     def retry(self, job_id: int, extra_attempts: int, now: float) -> Job:

@@ -219,6 +219,12 @@ class SQLiteJobs:
                     job_id,
                 ),
             )
+            # A stage its worker did not end (killed, or stopping) ends with the job's error:
+            # pending again when the job is requeued, failed when the job is.
+            conn.execute(
+                "UPDATE job_stages SET status = ?, error = ? WHERE job_id = ? AND status = 'active'",
+                ("failed" if run_after is None else "pending", error, job_id),
+            )
         return self.get(job_id)
 
     def retry(self, job_id: int, extra_attempts: int, now: float) -> Job:

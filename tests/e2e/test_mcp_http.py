@@ -79,3 +79,17 @@ def test_mcp_needs_the_token(lore: Lore) -> None:
             response = httpx.post(f"{url}/mcp", json=initialize, headers=headers)
             assert response.status_code == 401
             assert response.json()["error"]["type"] == "unauthorized"
+
+
+def test_mcp_refuses_bodies_it_could_not_parse_safely(lore: Lore) -> None:
+    headers = {
+        "Authorization": f"Bearer {TOKEN}",
+        "content-type": "application/json",
+        "accept": "application/json, text/event-stream",
+    }
+    deep = '{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": ' + "[" * 2000
+    deep += "]" * 2000 + "}"
+    with running(build_app(lore, token=TOKEN)) as url:
+        assert httpx.post(f"{url}/mcp", content=deep, headers=headers).status_code == 422
+        plain = headers | {"content-type": "text/plain"}
+        assert httpx.post(f"{url}/mcp", content="{}", headers=plain).status_code == 415

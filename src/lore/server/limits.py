@@ -2,10 +2,10 @@
 
 - Size: the body is read in chunks and refused (413) as soon as it passes the route's limit,
   so a 400 MB upload costs at most the limit in memory, not its size.
-- JSON under ``/api/``: a body must say ``Content-Type: application/json`` (415 otherwise: a
-  page on another site can post ``text/plain`` without asking, not JSON), parse, nest at most
-  ``MAX_DEPTH`` deep and hold only valid Unicode (a lone surrogate cannot be stored); 422
-  otherwise, with the JSON error body of every other refusal.
+- JSON under ``/api/`` and ``/mcp``: a body must say ``Content-Type: application/json`` (415
+  otherwise: a page on another site can post ``text/plain`` without asking, not JSON), parse,
+  nest at most ``MAX_DEPTH`` deep and hold only valid Unicode (a lone surrogate cannot be
+  stored); 422 otherwise, with the JSON error body of every other refusal.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ DEFAULT_MAX_BYTES = 1 * MiB
 # Routes that take more: a batch of up to 500 events, and MCP calls that capture text.
 MAX_BYTES_BY_PREFIX = (("/api/v1/events", 32 * MiB), ("/mcp", 4 * MiB))
 MAX_DEPTH = 100
+# Where bodies are JSON: the REST API and MCP's JSON-RPC.
+JSON_PREFIXES = ("/api/", "/mcp")
 METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -54,7 +56,7 @@ class BodyLimits:
                 return
             if not message.get("more_body", False):
                 break
-        if body and path.startswith("/api/"):
+        if body and path.startswith(JSON_PREFIXES):
             problem = json_problem(bytes(body), headers.get("content-type", b"").decode("latin-1"))
             if problem is not None:
                 await _refuse(send, *problem)

@@ -192,9 +192,12 @@ def test_sigterm_hands_the_job_back_after_the_current_stage(
     fake.queue(openai_chat(json.dumps(enrich_answer)), Reply(body=deep.body, delay_s=3.0))
 
     first = worker(env, "--name", "first")
-    wait_for(lambda: len(fake.requests) == 2)  # Deep Enrich in flight
-    first.send_signal(signal.SIGTERM)
-    _, err = first.communicate(timeout=60)
+    try:
+        wait_for(lambda: len(fake.requests) == 2)  # Deep Enrich in flight
+        first.send_signal(signal.SIGTERM)
+        _, err = first.communicate(timeout=60)
+    finally:
+        first.kill()
     assert first.returncode == 0, err
     assert "SIGTERM" in err
 

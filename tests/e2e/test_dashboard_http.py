@@ -19,6 +19,7 @@ from lore.server.auth import COOKIE
 from lore.server.web import STATIC_DIR
 from lore.server.web.render import TEMPLATE_DIR
 from tests.e2e.dashboard_support import wait_for_job
+from tests.graph_seed import apply_items
 from tests.servers import running
 
 TOKEN = "dashboard-test-token"
@@ -279,3 +280,18 @@ def _item(lore: Lore, project: Project, title: str) -> int:
     draft = NodeDraft(ref="a", kind="semantic", type="convention", title=title, status="draft")
     applied = lore.store.graph.apply(project.id, Changeset(session_id=session_id, nodes=[draft]))
     return applied.ids["a"]
+
+
+def test_a_page_that_names_its_project_hides_another_projects_records(
+    client: httpx.Client, lore: Lore, project: Project
+) -> None:
+    other = lore.create_project("other")
+    session = lore.capture_event("cli", "note", {"text": "theirs"}, project=other).session_ids[0]
+    [item] = apply_items(lore, other, [NodeDraft(ref="a", kind="semantic", title="Theirs")])
+    scoped = {"project": project.name}
+    for path in (f"/sessions/{session}", f"/sessions/{session}/live", f"/items/{item}"):
+        assert client.get(path, params=scoped).status_code == 404
+        assert client.get(path, params={"project": "other"}).status_code == 200
+    assert client.post(f"/items/{item}/delete", params=scoped).status_code == 404
+    assert lore.item(item).title == "Theirs"
+    assert client.get(f"/sessions/{2**70}").status_code == 422  # not a 500

@@ -55,3 +55,8 @@ def scoped_session(session_id: Id, lore: LoreDep, project: ProjectDep) -> None:
 
 # For the routes under /sessions/{session_id}: the session must be the project's.
 SESSION_SCOPE = [Depends(scoped_session)]
+
+
+# A dashboard page by id may name its project (``?project=``): another project's record is then
+# 404, as over REST. Without it, the page is the person's view across the home's projects.
+PageScope = Annotated[str | None, Query(alias="project")]

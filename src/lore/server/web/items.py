@@ -13,7 +13,7 @@ from lore.core import Lore
 from lore.domain.graph import ITEM_STATUSES, ITEM_TYPES, ItemStatus, Node
 from lore.errors import ValidationError
 from lore.items import Cited, HistoryEntry, LinkedItem, field_errors
-from lore.server.deps import LoreDep
+from lore.server.deps import Id, LoreDep, PageScope
 from lore.server.web.present import BANDS, ConfidenceBand, SourceView, confidence_band, source_view
 from lore.server.web.render import back, fragment, is_fragment_request, layout, respond
 from lore.server.web.routing import page_router
@@ -111,8 +111,8 @@ class EditPage(BaseModel):
 
 
 @router.get("/items/{item_id}")
-def item_page(request: Request, item_id: int, lore: LoreDep) -> Response:
-    detail = lore.item_detail(item_id)
+def item_page(request: Request, item_id: Id, lore: LoreDep, scope: PageScope = None) -> Response:
+    detail = lore.item_detail(item_id, project=scope)
     node = detail.item
     project = lore.store.projects.get(node.project_id).name
     page = ItemPage(
@@ -129,22 +129,28 @@ def item_page(request: Request, item_id: int, lore: LoreDep) -> Response:
 
 
 @router.get("/items/{item_id}/edit")
-def edit_page(request: Request, item_id: int, lore: LoreDep) -> Response:
-    node = lore.item(item_id)
+def edit_page(request: Request, item_id: Id, lore: LoreDep, scope: PageScope = None) -> Response:
+    node = lore.item(item_id, project=scope)
     return _edit(request, lore, node, _values_of(node), {}, "edit")
 
 
 @router.get("/items/{item_id}/supersede")
-def supersede_page(request: Request, item_id: int, lore: LoreDep) -> Response:
-    node = lore.item(item_id)
+def supersede_page(
+    request: Request, item_id: Id, lore: LoreDep, scope: PageScope = None
+) -> Response:
+    node = lore.item(item_id, project=scope)
     return _edit(request, lore, node, _values_of(node), {}, "supersede")
 
 
 @router.post("/items/{item_id}/edit")
 def save_item(
-    request: Request, item_id: int, lore: LoreDep, values: Annotated[EditValues, Form()]
+    request: Request,
+    item_id: Id,
+    lore: LoreDep,
+    values: Annotated[EditValues, Form()],
+    scope: PageScope = None,
 ) -> Response:
-    node = lore.item(item_id)
+    node = lore.item(item_id, project=scope)
     fields, errors = _parse(values)
     if errors:
         return _edit(request, lore, node, values, errors, "edit", status_code=422)
@@ -154,10 +160,14 @@ def save_item(
 
 @router.post("/items/{item_id}/supersede")
 def supersede(
-    request: Request, item_id: int, lore: LoreDep, values: Annotated[EditValues, Form()]
+    request: Request,
+    item_id: Id,
+    lore: LoreDep,
+    values: Annotated[EditValues, Form()],
+    scope: PageScope = None,
 ) -> Response:
     """A person writes what holds now: a new item replaces the old one, whose validity ends."""
-    node = lore.item(item_id)
+    node = lore.item(item_id, project=scope)
     fields, errors = _parse(values)
     if node.session_id is None:
         errors["form"] = "This item has no session left to attach its successor to."
@@ -169,9 +179,13 @@ def supersede(
 
 @router.post("/items/{item_id}/status")
 def change_status(
-    request: Request, item_id: int, lore: LoreDep, action: Annotated[str, Form()]
+    request: Request,
+    item_id: Id,
+    lore: LoreDep,
+    action: Annotated[str, Form()],
+    scope: PageScope = None,
 ) -> Response:
-    node = lore.item(item_id)
+    node = lore.item(item_id, project=scope)
     if action not in ACTION_STATUS:
         raise ValidationError(f"action must be one of {', '.join(ACTION_STATUS)}", "action")
     project = lore.store.projects.get(node.project_id)
@@ -183,8 +197,8 @@ def change_status(
 
 
 @router.post("/items/{item_id}/delete")
-def delete_item(request: Request, item_id: int, lore: LoreDep) -> Response:
-    node = lore.item(item_id)
+def delete_item(request: Request, item_id: Id, lore: LoreDep, scope: PageScope = None) -> Response:
+    node = lore.item(item_id, project=scope)
     project = lore.store.projects.get(node.project_id)
     lore.delete_items([node.id], project=project)
     if is_fragment_request(request):

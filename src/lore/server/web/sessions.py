@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from lore.domain import Event, Session, SessionState
 from lore.domain.models import SessionStatus, states_of_status
-from lore.server.deps import LoreDep
+from lore.server.deps import Id, LoreDep, Offset, PageScope
 from lore.server.web.jobs import RUNNING, JobView, Timeline, job_view, timeline
 from lore.server.web.present import SourceView, known_sources, source_view
 from lore.server.web.render import (
@@ -143,22 +143,29 @@ def sessions_tab(
 @router.get("/sessions/{session_id}")
 def session_page(
     request: Request,
-    session_id: int,
+    session_id: Id,
     lore: LoreDep,
     tab: SessionTab = "events",
-    after: int = 0,
+    after: Offset = 0,
+    scope: PageScope = None,
 ) -> Response:
+    lore.session(session_id, project=scope)
     page = _page(lore, _live(lore, session_id, tab), after)
     return respond(request, "session.html", page, _frame(lore, page), fragment="_session_tabs.html")
 
 
 @router.get("/sessions/{session_id}/live")
 def session_live(
-    request: Request, session_id: int, lore: LoreDep, tab: SessionTab = "events"
+    request: Request,
+    session_id: Id,
+    lore: LoreDep,
+    tab: SessionTab = "events",
+    scope: PageScope = None,
 ) -> Response:
     """The polled part of the session page. The tabs below are refreshed too (an out-of-band
     swap) once the job has ended, and at every poll when they show the jobs, so they keep up;
     an events tab is left alone while the job runs, so open payloads stay open."""
+    lore.session(session_id, project=scope)
     live = _live(lore, session_id, tab)
     quiet = live.timeline.live and tab == "events"
     if quiet or wants_json(request):
@@ -168,19 +175,26 @@ def session_live(
 
 
 @router.post("/sessions/{session_id}/close")
-def close_session(request: Request, session_id: int, lore: LoreDep) -> Response:
+def close_session(
+    request: Request, session_id: Id, lore: LoreDep, scope: PageScope = None
+) -> Response:
+    lore.session(session_id, project=scope)
     lore.close_session(session_id)
     return _after_action(request, lore, session_id)
 
 
 @router.post("/sessions/{session_id}/enrich")
-def generate_memory(request: Request, session_id: int, lore: LoreDep) -> Response:
+def generate_memory(
+    request: Request, session_id: Id, lore: LoreDep, scope: PageScope = None
+) -> Response:
+    lore.session(session_id, project=scope)
     lore.enrich(session_id)
     return _after_action(request, lore, session_id)
 
 
 @router.post("/jobs/{job_id}/retry")
-def retry_job(request: Request, job_id: int, lore: LoreDep) -> Response:
+def retry_job(request: Request, job_id: Id, lore: LoreDep, scope: PageScope = None) -> Response:
+    lore.job(job_id, project=scope)
     job = lore.retry_job(job_id)
     return _after_action(request, lore, job.session_id)
 

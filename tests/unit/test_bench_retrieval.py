@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from lore.bench.retrieval import Scores, coverage, coverage_within_turns
+from lore.bench.retrieval import Scores, coverage, coverage_within_tokens, coverage_within_turns
+from lore.recall import Hit
 
 # Three ranked results: a window of three turns, a window overlapping it, then one turn.
 RANKED = [["D1:1", "D1:2", "D1:3"], ["D1:3", "D1:4", "D1:5"], ["D2:7"]]
@@ -17,13 +18,29 @@ def test_recall_within_n_turns_counts_the_first_n_distinct_turns() -> None:
     assert within == {3: 0.0, 5: 0.5, 6: 1.0}
 
 
+def hit(tokens: int) -> Hit:
+    """A result whose text costs ``tokens`` (four characters a token)."""
+    return Hit(
+        id=1, kind="source", type=None, title="", text="x" * (4 * tokens), score=0.0,
+        relevance=0.0, schema_key=None, files=[], tags=[], event_ids=[], status=None,
+        confidence=None, session_id=None, created_at=0.0, channels=[],
+    )  # fmt: skip
+
+
+def test_recall_within_a_token_budget_reads_whole_results_while_they_fit() -> None:
+    hits = [hit(150), hit(150), hit(30)]
+    within = coverage_within_tokens(RANKED, hits, {"D1:5", "D2:7"}, [100, 200, 300, 400])
+    # 200 reads the first result only: the second would pass it, and reading stops there.
+    assert within == {100: 0.0, 200: 0.0, 300: 0.5, 400: 1.0}
+
+
 def test_scores_average_each_figure_over_the_questions() -> None:
     scores = Scores([1, 5])
     scores.add(recall={1: 1.0, 5: 1.0}, tokens={1: 10.0, 5: 40.0})
     scores.add(recall={1: 0.0, 5: 0.5}, tokens={1: 20.0, 5: 60.0})
     assert scores.means() == {"1": 0.5, "5": 0.75}
     assert scores.means("tokens", 1) == {"1": 15.0, "5": 50.0}
-    assert scores.means("within_turns") == {"1": 0.0, "5": 0.0}
+    assert scores.means("within_turns") == {}  # a figure never recorded has no cut-offs
 
 
 def test_session_dates_are_read_in_locomos_form_and_in_iso_8601() -> None:

@@ -11,7 +11,8 @@ the top k results; the figure is the mean over questions.
 
 At equal text (FORMAT.md): a window of three turns covers more than one turn, so beside recall@k
 the benchmark reports recall within N turns (the ranked results flattened into the distinct
-turns they cover, cut after N) and the tokens an agent reads in the top k results.
+turns they cover, cut after N), recall within a token budget (the results read in rank order
+while their tokens fit) and the tokens an agent reads in the top k results.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from lore.recall import Hit
 from lore.recall.tokens import estimate_tokens
 
 DEFAULT_KS = (1, 5, 10, 20)
+# Token budgets for recall at equal cost (issue 23): what an agent reads within each.
+BUDGETS = (200, 400, 800, 1600)
 DATE_FORMATS = ("%I:%M %p on %d %B, %Y", "%I:%M %p on %d %b, %Y", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 BATCH = 200
 
@@ -42,7 +45,7 @@ BATCH = 200
 @dataclass
 class Scores:
     """Sums over the questions of one group (all, or a category), for each cut-off: recall@k,
-    recall within k turns and tokens of the top k results."""
+    recall within k turns, recall within a token budget and tokens of the top k results."""
 
     ks: Sequence[int]
     questions: int = 0
@@ -52,13 +55,13 @@ class Scores:
         self.questions += 1
         for name, at in figures.items():
             sums = self.sums.setdefault(name, {})
-            for k in self.ks:
-                sums[k] = sums.get(k, 0.0) + at[k]
+            for cut, value in at.items():
+                sums[cut] = sums.get(cut, 0.0) + value
 
     def means(self, name: str = "recall", digits: int = 4) -> dict[str, float]:
         sums = self.sums.get(name, {})
         count = max(1, self.questions)
-        return {str(k): round(sums.get(k, 0.0) / count, digits) for k in self.ks}
+        return {str(cut): round(total / count, digits) for cut, total in sums.items()}
 
 
 @dataclass
@@ -76,6 +79,7 @@ class RetrievalFigures:
             "questions": self.overall.questions,
             "recall": self.overall.means(),
             "recall_within_turns": self.overall.means("within_turns"),
+            "recall_within_tokens": self.overall.means("within_tokens"),
             "tokens_at_k": self.overall.means("tokens", 1),
             "by_category": {
                 name: {"questions": scores.questions, "recall": scores.means()}
@@ -193,6 +197,7 @@ def ask_questions(
             "recall": coverage(provenance, evidence, figures.ks),
             "within_turns": coverage_within_turns(provenance, evidence, figures.ks),
             "tokens": tokens_at(hits, figures.ks),
+            "within_tokens": coverage_within_tokens(provenance, hits, evidence, BUDGETS),
         }
         figures.overall.add(**scored)
         category = str(question.get("category") or "none")
@@ -219,9 +224,33 @@ def coverage_within_turns(
     return {n: len(evidence & set(turns[:n])) / len(evidence) for n in ns}
 
 
+def coverage_within_tokens(
+    provenance: Sequence[Sequence[str]],
+    hits: Sequence[Hit],
+    evidence: set[str],
+    budgets: Sequence[int],
+) -> dict[int, float]:
+    """Share of ``evidence`` in the results an agent reads within each token budget: results in
+    rank order, each whole, while their tokens still fit (the first that does not ends it)."""
+    covered_at: dict[int, float] = {}
+    for budget in budgets:
+        spent, covered = 0, set[str]()
+        for turns, hit in zip(provenance, hits, strict=True):
+            spent += hit_tokens(hit)
+            if spent > budget:
+                break
+            covered.update(turns)
+        covered_at[budget] = len(evidence & covered) / len(evidence)
+    return covered_at
+
+
+def hit_tokens(hit: Hit) -> int:
+    return estimate_tokens(hit.text or hit.title)
+
+
 def tokens_at(hits: Sequence[Hit], ks: Sequence[int]) -> dict[int, float]:
     """Estimated tokens of the first k results' text, what an agent pays to read them."""
-    sizes = [estimate_tokens(hit.text or hit.title) for hit in hits]
+    sizes = [hit_tokens(hit) for hit in hits]
     return {k: float(sum(sizes[:k])) for k in ks}
 
 
@@ -248,6 +277,8 @@ def report(figures: RetrievalFigures) -> str:
         "recall@k  " + "  ".join(f"R@{k} {v:.3f}" for k, v in data["recall"].items()),
         "within N turns  "
         + "  ".join(f"N={n} {v:.3f}" for n, v in data["recall_within_turns"].items()),
+        "within a token budget  "
+        + "  ".join(f"{int(b):,} {v:.3f}" for b, v in data["recall_within_tokens"].items()),
         "tokens of top k  " + "  ".join(f"k={k} {v:,.0f}" for k, v in data["tokens_at_k"].items()),
     ]
     for name, group in data["by_category"].items():

@@ -95,3 +95,17 @@ def test_a_window_left_without_a_vector_is_mended_by_the_next_run(
     again = index_events(lore.store, embedder, project, session_id)  # type: ignore[arg-type]
     assert again.windows == 1  # only the window without a vector
     assert lost in lore.store.vectors.get([lost])
+
+
+def test_an_answer_leads_with_the_event_that_matches_and_repeats_none(
+    lore: Lore, project: Project
+) -> None:
+    session_id = chat(lore, project)
+    index_events(lore.store, build_embedder(Settings()), project, session_id)
+    hits = lore.recall(project, "Who made a bowl?", limit=5)
+    windows = [hit for hit in hits if hit.kind == "source"]
+    bowl = lore.store.events.for_session(session_id)[3]  # "Yes, I made a bowl."
+    assert windows[0].event_ids[0] == bowl.id  # not the window's first event in time
+    assert windows[0].text.split(") ", 1)[1].startswith("Caroline: Yes, I made a bowl.")
+    shown = [event_id for hit in windows for event_id in hit.event_ids]
+    assert len(shown) == len(set(shown)) == len(TURNS)  # every event once in the answer

@@ -16,6 +16,8 @@ The recipe (``docs/retrieval.md``, ``docs/recall.md``):
    matched an identifier exactly always passes); it never ranks.
 5. De-duplication by provenance: a result whose events are mostly covered by better results is
    skipped, so the top k spend their slots on different evidence.
+6. The answer first: a raw window reads its events most like the query first, each event once
+   in the whole answer.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import numpy as np
 from lore.config import RecallSettings
 from lore.domain.graph import ITEM_KINDS, LinkKind, NodeKind
 from lore.recall import fusion
+from lore.recall.index import event_line
 from lore.recall.models import Hit, RecallRequest
 from lore.recall.modes import ROUTING_KINDS, Recipe, asks_about_now, says_it_changed
 from lore.recall.text import (
@@ -39,6 +42,7 @@ from lore.recall.text import (
     identifiers,
     joined_identifiers,
     match_expression,
+    window_text,
     words,
 )
 from lore.recall.value import ValueParams, value
@@ -105,9 +109,50 @@ class HybridSearch:
         pool = self._pool(project_id, request.query, lexical, inside, query_vector, matrix, where)
         self._expand(project_id, match, query_vector, matrix, pool)
         kept, rows, scores = self._rank(project_id, pool, where, request, mode_recipe, matrix)
+        views = self._answer_first(project_id, kept, rows, query_vector)
+        kept = [node_id for node_id in kept if views.get(node_id, True) is not None]
         if request.record_access and kept:
             self.store.graph.record_access(kept, self.clock())
-        return [_hit(rows[node_id], scores[node_id], pool, node_id) for node_id in kept]
+        return [
+            _hit(rows[node_id], scores[node_id], pool, node_id, views.get(node_id))
+            for node_id in kept
+        ]
+
+    def _answer_first(
+        self,
+        project_id: int,
+        kept: Sequence[int],
+        rows: Mapping[int, RecallRow],
+        query_vector: Vector | None,
+    ) -> dict[int, WindowView | None]:
+        """How each raw window of the results reads: its events most like the query first (by
+        the events' own vectors), each event once in the whole answer, so what an agent reads
+        first is most often the answer and nothing is paid for twice. None: the window has no
+        event a better result has not shown already."""
+        windows = [node_id for node_id in kept if rows[node_id].kind == "source"]
+        if not windows:
+            return {}
+        model = self.store.projects.get(project_id).embedding_model
+        events = [event_id for node_id in windows for event_id in rows[node_id].event_ids]
+        likeness: dict[int, float] = {}
+        if model and query_vector is not None:
+            stored = self.store.vectors.of_events(events, model)
+            likeness = {
+                event_id: float(vector @ query_vector) for event_id, vector in stored.items()
+            }
+        stored_events = self.store.events.get_many(events)
+        chars = self.settings.window_event_chars
+        shown: set[int] = set()
+        views: dict[int, WindowView | None] = {}
+        for node_id in windows:
+            row = rows[node_id]
+            order = sorted(row.event_ids, key=lambda event_id: -likeness.get(event_id, -2.0))
+            fresh = [e for e in order if e not in shown and e in stored_events]
+            shown.update(order)
+            lines = [event_line(stored_events[event_id], chars) for event_id in fresh]
+            text = window_text(str(row.data.get("date") or ""), lines)
+            views[node_id] = WindowView(fresh, text) if fresh else None
+        return views
 
     def _rank(
         self,
@@ -372,19 +417,29 @@ def about_files(row: RecallRow, paths: Sequence[str]) -> bool:
     return False
 
 
-def _hit(row: RecallRow, score: float, pool: Pool, node_id: int) -> Hit:
+@dataclass(frozen=True, slots=True)
+class WindowView:
+    """A raw window as an answer shows it: its events in the order read, and their text."""
+
+    event_ids: list[int]
+    text: str
+
+
+def _hit(
+    row: RecallRow, score: float, pool: Pool, node_id: int, view: WindowView | None = None
+) -> Hit:
     return Hit(
         id=row.id,
         kind=row.kind,
         type=row.type,
         title=row.title or _window_title(row),
-        text=row.body,
+        text=view.text if view else row.body,
         score=round(score, 6),
         relevance=round(pool.cosine.get(node_id, 0.0), 6),
         schema_key=row.schema_key,
         files=row.files,
         tags=row.tags,
-        event_ids=list(row.event_ids),
+        event_ids=view.event_ids if view else list(row.event_ids),
         status=row.status,
         confidence=row.confidence,
         session_id=row.session_id,

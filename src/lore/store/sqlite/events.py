@@ -64,6 +64,13 @@ class SQLiteEvents:
             raise NotFoundError(f"no event with id {event_id}")
         return event_from_row(row)
 
+    def get_many(self, event_ids: Sequence[int]) -> dict[int, Event]:
+        marks = ",".join("?" * len(event_ids))
+        rows = self.db.conn.execute(
+            f"SELECT * FROM events WHERE id IN ({marks})", tuple(event_ids)
+        ).fetchall()
+        return {row["id"]: event_from_row(row) for row in rows}
+
     def for_session(
         self, session_id: int, *, after_id: int = 0, limit: int | None = None
     ) -> list[Event]:

@@ -34,6 +34,29 @@ class SQLiteVectors:
                 ],
             )
 
+    def put_events(
+        self, model: str, event_ids: Sequence[int], vectors: NDArray[np.float32]
+    ) -> None:
+        matrix = _as_matrix(event_ids, vectors).astype(np.float16)
+        with self.db.write() as conn:
+            conn.executemany(
+                "INSERT INTO event_vectors (event_id, model, vector) VALUES (?, ?, ?)"
+                " ON CONFLICT (event_id) DO UPDATE SET model = excluded.model,"
+                " vector = excluded.vector",
+                [
+                    (event_id, model, row.tobytes())
+                    for event_id, row in zip(event_ids, matrix, strict=True)
+                ],
+            )
+
+    def of_events(self, event_ids: Sequence[int], model: str) -> dict[int, NDArray[np.float32]]:
+        marks = ",".join("?" * len(event_ids))
+        rows = self.db.conn.execute(
+            f"SELECT event_id, vector FROM event_vectors WHERE model = ? AND event_id IN ({marks})",
+            (model, *event_ids),
+        ).fetchall()
+        return {row[0]: np.frombuffer(row[1], dtype=np.float16).astype(np.float32) for row in rows}
+
     def get(self, node_ids: Sequence[int]) -> dict[int, NDArray[np.float32]]:
         marks = ",".join("?" * len(node_ids))
         rows = self.db.conn.execute(

@@ -8,7 +8,7 @@ from lore import Lore
 from lore.config import load_settings
 from lore.domain import Project
 from lore.domain.graph import NodeDraft
-from lore.recall.tokens import estimate_tokens
+from lore.recall.tokens import count_tokens
 from tests.graph_seed import apply_items
 from tests.recall_memory import add_items, chat, item
 
@@ -59,7 +59,7 @@ def test_every_layer_stays_within_its_budget(
     for layer, budget in zip(brain.layers, budgets, strict=True):
         assert layer.budget == budget
         assert 0 < layer.tokens <= budget
-        assert estimate_tokens(layer.markdown) <= budget
+        assert count_tokens(layer.markdown) <= budget
     assert brain.tokens <= sum(budgets) + 50  # headings and the archive line
     shown = [node for layer in brain.layers for node in layer.items]
     assert len(shown) == len(set(shown)), "an item is shown in one layer only"

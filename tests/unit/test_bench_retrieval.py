@@ -19,9 +19,9 @@ def test_recall_within_n_turns_counts_the_first_n_distinct_turns() -> None:
 
 
 def hit(tokens: int) -> Hit:
-    """A result whose text costs ``tokens`` (four characters a token)."""
+    """A result whose text costs ``tokens`` (a common word is one token)."""
     return Hit(
-        id=1, kind="source", type=None, title="", text="x" * (4 * tokens), score=0.0,
+        id=1, kind="source", type=None, title="", text="word " * tokens, score=0.0,
         relevance=0.0, schema_key=None, files=[], tags=[], event_ids=[], status=None,
         confidence=None, session_id=None, created_at=0.0, channels=[],
     )  # fmt: skip

@@ -1,17 +1,26 @@
-"""Token budgets: the estimate, clipping, and grouped sections that never pass their budget."""
+"""Token budgets: the true count, clipping, and grouped sections that never pass their budget."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from lore.recall.brain import grouped
-from lore.recall.tokens import Budget, clip, estimate_tokens
+from lore.recall.tokens import Budget, clip, count_tokens
 
 
-def test_four_characters_a_token() -> None:
-    assert estimate_tokens("") == 0
-    assert estimate_tokens("abcd") == 1
-    assert estimate_tokens("abcde") == 2
+def test_tokens_are_the_bundled_tokenizers_count() -> None:
+    from tokenizers import Tokenizer
+
+    from lore.recall.tokens import _tokenizer
+
+    assert isinstance(_tokenizer(), Tokenizer)
+    assert count_tokens("") == 0
+    assert count_tokens("The user moved auth to JWT.") == 9
+    code = "src/lore/config.py: def load_settings(cwd: Path | None = None) -> LoadedSettings:"
+    # Paths and code cost more than four characters a token, which budgets used to assume.
+    assert count_tokens(code) > 1.4 * len(code) / 4
+    long = "word " * 2000  # beyond the model's 256 tokens: counted whole
+    assert count_tokens(long) == 2000
 
 
 def test_clip_keeps_short_text_and_cuts_long_text_at_a_word() -> None:
@@ -23,11 +32,11 @@ def test_clip_keeps_short_text_and_cuts_long_text_at_a_word() -> None:
 
 def test_budget_leaves_out_what_does_not_fit_but_takes_later_shorter_lines() -> None:
     budget = Budget(10)
-    assert budget.add("x" * 20)
-    assert not budget.add("y" * 40)
-    assert budget.add("z")
+    assert budget.add("one two three four five")
+    assert not budget.add("six seven eight nine ten eleven")
+    assert budget.add("twelve")
     assert budget.used <= 10
-    assert budget.text == "x" * 20 + "\nz"
+    assert budget.text == "one two three four five\ntwelve"
 
 
 @dataclass

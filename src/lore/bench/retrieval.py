@@ -33,7 +33,6 @@ from lore.domain import EventIn, Project
 from lore.domain.jobs import JobStatus
 from lore.errors import LoreError, ValidationError
 from lore.recall import Hit
-from lore.recall.tokens import estimate_tokens
 
 DEFAULT_KS = (1, 5, 10, 20)
 # Token budgets for recall at equal cost (issue 23): what an agent reads within each.
@@ -236,7 +235,7 @@ def coverage_within_tokens(
     for budget in budgets:
         spent, covered = 0, set[str]()
         for turns, hit in zip(provenance, hits, strict=True):
-            spent += hit_tokens(hit)
+            spent += hit.tokens
             if spent > budget:
                 break
             covered.update(turns)
@@ -244,13 +243,9 @@ def coverage_within_tokens(
     return covered_at
 
 
-def hit_tokens(hit: Hit) -> int:
-    return estimate_tokens(hit.text or hit.title)
-
-
 def tokens_at(hits: Sequence[Hit], ks: Sequence[int]) -> dict[int, float]:
     """Estimated tokens of the first k results' text, what an agent pays to read them."""
-    sizes = [hit_tokens(hit) for hit in hits]
+    sizes = [hit.tokens for hit in hits]
     return {k: float(sum(sizes[:k])) for k in ks}
 
 

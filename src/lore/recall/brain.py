@@ -26,7 +26,7 @@ from lore.domain import Project
 from lore.domain.graph import ITEM_KINDS
 from lore.recall.models import Brain, BrainLayer
 from lore.recall.search import about_files
-from lore.recall.tokens import Budget, clip, estimate_tokens
+from lore.recall.tokens import Budget, clip, count_tokens
 from lore.store.base import ItemFilter, RecallFilter, RecallRow, Store
 
 # Items the brain reads: the best by standing, and the most recently changed (active areas).
@@ -96,7 +96,7 @@ def build_brain(
         project=project.name,
         markdown=markdown,
         etag=brain_etag(store, settings, project, compact=compact, active_files=active_files),
-        tokens=estimate_tokens(markdown),
+        tokens=count_tokens(markdown),
         layers=layers,
         archived=archived,
     )
@@ -144,9 +144,9 @@ def grouped(
     used = 0
     for row in rows:
         group, text = key(row), line(row)
-        cost = estimate_tokens(text + "\n")
+        cost = count_tokens(text + "\n")
         if group not in chosen:
-            cost += estimate_tokens(f"### {group}\n\n")
+            cost += count_tokens(f"### {group}\n\n")
         if used + cost > budget:
             continue
         chosen.setdefault(group, []).append(text)
@@ -154,7 +154,7 @@ def grouped(
         used += cost
     blocks = [f"### {group}\n" + "\n".join(lines) for group, lines in chosen.items()]
     markdown = "\n\n".join(blocks)
-    return Grouped(markdown, estimate_tokens(markdown), ids)
+    return Grouped(markdown, count_tokens(markdown), ids)
 
 
 def schema_group(row: RecallRow) -> str:
@@ -168,7 +168,7 @@ def _brief(
     scan: dict[str, Any] | None,
     settings: RecallSettings,
 ) -> tuple[BrainLayer, set[int]]:
-    budget = Budget(settings.brain_l0_tokens - estimate_tokens("## L0 · Brief\n\n"))
+    budget = Budget(settings.brain_l0_tokens - count_tokens("## L0 · Brief\n\n"))
     shown: set[int] = set()
     stack = "; ".join(part for part in (_stack(scan, items), _tooling(scan)) if part)
     if stack:
@@ -310,7 +310,7 @@ def _grouped_layer(
     *,
     line: Callable[[RecallRow], str] = item_line,
 ) -> BrainLayer:
-    heading_cost = estimate_tokens(f"## {name} · {title}\n\n")
+    heading_cost = count_tokens(f"## {name} · {title}\n\n")
     result = grouped(rows, max(0, budget - heading_cost), line, schema_group)
     return BrainLayer(
         name=name,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from lore.recall.brain import grouped
 from lore.recall.models import BrainLayer, ContextPack, Hit, Scope
-from lore.recall.tokens import clip, estimate_tokens
+from lore.recall.tokens import clip, count_tokens
 
 HITS_PER_SCOPE: dict[Scope, int] = {"minimal": 5, "relevant": 25, "full": 25}
 TEXT_CHARS: dict[Scope, int] = {"minimal": 160, "relevant": 400, "full": 400}
@@ -38,7 +38,7 @@ def build_context_pack(
     pack.add(f"# Context: {clip(task, 200)}")
     if brief.markdown:
         pack.add(f"## Brief\n\n{brief.markdown}")
-    room = pack.left - estimate_tokens("## Relevant memory\n\n")
+    room = pack.left - count_tokens("## Relevant memory\n\n")
     chars = TEXT_CHARS[scope]
     relevant = grouped(list(hits), room, lambda hit: _hit_line(hit, chars), _group)
     if relevant.ids:
@@ -52,7 +52,7 @@ def build_context_pack(
         task=task,
         scope=scope,
         markdown=markdown,
-        tokens=estimate_tokens(markdown),
+        tokens=count_tokens(markdown),
         budget=budget,
         hits=[hit for hit in hits if hit.id in chosen],
     )
@@ -66,7 +66,7 @@ class _Pack:
         self.parts: list[str] = []
 
     def add(self, section: str) -> None:
-        cost = estimate_tokens(section + "\n\n")
+        cost = count_tokens(section + "\n\n")
         if cost <= self.left:
             self.parts.append(section)
             self.left -= cost

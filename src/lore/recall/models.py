@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 
 from lore.domain.graph import NodeKind
+from lore.recall.tokens import count_tokens
 
 Mode = Literal["semantic", "procedural", "episodic", "mixed"]
 MODES: tuple[Mode, ...] = ("semantic", "procedural", "episodic", "mixed")
@@ -41,6 +42,13 @@ class Hit(BaseModel):
     session_id: int | None
     created_at: float
     channels: list[str]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tokens(self) -> int:
+        """What reading the hit costs an agent (its text, else its title), counted when it is
+        sent or asked for."""
+        return count_tokens(self.text or self.title)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,17 +1,38 @@
-"""Token budgets for what recall writes: an estimate, and text cut to fit.
+"""Token budgets for what recall writes: a true count, and text cut to fit.
 
-The estimate is four characters a token, the usual figure for English under the tokenizers of
-hosted models (code runs a little denser); budgets are set with that margin in mind, and no
-tokenizer has to be loaded to build a brain.
+Tokens are counted by the tokenizer of the bundled embedding model (all-MiniLM-L6-v2's
+WordPiece, shipped with lore: nothing is downloaded), without special tokens: one counter for
+the brain, context packs, session-start context and every result's cost. On prose it counts
+about as hosted models' tokenizers do; on code and paths it counts more than the four
+characters a token the estimate used to assume (issue 23: about half as much again), so a
+budget holds.
 """
 
 from __future__ import annotations
 
-CHARS_PER_TOKEN = 4
+import functools
+from importlib import resources
+from typing import Any
+
+TOKENIZER = ("resources", "all-MiniLM-L6-v2", "tokenizer.json")
 
 
-def estimate_tokens(text: str) -> int:
-    return (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
+def count_tokens(text: str) -> int:
+    """How many tokens ``text`` is."""
+    if not text:
+        return 0
+    return len(_tokenizer().encode(text, add_special_tokens=False).ids)
+
+
+@functools.cache
+def _tokenizer() -> Any:
+    from tokenizers import Tokenizer
+
+    path = resources.files("lore").joinpath(*TOKENIZER)
+    tokenizer = Tokenizer.from_str(path.read_text(encoding="utf-8"))
+    tokenizer.no_padding()  # the file pads and truncates for the model; a count takes it whole
+    tokenizer.no_truncation()
+    return tokenizer
 
 
 def clip(text: str, max_chars: int) -> str:
@@ -36,7 +57,7 @@ class Budget:
         self.lines: list[str] = []
 
     def add(self, line: str) -> bool:
-        cost = estimate_tokens(line + "\n")
+        cost = count_tokens(line + "\n")
         if self.used + cost > self.tokens:
             return False
         self.lines.append(line)

@@ -291,6 +291,7 @@ class Lore:
         since: float | datetime | str | None = None,
         until: float | datetime | str | None = None,
         min_similarity: float | None = None,
+        max_tokens: int | None = None,
         active_files: Sequence[str] | None = None,
         include_events: bool | None = None,
     ) -> list[Hit]:
@@ -299,8 +300,10 @@ class Lore:
         ``mode`` is semantic, procedural, episodic or mixed (guessed from the query when None).
         Filters: item ``types`` and ``statuses`` (default: all but deprecated), a ``schema_key``
         prefix, ``tags``, ``files``, and a time range ``since``..``until``. ``min_similarity``
-        drops results whose cosine to the query is lower; ``active_files`` boosts memories about
-        those files; ``include_events`` True favours raw events, False leaves them out.
+        drops results whose cosine to the query is lower; ``max_tokens`` returns what fits in
+        that many tokens, best first, instead of ``limit`` results (each hit has ``tokens``);
+        ``active_files`` boosts memories about those files; ``include_events`` True favours
+        raw events, False leaves them out.
         Every returned memory gets one more access (frequency feeds the ranking).
         """
         from lore.recall import recall_request
@@ -317,6 +320,7 @@ class Lore:
             since=since,
             until=until,
             min_similarity=min_similarity,
+            max_tokens=max_tokens,
             active_files=active_files,
             include_events=include_events,
         )

@@ -110,6 +110,9 @@ async def check_memory_tools(session: ClientSession, item_ids: list[int]) -> Non
     assert not pack.is_error and "httpx" in text(pack)
     found = await call(session, "search", {"query": "httpx timeout", "limit": 5})
     assert found["hits"][0]["id"] == item_ids[0]
+    assert all(hit["tokens"] > 0 for hit in found["hits"])
+    cheap = await call(session, "search", {"query": "httpx timeout", "max_tokens": 40})
+    assert cheap["hits"] and sum(hit["tokens"] for hit in cheap["hits"]) <= 40
     bugs = await call(session, "search", {"query": "login redirect", "types": ["bug"]})
     assert [hit["id"] for hit in bugs["hits"]] == [item_ids[1]]
 
@@ -224,6 +227,7 @@ async def check_bad_arguments(session: ClientSession) -> None:
         ("remember", {"text": "hello there", "kind": "opinion"}, "kind"),
         ("context_pack", {"task": "x y z", "scope": "everything"}, "scope"),
         ("search", {"query": "retry", "limit": 0}, "greater than or equal to 1"),
+        ("search", {"query": "retry", "max_tokens": 0}, "greater than or equal to 1"),
         ("append", {"session_id": 99999, "observation": "a", "action": "b"}, "NotFoundError"),
         ("session_state", {"session_id": 99999}, "NotFoundError"),
     ]

@@ -41,6 +41,19 @@ def test_search_rejects_a_bad_mode(tmp_path: Path, memory: dict[str, int]) -> No
     result = lore_cli("search", "x", "-p", "demo", "--mode", "psychic", cwd=tmp_path)
     assert result.returncode == 2
     assert "mode must be one of" in result.stderr
+    zero = lore_cli("search", "x", "-p", "demo", "--budget", "0", cwd=tmp_path)
+    assert zero.returncode == 2 and "max_tokens must be within" in zero.stderr
+
+
+def test_search_within_a_budget_shows_each_hits_tokens(
+    tmp_path: Path, memory: dict[str, int]
+) -> None:
+    shown = lore_cli(
+        "search", "how do we work", "-p", "demo", "--budget", "60", "--json", cwd=tmp_path
+    )
+    assert shown.returncode == 0, shown.stderr
+    hits = json.loads(shown.stdout)
+    assert hits and sum(hit["tokens"] for hit in hits) <= 60
 
 
 def test_brain_and_context_print_markdown(tmp_path: Path, memory: dict[str, int]) -> None:

@@ -52,6 +52,27 @@ def test_search_by_get_and_post(api: httpx.Client, memory: dict[str, int]) -> No
     assert [hit["id"] for hit in filtered.json()["hits"]] == [memory["wal"]]
 
 
+def test_search_fills_a_token_budget_and_every_hit_says_its_cost(api: httpx.Client) -> None:
+    everything = api.get("/api/v1/search", params={"q": "how do we work", "project": "demo"})
+    costs = [hit["tokens"] for hit in everything.json()["hits"]]
+    assert len(costs) == 2 and all(cost > 0 for cost in costs)
+    budget = max(costs)
+    fitted = api.post(
+        "/api/v1/search", json={"project": "demo", "query": "how do we work", "max_tokens": budget}
+    )
+    hits = fitted.json()["hits"]
+    assert hits and sum(hit["tokens"] for hit in hits) <= budget
+    tiny = api.get(
+        "/api/v1/search", params={"q": "how do we work", "project": "demo", "max_tokens": 3}
+    )
+    [cut] = tiny.json()["hits"]  # too large for any budget: cut, never dropped
+    assert cut["tokens"] <= 3 and cut["full_tokens"] > 3
+    for bad in (0, -5, 10**9):
+        refused = api.get("/api/v1/search", params={"q": "x", "project": "demo", "max_tokens": bad})
+        assert refused.status_code == 422
+        assert refused.json()["error"]["field"].endswith("max_tokens")
+
+
 def test_search_errors_name_the_field(api: httpx.Client) -> None:
     bad = api.get("/api/v1/search", params={"q": "x", "project": "demo", "mode": "psychic"})
     assert bad.status_code == 422

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lore.recall.brain import grouped
-from lore.recall.tokens import Budget, clip, count_tokens
+from lore.recall.models import Hit
+from lore.recall.service import within_budget
+from lore.recall.tokens import Budget, clip, count_tokens, cut_to_tokens
 
 
 def test_tokens_are_the_bundled_tokenizers_count() -> None:
@@ -54,3 +56,25 @@ def test_grouped_fits_the_budget_and_groups_in_order_of_the_best_row() -> None:
     assert result.markdown.startswith("### a\n- item 0")
     assert "### b\n- item 1" in result.markdown
     assert 0 < len(result.ids) < 40
+
+
+def result(text: str) -> Hit:
+    return Hit(
+        id=len(text), kind="semantic", type="decision", title="t", text=text, score=1.0,
+        relevance=1.0, schema_key=None, files=[], tags=[], event_ids=[], status=None,
+        confidence=None, session_id=None, created_at=0.0, channels=[],
+    )  # fmt: skip
+
+
+def test_a_budget_is_filled_best_first_passing_over_what_does_not_fit() -> None:
+    hits = [result("word " * 30), result("word " * 80), result("word " * 15)]
+    kept = within_budget(hits, 50)
+    assert [hit.tokens for hit in kept] == [30, 15]  # the 80-token hit is passed over
+    assert sum(hit.tokens for hit in kept) <= 50
+
+
+def test_a_hit_too_large_for_the_budget_comes_back_cut_with_its_full_cost() -> None:
+    [cut] = within_budget([result("word " * 500)], 40)
+    assert cut.tokens <= 40 and cut.text.endswith(" …")
+    assert cut.full_tokens == 500
+    assert cut_to_tokens("short text", 40) == "short text"

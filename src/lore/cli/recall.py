@@ -32,11 +32,14 @@ def search(
     events: bool = typer.Option(
         None, "--events/--no-events", help="Favour or leave out raw events."
     ),
+    budget: int = typer.Option(
+        None, "--budget", help="Fill this many tokens best first instead of --limit results."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the hits as JSON."),
 ) -> None:
     """Search the project's memory (hybrid: meaning, words, exact identifiers, the graph).
 
-    Example: lore search "how do we run the migrations" --type convention
+    Example: lore search "how do we run the migrations" --type convention --budget 800
     """
     with open_lore() as lore:
         hits = lore.recall(
@@ -54,6 +57,7 @@ def search(
             min_similarity=min_similarity,
             active_files=active_file or None,
             include_events=events,
+            max_tokens=budget,
         )
     if json_out:
         print_json([hit.model_dump() for hit in hits])
@@ -127,9 +131,9 @@ def ask(
 
 
 def _hits_table(hits: list[Hit]) -> Table:
-    table = Table("#", "id", "kind", "score", "memory", show_lines=False)
+    table = Table("#", "id", "kind", "score", "tokens", "memory", show_lines=False)
     for rank, hit in enumerate(hits, start=1):
         kind = hit.type or hit.kind
         text = f"[bold]{clip(hit.title, 80)}[/]\n{clip(hit.text, 240)}"
-        table.add_row(str(rank), str(hit.id), kind, f"{hit.score:.3f}", text)
+        table.add_row(str(rank), str(hit.id), kind, f"{hit.score:.3f}", str(hit.tokens), text)
     return table

@@ -11,6 +11,8 @@ from pydantic import Field
 from lore.domain.graph import ItemStatus, ItemType
 from lore.mcp.context import ToolContext, agent_errors
 from lore.recall.models import Hit
+from lore.recall.service import MAX_BUDGET
+from lore.recall.tokens import count_tokens
 
 HIT_TEXT_CHARS = 600
 Files = Annotated[
@@ -104,10 +106,18 @@ def register(server: MCPServer, tools: ToolContext) -> None:
             ),
         ] = None,
         limit: Annotated[int, Field(ge=1, le=50, description="Most results.")] = 10,
+        max_tokens: Annotated[
+            int | None,
+            Field(
+                ge=1,
+                le=MAX_BUDGET,
+                description="Fill this many tokens best first instead of `limit` results.",
+            ),
+        ] = None,
         ctx: Context | None = None,
     ) -> dict[str, Any]:
         """Search the project's memory (items, past steps and raw events) by meaning and by
-        words, best first, with filters.
+        words, best first, with filters. Each hit says what reading it costs (`tokens`).
 
         Use it before changing code you do not know, to find decisions, conventions and known
         bugs about a topic or a file. Each hit has an id to approve or deprecate.
@@ -124,6 +134,7 @@ def register(server: MCPServer, tools: ToolContext) -> None:
                 schema_key=schema_key,
                 since=since,
                 until=until,
+                max_tokens=max_tokens,
             )
         return {"hits": [hit_summary(hit) for hit in hits]}
 
@@ -141,4 +152,6 @@ def hit_summary(hit: Hit) -> dict[str, Any]:
         "schema_key": hit.schema_key,
         "files": hit.files,
         "created_at": hit.created_at,
+        "tokens": count_tokens(text or hit.title),  # what reading this hit costs
+        "full_tokens": hit.full_tokens if hit.full_tokens else hit.tokens,
     }

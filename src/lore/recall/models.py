@@ -42,6 +42,8 @@ class Hit(BaseModel):
     session_id: int | None
     created_at: float
     channels: list[str]
+    # Set when the text was cut to fit a token budget: what reading the whole would cost.
+    full_tokens: int | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -66,6 +68,8 @@ class RecallRequest:
     since: float | None = None
     until: float | None = None
     min_similarity: float | None = None
+    # A token budget the results fill, best first (``limit`` does not apply then).
+    max_tokens: int | None = None
     active_files: tuple[str, ...] = ()
     include_events: bool | None = None
     record_access: bool = True

@@ -6,6 +6,7 @@ vectors, each project's cached vector matrix, and the LLM when one is configured
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import threading
@@ -34,6 +35,7 @@ from lore.recall.models import (
 )
 from lore.recall.modes import RECIPES, classify_query
 from lore.recall.search import HybridSearch
+from lore.recall.tokens import cut_to_tokens
 from lore.recall.vectors import QueryVectors, Vector, VectorCache
 from lore.store.base import Store
 
@@ -47,6 +49,9 @@ log = logging.getLogger("lore.recall")
 # (two threads) to 15 / 20 ms.
 QUERY_THREADS = 1
 MAX_LIMIT = 200
+# A token budget: at most this much, filled from this many candidates.
+MAX_BUDGET = 200_000
+BUDGET_CANDIDATES = 50
 MAX_QUERY_CHARS = 4000
 ASK_HITS = 8
 TimeLike = float | int | datetime | str
@@ -112,7 +117,12 @@ class Recall:
         _check(request)
         mode = request.mode or self.classify(request.query)
         engine = self.engine if self._dense_usable(project) else self._lexical_engine
-        return engine.search(project.id, request, RECIPES[mode])
+        if request.max_tokens is None:
+            return engine.search(project.id, request, RECIPES[mode])
+        candidates = dataclasses.replace(request, limit=BUDGET_CANDIDATES)
+        return within_budget(
+            engine.search(project.id, candidates, RECIPES[mode]), request.max_tokens
+        )
 
     def classify(self, query: str) -> Mode:
         llm = self.llm if self.settings.recall.classify_with_llm else None
@@ -201,6 +211,7 @@ def recall_request(
     since: TimeLike | None = None,
     until: TimeLike | None = None,
     min_similarity: float | None = None,
+    max_tokens: int | None = None,
     active_files: Sequence[str] | None = None,
     include_events: bool | None = None,
 ) -> RecallRequest:
@@ -219,6 +230,7 @@ def recall_request(
         since=timestamp(since, "since"),
         until=timestamp(until, "until"),
         min_similarity=min_similarity,
+        max_tokens=max_tokens,
         active_files=tuple(active_files or ()),
         include_events=include_events,
     )
@@ -259,6 +271,26 @@ def _check(request: RecallRequest) -> None:
         raise ValidationError(f"limit must be within 1..{MAX_LIMIT}", "limit")
     if request.min_similarity is not None and not -1.0 <= request.min_similarity <= 1.0:
         raise ValidationError("min_similarity must be within -1..1", "min_similarity")
+    if request.max_tokens is not None and not 1 <= request.max_tokens <= MAX_BUDGET:
+        raise ValidationError(f"max_tokens must be within 1..{MAX_BUDGET}", "max_tokens")
+
+
+def within_budget(hits: Sequence[Hit], max_tokens: int) -> list[Hit]:
+    """The hits that fit in ``max_tokens``, best first: one that does not fit is passed over
+    for later, shorter ones. When not even the best fits, it comes back cut to the budget,
+    marked, with its full cost in ``full_tokens``: never nothing for want of room."""
+    kept: list[Hit] = []
+    left = max_tokens
+    for hit in hits:
+        if hit.tokens <= left:
+            kept.append(hit)
+            left -= hit.tokens
+    if kept or not hits:
+        return kept
+    best = hits[0]
+    cut = cut_to_tokens(best.text or best.title, max_tokens)
+    field = "text" if best.text else "title"
+    return [best.model_copy(update={field: cut, "full_tokens": best.tokens})]
 
 
 __all__ = ["Recall", "recall_request", "timestamp"]

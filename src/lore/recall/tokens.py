@@ -24,6 +24,17 @@ def count_tokens(text: str) -> int:
     return len(_tokenizer().encode(text, add_special_tokens=False).ids)
 
 
+def cut_to_tokens(text: str, max_tokens: int, marker: str = " …") -> str:
+    """``text`` cut after the token that leaves room for ``marker`` within ``max_tokens``
+    (the whole text when it fits)."""
+    encoding = _tokenizer().encode(text, add_special_tokens=False)
+    if len(encoding.ids) <= max_tokens:
+        return text
+    room = max(max_tokens - count_tokens(marker), 0)
+    end = encoding.offsets[room - 1][1] if room else 0
+    return text[:end].rstrip() + marker
+
+
 @functools.cache
 def _tokenizer() -> Any:
     from tokenizers import Tokenizer

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from lore.core import Lore
 from lore.recall import Answer, ContextPack, Hit
 from lore.recall.models import Mode, Scope
+from lore.recall.service import MAX_BUDGET
 from lore.server.deps import LoreDep
 
 router = APIRouter(tags=["recall"])
@@ -33,6 +34,12 @@ class SearchIn(BaseModel):
     since: float | str | None = None
     until: float | str | None = None
     min_similarity: float | None = None
+    max_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_BUDGET,
+        description="Fill this many tokens best first instead of returning `limit` hits.",
+    )
     active_files: list[str] | None = None
     include_events: bool | None = None
 
@@ -74,6 +81,7 @@ def search_get(
     since: str | None = None,
     until: str | None = None,
     min_similarity: float | None = None,
+    max_tokens: Annotated[int | None, Query(ge=1, le=MAX_BUDGET)] = None,
     active_file: Annotated[list[str] | None, Query()] = None,
     include_events: bool | None = None,
 ) -> SearchOut:
@@ -93,6 +101,7 @@ def search_get(
         since=since,
         until=until,
         min_similarity=min_similarity,
+        max_tokens=max_tokens,
         active_files=active_file,
         include_events=include_events,
     )
@@ -155,6 +164,7 @@ def _search(lore: Lore, body: SearchIn) -> SearchOut:
         since=body.since,
         until=body.until,
         min_similarity=body.min_similarity,
+        max_tokens=body.max_tokens,
         active_files=body.active_files,
         include_events=body.include_events,
     )

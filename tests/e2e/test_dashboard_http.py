@@ -295,3 +295,14 @@ def test_a_page_that_names_its_project_hides_another_projects_records(
     assert client.post(f"/items/{item}/delete", params=scoped).status_code == 404
     assert lore.item(item).title == "Theirs"
     assert client.get(f"/sessions/{2**70}").status_code == 422  # not a 500
+
+
+def test_the_memory_at_session_start_is_a_setting_checked_like_the_others(
+    client: httpx.Client, lore: Lore, project: Project
+) -> None:
+    settings = f"/projects/{project.name}/settings"
+    refused = client.post(settings, data={"model_tier": "small", "session_start_tokens": "-3"})
+    assert refused.status_code == 422 and "whole number of tokens" in refused.text
+    saved = client.post(settings, data={"model_tier": "small", "session_start_tokens": "250"})
+    assert saved.status_code in (200, 303)
+    assert lore.project(project.id).settings.session_start_tokens == 250

@@ -14,6 +14,7 @@ import pytest
 from lore import Lore
 from lore.domain import SessionState
 from lore.integrations.claude_code.hook import brief_path
+from lore.recall.tokens import count_tokens
 from lore.service import client
 from tests.graph_seed import apply_items
 from tests.service_helpers import wait_for
@@ -170,13 +171,13 @@ def test_short_prompts_are_captured_without_recall(lore: Lore, repo: Path) -> No
     assert lore.store.events.for_session(session.id)[0].payload["text"] == "run the tests"
 
 
-def test_session_start_prints_the_cached_brief_capped(repo: Path, lore_home: Path) -> None:
+def test_session_start_prints_the_cached_brief(repo: Path, lore_home: Path) -> None:
     path = brief_path(lore_home, "acme")
     path.parent.mkdir(parents=True)
-    path.write_text("B" * 3000)
+    path.write_text("The brief the last drain wrote, within the project's budget.")
     done = hook("SessionStart", repo)
     assert done.returncode == 0
-    assert done.stdout.strip() == "B" * 2000
+    assert done.stdout.strip() == path.read_text()
 
 
 @pytest.mark.parametrize(
@@ -260,8 +261,23 @@ def test_session_start_computes_and_caches_the_brief(
     done = hook("SessionStart", repo)
     assert done.returncode == 0
     assert "Payments calls retry with exponential backoff" in done.stdout
-    assert len(done.stdout.strip()) <= 2000
+    budget = lore.project("acme").settings.session_start_tokens
+    assert count_tokens(done.stdout.strip()) <= budget
+    assert done.stdout.strip().endswith(f" of {budget} tokens)")  # what it cost
     assert brief_path(lore_home, "acme").read_text() == done.stdout.strip()
+
+
+def test_session_start_keeps_to_the_projects_budget_and_says_what_it_left_out(
+    lore: Lore, repo: Path, lore_home: Path
+) -> None:
+    seed_items(lore)
+    lore.update_project("acme", session_start_tokens=40)
+    done = hook("SessionStart", repo)
+    assert count_tokens(done.stdout.strip()) <= 40
+    assert "more lines: call get_memory" in done.stdout
+    lore.update_project("acme", session_start_tokens=0)
+    brief_path(lore_home, "acme").unlink()
+    assert hook("SessionStart", repo).stdout.strip() == ""  # 0: no memory at session start
 
 
 def test_session_start_prints_nothing_for_an_empty_memory(repo: Path) -> None:

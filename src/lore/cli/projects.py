@@ -122,6 +122,9 @@ def set_project(
     ),
     deep_enrich: bool = typer.Option(None, "--deep-enrich/--no-deep-enrich"),
     auto_commit: bool = typer.Option(None, "--auto-commit/--no-auto-commit"),
+    session_start_tokens: int = typer.Option(
+        None, help="Tokens of memory an agent gets when its session starts (0: none)."
+    ),
 ) -> None:
     """Change a project's settings. Example: lore projects set --tier medium --no-auto-learn"""
     changes = {
@@ -131,6 +134,7 @@ def set_project(
             "auto_learn": auto_learn,
             "deep_enrich": deep_enrich,
             "auto_commit": auto_commit,
+            "session_start_tokens": session_start_tokens,
         }.items()
         if value is not None
     }

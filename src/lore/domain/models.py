@@ -35,6 +35,8 @@ class ProjectSettings(BaseModel):
     deep_enrich: bool = True
     auto_commit: bool = True
     auto_approve_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    # Tokens of memory an agent is given when its session starts (0: none).
+    session_start_tokens: int = Field(default=600, ge=0, le=20_000)
 
 
 class Project(Record):

@@ -12,19 +12,46 @@ from lore.config import load_settings
 from lore.core import Lore
 from lore.domain import Project
 from lore.errors import LoreError
-from lore.integrations.claude_code.hook import BRIEF_CHARS, brief_path
+from lore.integrations.claude_code.hook import brief_path
+from lore.recall.tokens import count_tokens
 
 PROMPT_HITS = 5
 MORE = "\n… (call the get_memory tool for the rest)"
 
 
-def brief_text(lore: Lore, project: Project, limit: int | None = None) -> str:
-    """The compact brain of ``project`` (brief and active knowledge) as markdown, cut at a line
-    to ``limit`` characters; empty while the project has no memory."""
+def brief_text(lore: Lore, project: Project, max_tokens: int | None = None) -> str:
+    """The compact brain of ``project`` (brief and active knowledge) as markdown; with
+    ``max_tokens``, its first lines that fit, and a last line saying what they cost and what
+    was left out. Empty while the project has no memory."""
     brain = lore.brain(project, compact=True)
     if not any(layer.markdown.strip() for layer in brain.layers):
         return ""
-    return _cut(brain.markdown.strip(), limit) if limit else brain.markdown.strip()
+    markdown = brain.markdown.strip()
+    return markdown if max_tokens is None else fit_brief(markdown, max_tokens)
+
+
+def fit_brief(markdown: str, max_tokens: int) -> str:
+    """The lines of ``markdown`` that fit in ``max_tokens`` with the closing line, in order (a
+    line that does not fit ends them: the brief reads top down)."""
+    lines = markdown.splitlines()
+    room = max_tokens - count_tokens(_closing(max_tokens, max_tokens, len(lines)))
+    shown: list[str] = []
+    used = 0
+    for line in lines:
+        cost = count_tokens(line + "\n")
+        if used + cost > room:
+            break
+        shown.append(line)
+        used += cost
+    if not shown:
+        return ""
+    closing = _closing(used, max_tokens, len(lines) - len(shown))
+    return "\n".join([*shown, "", closing])
+
+
+def _closing(used: int, max_tokens: int, left_out: int) -> str:
+    more = f"; {left_out} more lines: call get_memory" if left_out else ""
+    return f"(lore memory: {used} of {max_tokens} tokens{more})"
 
 
 def project_brief(lore: Lore, project: Project) -> str:
@@ -37,7 +64,8 @@ def refresh_brief(lore: Lore, project: str, home: Path) -> str:
     """Recompute and cache the SessionStart brief of ``project``; returns it ("" for a project
     this database does not have)."""
     try:
-        text = brief_text(lore, lore.project(project), BRIEF_CHARS)
+        found = lore.project(project)
+        text = brief_text(lore, found, found.settings.session_start_tokens)
     except LoreError:
         return ""
     _store(brief_path(home, project), text)

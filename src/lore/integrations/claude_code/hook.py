@@ -2,7 +2,8 @@
 stdin), prints context for the agent where the event allows it, and always exits 0 at once: a
 hook must never break or stall the agent.
 
-- SessionStart: prints the project brief (cached in a file; at most ``BRIEF_CHARS``), and
+- SessionStart: prints the project brief (cached in a file; within the project's
+  ``session_start_tokens``, saying what it cost and what it left out), and
   drains the spool in the background, which also refreshes the cached brief.
 - UserPromptSubmit: spools the prompt; for prompts of ``MIN_PROMPT_CHARS`` or more, prints the
   most relevant memory items (at most ``ITEMS_CHARS``).
@@ -34,7 +35,6 @@ from lore.integrations.claude_code import spool, steps
 from lore.private import private_dir, private_file
 from lore.service import lore_home
 
-BRIEF_CHARS = 2000
 ITEMS_CHARS = 1000
 MIN_PROMPT_CHARS = 30
 EVENTS = (
@@ -118,7 +118,7 @@ def _brief(home: Path, project: str, cwd: str) -> str:
     """The brief the last drain cached; on a first session, one computed now."""
     path = brief_path(home, project)
     if path.is_file():
-        return path.read_text(encoding="utf-8")[:BRIEF_CHARS]
+        return path.read_text(encoding="utf-8")  # written within the project's budget
     answer = _from_service(home, {"op": "brief", "project": project, "cwd": cwd})
     if answer is not None:
         return answer

@@ -22,6 +22,7 @@ from lore.server.web.routing import page_router
 
 router = page_router()
 
+MAX_SESSION_START_TOKENS = 20_000
 # What counts as a repository URL for Deep Enrich to clone.
 GIT_URL = re.compile(r"^(https?://|ssh://|git://|file://|[\w.-]+@[\w.-]+:)\S+$")
 FIELD_LABELS = {
@@ -32,6 +33,7 @@ FIELD_LABELS = {
     "deep_enrich": "Deep enrichment",
     "auto_commit": "Auto-commit",
     "auto_approve_confidence": "Auto-approve confidence",
+    "session_start_tokens": "Memory at session start",
 }
 
 
@@ -64,6 +66,7 @@ class SettingsValues(BaseModel):
     deep_enrich: bool = False
     auto_commit: bool = False
     auto_approve_confidence: str = ""
+    session_start_tokens: str = ""
 
 
 class SettingsPage(BaseModel):
@@ -167,6 +170,7 @@ def _values_of(project: Project) -> SettingsValues:
         deep_enrich=settings.deep_enrich,
         auto_commit=settings.auto_commit,
         auto_approve_confidence="" if confidence is None else f"{confidence:g}",
+        session_start_tokens=str(settings.session_start_tokens),
     )
 
 
@@ -176,13 +180,14 @@ def _form_errors(values: SettingsValues) -> dict[str, str]:
     checks: list[tuple[Callable[[str], object], str]] = [
         (_check_repo, values.repo),
         (_confidence, values.auto_approve_confidence),
+        (_tokens, values.session_start_tokens),
     ]
     for check, value in checks:
         try:
             check(value)
         except ValidationError as exc:
             errors[exc.field or "form"] = _message(exc)
-    if "auto_approve_confidence" in errors:
+    if errors.keys() & {"auto_approve_confidence", "session_start_tokens"}:
         return errors
     try:
         ProjectSettings.model_validate(_settings_of(values))
@@ -200,6 +205,7 @@ def _settings_of(values: SettingsValues) -> dict[str, Any]:
         "deep_enrich": values.deep_enrich,
         "auto_commit": values.auto_commit,
         "auto_approve_confidence": _confidence(values.auto_approve_confidence),
+        "session_start_tokens": _tokens(values.session_start_tokens),
     }
 
 
@@ -217,6 +223,21 @@ def _confidence(text: str) -> float | None:
             "auto_approve_confidence",
         )
     return value
+
+
+def _tokens(text: str) -> int:
+    """A whole number of tokens, from 0 (none) to 20,000; empty for the default."""
+    stripped = text.strip()
+    if not stripped:
+        default: int = ProjectSettings.model_fields["session_start_tokens"].default
+        return default
+    if stripped.isascii() and stripped.isdigit() and int(stripped) <= MAX_SESSION_START_TOKENS:
+        return int(stripped)
+    raise ValidationError(
+        f"must be a whole number of tokens from 0 to {MAX_SESSION_START_TOKENS:,}"
+        f" (got {stripped!r})",
+        "session_start_tokens",
+    )
 
 
 def _check_repo(repo: str) -> None:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from lore.items import ItemDetail, ItemPage, Items
     from lore.pipeline.service import Pipeline
     from lore.recall import Answer, Brain, ContextPack, Hit, Recall
+    from lore.recall.timeline import TimelineEntry
     from lore.sessions import SessionEngine
     from lore.sessions.callbacks import Callback
     from lore.sessions.events import Observer
@@ -325,6 +326,31 @@ class Lore:
             include_events=include_events,
         )
         return self.recall_service.search(self.project(project), request)
+
+    def timeline(
+        self,
+        project: str | int | Project | None,
+        *,
+        item: int | None = None,
+        session: int | None = None,
+        around: float | datetime | str | None = None,
+        size: int = 10,
+    ) -> list[TimelineEntry]:
+        """The captured events around an ``item``'s evidence, the last of a ``session``, or
+        those nearest a time (``around``: UNIX seconds, a datetime or ISO 8601), one line each
+        with its tokens; the item or session must be the project's."""
+        from lore.recall.service import timestamp
+        from lore.recall.timeline import timeline
+
+        found = self.project(project)
+        if item is not None:
+            self.item(item, project=found)
+        if session is not None:
+            self.session(session, project=found)
+        when = timestamp(around, "around")
+        return timeline(
+            self.store, found.id, item_id=item, session_id=session, around=when, size=size
+        )
 
     def brain(
         self,

@@ -38,6 +38,7 @@ EXPECTED_TOOLS = {
     "list_projects",
     "recent_activity",
     "enrich_session",
+    "timeline",
 }
 
 
@@ -228,6 +229,7 @@ async def check_bad_arguments(session: ClientSession) -> None:
         ("context_pack", {"task": "x y z", "scope": "everything"}, "scope"),
         ("search", {"query": "retry", "limit": 0}, "greater than or equal to 1"),
         ("search", {"query": "retry", "max_tokens": 0}, "greater than or equal to 1"),
+        ("timeline", {}, "give one of item, session or around"),
         ("append", {"session_id": 99999, "observation": "a", "action": "b"}, "NotFoundError"),
         ("session_state", {"session_id": 99999}, "NotFoundError"),
     ]

@@ -74,3 +74,11 @@ def test_ask_offline_says_what_it_needs(tmp_path: Path, memory: dict[str, int]) 
     result = lore_cli("ask", "why WAL?", "-p", "demo", cwd=tmp_path)
     assert result.returncode == 1
     assert "ask needs an LLM" in result.stderr
+
+
+def test_timeline_needs_what_it_is_around(tmp_path: Path, memory: dict[str, int]) -> None:
+    refused = lore_cli("timeline", "-p", "demo", cwd=tmp_path)
+    assert refused.returncode == 2 and "give one of item, session or around" in refused.stderr
+    shown = lore_cli("timeline", "-p", "demo", "--around", "2026-01-01", "--json", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert isinstance(json.loads(shown.stdout), list)

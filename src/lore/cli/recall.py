@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.table import Table
 
-from lore.cli.app import app, console, handles_errors, open_lore, print_json
+from lore.cli.app import app, console, handles_errors, open_lore, print_json, when
 from lore.recall import Hit
 from lore.recall.tokens import clip
 
@@ -66,6 +67,30 @@ def search(
         console.print("No memories match.")
         return
     console.print(_hits_table(hits))
+
+
+@app.command()
+@handles_errors
+def timeline(
+    item: int = typer.Option(None, "--item", help="The events around this item's evidence."),
+    session: int = typer.Option(None, "--session", help="The last events of this session."),
+    around: str = typer.Option(None, "--around", help="The events nearest this time (ISO 8601)."),
+    size: int = typer.Option(10, "--size", "-n", help="How many events."),
+    project: str = typer.Option(None, "--project", "-p", help=PROJECT_HELP),
+    json_out: bool = typer.Option(False, "--json", help="Print the events as JSON."),
+) -> None:
+    """Show the captured events around an item, a session or a time, one line each.
+
+    Example: lore timeline --item 42
+    """
+    with open_lore() as lore:
+        entries = lore.timeline(project, item=item, session=session, around=around, size=size)
+    if json_out:
+        print_json([entry.model_dump() for entry in entries])
+        return
+    for entry in entries:
+        mark = ">" if entry.anchor else " "
+        console.print(f"{mark} {when(entry.at)}  #{entry.event_id}  {escape(entry.line)}")
 
 
 @app.command()

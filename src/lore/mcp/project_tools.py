@@ -62,6 +62,32 @@ def register(server: MCPServer, tools: ToolContext) -> None:
             "items": [item_summary(node) for node in items],
         }
 
+    @server.tool(annotations=READ_ONLY)
+    def timeline(
+        item_id: Annotated[
+            int | None, Field(ge=1, description="The events around this item's evidence.")
+        ] = None,
+        session_id: Annotated[
+            int | None, Field(ge=1, description="The last events of this session.")
+        ] = None,
+        around: Annotated[
+            str | None, Field(description="The events nearest this time (ISO 8601).")
+        ] = None,
+        size: Annotated[int, Field(ge=1, le=200, description="How many events.")] = 10,
+        ctx: Context | None = None,
+    ) -> dict[str, Any]:
+        """The captured events around a memory item, a session or a time, in order, one line
+        each with what reading it costs (`tokens`). Give exactly one of item_id, session_id,
+        around.
+
+        Read memory a little at a time: search (compact) for ids, then the timeline around
+        the hit that matters, then get_item for that item in full with its evidence."""
+        with agent_errors():
+            entries = tools.lore.timeline(
+                tools.project(ctx), item=item_id, session=session_id, around=around, size=size
+            )
+        return {"events": [entry.model_dump() for entry in entries]}
+
     @server.tool(annotations=ToolAnnotations(destructive_hint=False, idempotent_hint=True))
     def enrich_session(
         session_id: Annotated[int, Field(ge=1, description="From recent_activity.")],

@@ -91,6 +91,11 @@ class EventStore(Protocol):
         """The events of ``event_ids`` that exist, by id, in one query."""
         ...
 
+    def around(self, project_id: int, when: float, count: int) -> list[Event]:
+        """Up to ``count`` events of the project at or before ``when`` and ``count`` after it,
+        in time order (an event's time: when it happened, else when it was captured)."""
+        ...
+
     def for_session(
         self, session_id: int, *, after_id: int = 0, limit: int | None = None
     ) -> list[Event]: ...

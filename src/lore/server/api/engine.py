@@ -10,7 +10,7 @@ is 404.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.encoders import jsonable_encoder
@@ -18,6 +18,8 @@ from pydantic import BaseModel, Field
 
 from lore.domain.episodes import PendingOp, Step
 from lore.domain.graph import Node
+from lore.domain.models import MAX_INT
+from lore.recall.timeline import TimelineEntry
 from lore.server.deps import SESSION_SCOPE, Id, LoreDep, Offset, ProjectDep, page_size
 
 router = APIRouter(tags=["session engine"])
@@ -204,6 +206,23 @@ def recall_in_context(
     last 3 steps."""
     hits = lore.recall_in_context(project, session_id, body.query, limit=body.limit)
     return jsonable_encoder(hits)
+
+
+@router.get("/timeline")
+def timeline(
+    lore: LoreDep,
+    project: str | None = None,
+    item: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    session: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    around: str | None = None,
+    size: int = page_size(10, 200),
+) -> list[TimelineEntry]:
+    """The captured events around an item's evidence, the last of a session, or those nearest
+    a time (``around``: ISO 8601 or UNIX seconds), one line each with its tokens."""
+    when: str | float | None = around
+    if around is not None and around.replace(".", "", 1).isdigit():
+        when = float(around)
+    return lore.timeline(project, item=item, session=session, around=when, size=size)
 
 
 @router.get("/latest")

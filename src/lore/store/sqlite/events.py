@@ -71,6 +71,19 @@ class SQLiteEvents:
         ).fetchall()
         return {row["id"]: event_from_row(row) for row in rows}
 
+    def around(self, project_id: int, when: float, count: int) -> list[Event]:
+        at = "coalesce(occurred_at, created_at)"
+        before = self.db.conn.execute(
+            f"SELECT * FROM events WHERE project_id = ? AND {at} <= ?"
+            f" ORDER BY {at} DESC, id DESC LIMIT ?",
+            (project_id, when, count),
+        ).fetchall()
+        after = self.db.conn.execute(
+            f"SELECT * FROM events WHERE project_id = ? AND {at} > ? ORDER BY {at}, id LIMIT ?",
+            (project_id, when, count),
+        ).fetchall()
+        return [event_from_row(row) for row in [*reversed(before), *after]]
+
     def for_session(
         self, session_id: int, *, after_id: int = 0, limit: int | None = None
     ) -> list[Event]:

@@ -67,6 +67,10 @@ def test_search_fills_a_token_budget_and_every_hit_says_its_cost(api: httpx.Clie
     )
     [cut] = tiny.json()["hits"]  # too large for any budget: cut, never dropped
     assert cut["tokens"] <= 3 and cut["full_tokens"] > 3
+    index = api.get(
+        "/api/v1/search", params={"q": "how do we work", "project": "demo", "compact": True}
+    )
+    assert all(len(hit["text"]) <= 160 for hit in index.json()["hits"])
     for bad in (0, -5, 10**9):
         refused = api.get("/api/v1/search", params={"q": "x", "project": "demo", "max_tokens": bad})
         assert refused.status_code == 422

@@ -78,3 +78,12 @@ def test_a_hit_too_large_for_the_budget_comes_back_cut_with_its_full_cost() -> N
     assert cut.tokens <= 40 and cut.text.endswith(" …")
     assert cut.full_tokens == 500
     assert cut_to_tokens("short text", 40) == "short text"
+
+
+def test_a_compact_index_shows_one_line_and_what_the_whole_costs() -> None:
+    long = result("first fact. " * 100)
+    line = long.indexed()
+    assert len(line.text) <= 160 and "\n" not in line.text
+    assert line.full_tokens == long.tokens > line.tokens
+    short = result("one short fact")
+    assert short.indexed() is short

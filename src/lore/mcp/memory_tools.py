@@ -114,6 +114,9 @@ def register(server: MCPServer, tools: ToolContext) -> None:
                 description="Fill this many tokens best first instead of `limit` results.",
             ),
         ] = None,
+        compact: Annotated[
+            bool, Field(description="One line a hit: an index to pick from, cheap to read.")
+        ] = False,
         ctx: Context | None = None,
     ) -> dict[str, Any]:
         """Search the project's memory (items, past steps and raw events) by meaning and by
@@ -136,7 +139,7 @@ def register(server: MCPServer, tools: ToolContext) -> None:
                 until=until,
                 max_tokens=max_tokens,
             )
-        return {"hits": [hit_summary(hit) for hit in hits]}
+        return {"hits": [hit_summary(hit.indexed() if compact else hit) for hit in hits]}
 
 
 def hit_summary(hit: Hit) -> dict[str, Any]:

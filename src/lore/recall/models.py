@@ -8,12 +8,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from lore.domain.graph import NodeKind
-from lore.recall.tokens import count_tokens
+from lore.recall.tokens import clip, count_tokens
 
 Mode = Literal["semantic", "procedural", "episodic", "mixed"]
 MODES: tuple[Mode, ...] = ("semantic", "procedural", "episodic", "mixed")
 Scope = Literal["relevant", "full", "minimal"]
 SCOPES: tuple[Scope, ...] = ("relevant", "full", "minimal")
+# A compact index shows this much of each hit's text, on one line.
+INDEX_CHARS = 160
 
 
 class Hit(BaseModel):
@@ -44,6 +46,16 @@ class Hit(BaseModel):
     channels: list[str]
     # Set when the text was cut to fit a token budget: what reading the whole would cost.
     full_tokens: int | None = None
+
+    def indexed(self) -> Hit:
+        """The hit as a compact index shows it: its text cut to one line, ``full_tokens`` what
+        the whole costs (``get_item`` or ``timeline`` read more)."""
+        line = clip(self.text, INDEX_CHARS)
+        if line == self.text:
+            return self
+        return self.model_copy(
+            update={"text": line, "full_tokens": self.full_tokens or self.tokens}
+        )
 
     @computed_field  # type: ignore[prop-decorator]
     @property

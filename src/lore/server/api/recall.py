@@ -42,6 +42,9 @@ class SearchIn(BaseModel):
     )
     active_files: list[str] | None = None
     include_events: bool | None = None
+    compact: bool = Field(
+        default=False, description="One line a hit: an index to pick from, cheap to read."
+    )
 
 
 class SearchOut(BaseModel):
@@ -84,6 +87,7 @@ def search_get(
     max_tokens: Annotated[int | None, Query(ge=1, le=MAX_BUDGET)] = None,
     active_file: Annotated[list[str] | None, Query()] = None,
     include_events: bool | None = None,
+    compact: bool = False,
 ) -> SearchOut:
     """Hybrid search; repeat ``type``, ``status``, ``tag``, ``file`` and ``active_file`` for
     several values. ``since`` and ``until`` are ISO 8601 or UNIX seconds; ``limit`` defaults to
@@ -104,6 +108,7 @@ def search_get(
         max_tokens=max_tokens,
         active_files=active_file,
         include_events=include_events,
+        compact=compact,
     )
     return _search(lore, request)
 
@@ -168,4 +173,6 @@ def _search(lore: Lore, body: SearchIn) -> SearchOut:
         active_files=body.active_files,
         include_events=body.include_events,
     )
+    if body.compact:
+        hits = [hit.indexed() for hit in hits]
     return SearchOut(project=found.name, query=body.query, hits=hits)

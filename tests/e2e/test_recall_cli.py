@@ -54,6 +54,9 @@ def test_search_within_a_budget_shows_each_hits_tokens(
     assert shown.returncode == 0, shown.stderr
     hits = json.loads(shown.stdout)
     assert hits and sum(hit["tokens"] for hit in hits) <= 60
+    index = lore_cli("search", "how do we work", "-p", "demo", "--compact", cwd=tmp_path)
+    assert index.returncode == 0, index.stderr
+    assert all(line.startswith("#") and "tokens)" in line for line in index.stdout.splitlines())
 
 
 def test_brain_and_context_print_markdown(tmp_path: Path, memory: dict[str, int]) -> None:

@@ -36,6 +36,9 @@ def search(
     budget: int = typer.Option(
         None, "--budget", help="Fill this many tokens best first instead of --limit results."
     ),
+    compact: bool = typer.Option(
+        False, "--compact", help="One line a hit: an index to pick from (then lore timeline)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the hits as JSON."),
 ) -> None:
     """Search the project's memory (hybrid: meaning, words, exact identifiers, the graph).
@@ -60,13 +63,19 @@ def search(
             include_events=events,
             max_tokens=budget,
         )
+    if compact:
+        hits = [hit.indexed() for hit in hits]
     if json_out:
         print_json([hit.model_dump() for hit in hits])
         return
     if not hits:
         console.print("No memories match.")
-        return
-    console.print(_hits_table(hits))
+    elif compact:
+        for hit in hits:
+            line = f"#{hit.id} {hit.type or hit.kind} ({hit.tokens} tokens) {escape(hit.text)}"
+            console.print(line, soft_wrap=True)  # one line a hit, whatever the terminal's width
+    else:
+        console.print(_hits_table(hits))
 
 
 @app.command()

@@ -73,6 +73,12 @@ def test_a_budget_is_filled_best_first_passing_over_what_does_not_fit() -> None:
     assert sum(hit.tokens for hit in kept) <= 50
 
 
+def test_the_room_left_is_filled_with_the_head_of_the_next_hit() -> None:
+    kept = within_budget([result("word " * 30), result("word " * 200)], 100)
+    assert [hit.tokens for hit in kept] == [30, 70]
+    assert kept[1].full_tokens == 200 and kept[1].text.endswith(" …")
+
+
 def test_a_hit_too_large_for_the_budget_comes_back_cut_with_its_full_cost() -> None:
     [cut] = within_budget([result("word " * 500)], 40)
     assert cut.tokens <= 40 and cut.text.endswith(" …")

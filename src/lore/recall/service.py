@@ -52,6 +52,8 @@ MAX_LIMIT = 200
 # A token budget: at most this much, filled from this many candidates.
 MAX_BUDGET = 200_000
 BUDGET_CANDIDATES = 50
+# The least room a hit is cut to, to fill a budget: less reads as a fragment.
+MIN_CUT = 32
 MAX_QUERY_CHARS = 4000
 ASK_HITS = 8
 TimeLike = float | int | datetime | str
@@ -276,21 +278,28 @@ def _check(request: RecallRequest) -> None:
 
 
 def within_budget(hits: Sequence[Hit], max_tokens: int) -> list[Hit]:
-    """The hits that fit in ``max_tokens``, best first: one that does not fit is passed over
-    for later, shorter ones. When not even the best fits, it comes back cut to the budget,
-    marked, with its full cost in ``full_tokens``: never nothing for want of room."""
+    """The hits that fit in ``max_tokens``, best first. One that does not fit is cut to the room
+    left when that room is worth reading (``MIN_CUT`` tokens; a window leads with what matched,
+    so its head is what counts), which fills the budget; otherwise it is passed over for later,
+    shorter ones. When not even the best fits, it comes back cut to the budget: never nothing
+    for want of room. A cut hit ends with a marker and carries its whole cost in
+    ``full_tokens``."""
     kept: list[Hit] = []
     left = max_tokens
     for hit in hits:
         if hit.tokens <= left:
             kept.append(hit)
             left -= hit.tokens
-    if kept or not hits:
-        return kept
-    best = hits[0]
-    cut = cut_to_tokens(best.text or best.title, max_tokens)
-    field = "text" if best.text else "title"
-    return [best.model_copy(update={field: cut, "full_tokens": best.tokens})]
+        elif left >= MIN_CUT or not kept:
+            kept.append(_cut(hit, left))
+            break
+    return kept
+
+
+def _cut(hit: Hit, max_tokens: int) -> Hit:
+    field = "text" if hit.text else "title"
+    cut = cut_to_tokens(getattr(hit, field), max_tokens)
+    return hit.model_copy(update={field: cut, "full_tokens": hit.tokens})
 
 
 __all__ = ["Recall", "recall_request", "timestamp"]

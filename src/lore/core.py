@@ -77,12 +77,8 @@ class Lore:
     def settings(self) -> Settings:
         return self.loaded.settings
 
-    def close(self, session_id: int | None = None) -> None:
-        """``close(sid)`` closes a session's episode and starts its extraction (see
-        ``lore.sessions``); ``close()`` with no id closes lore itself."""
-        if session_id is not None:
-            self.engine.close(session_id)
-            return
+    def close(self) -> None:
+        """Close lore: stop the session engine and recall, close the store."""
         if self._engine is not None:
             self._engine.shutdown()
         if "recall_service" in self.__dict__:  # built on first use
@@ -588,6 +584,10 @@ class Lore:
         Returns the step's id."""
         return self.engine.append_async(session_id, observation, action, callback)
 
+    def close_episode(self, session_id: int) -> None:
+        """Close the session's open episode and start its extraction (``lore.sessions``)."""
+        self.engine.close(session_id)
+
     def commit(self, session_id: int) -> None:
         """Apply a ready changeset to the graph (or, after a failure, retry extraction)."""
         self.engine.commit(session_id)
@@ -632,7 +632,7 @@ class Lore:
     ) -> int:
         return self.engine.queue.submit(session_id, "start_episode", {"goal": goal}, callback)
 
-    def close_async(self, session_id: int, callback: Callback | None = None) -> int:
+    def close_episode_async(self, session_id: int, callback: Callback | None = None) -> int:
         return self.engine.queue.submit(session_id, "close", {}, callback)
 
     def session_state(self, session_id: int) -> SessionState:

@@ -280,7 +280,7 @@ def test_a_library_session_runs_its_extractions_as_jobs_of_the_in_process_worker
             "Switched the fixtures to one schema per session, rolling back per test.",
         )
         lore.append(session_id, "The suite now takes 50 seconds.", "Committed the fixture change.")
-        lore.close_async(session_id)  # queued while a trajectory is being extracted
+        lore.close_episode_async(session_id)  # queued while a trajectory is being extracted
         deadline = time.monotonic() + 60
         while not settled(lore, session_id):
             assert time.monotonic() < deadline, lore.job_list(session_id=session_id)

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from lore import errors
 from lore.core import Lore
 from lore.server.auth import authenticated, with_security_headers
+from lore.server.errors import error_response
 from lore.server.limits import BodyLimits
 from lore.server.logins import Logins
 from lore.token import ensure_token
@@ -77,23 +78,23 @@ def create_app(
         if path.startswith(PUBLIC_PREFIXES) or authenticated(request, expected, app.state.logins):
             response = await call_next(request)
         elif path.startswith(("/api/", "/mcp", "/docs", "/openapi.json", "/redoc")):
-            response = _error(401, "unauthorized", "missing or wrong bearer token", None)
+            response = error_response(401, "unauthorized", "missing or wrong bearer token", None)
         else:
             response = Response(status_code=303, headers={"location": f"/login?next={path}"})
         return with_security_headers(response, path)
 
     @app.exception_handler(errors.LoreError)
-    async def lore_error(request: Request, exc: errors.LoreError) -> JSONResponse:
+    async def loreerror_response(request: Request, exc: errors.LoreError) -> JSONResponse:
         status = next((code for kind, code in STATUS_OF_ERROR if isinstance(exc, kind)), 400)
         field = getattr(exc, "field", None)
         extra = {"reason": exc.reason} if isinstance(exc, errors.SessionError) else {}
-        return _error(status, type(exc).__name__, str(exc), field, **extra)
+        return error_response(status, type(exc).__name__, str(exc), field, **extra)
 
     @app.exception_handler(RequestValidationError)
-    async def request_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def requesterror_response(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"] if part != "body")
-        return _error(422, "ValidationError", f"{field}: {first['msg']}", field)
+        return error_response(422, "ValidationError", f"{field}: {first['msg']}", field)
 
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, str]:
@@ -111,11 +112,6 @@ def create_app(
     for extend in extensions or []:
         extend(app, lore)
     return app
-
-
-def _error(status: int, kind: str, message: str, field: str | None, **extra: Any) -> JSONResponse:
-    body = {"type": kind, "message": message, "field": field, **extra}
-    return JSONResponse({"error": body}, status_code=status)
 
 
 async def _maybe_await(value: Any) -> None:

@@ -14,6 +14,8 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from lore.server.errors import error_response
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -28,6 +30,11 @@ MAX_DEPTH = 100
 # Where bodies are JSON: the REST API and MCP's JSON-RPC.
 JSON_PREFIXES = ("/api/", "/mcp")
 METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+KIND_OF_STATUS = {
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "ValidationError",
+}
 
 
 class BodyLimits:
@@ -43,7 +50,7 @@ class BodyLimits:
         headers = {key.decode("latin-1").lower(): value for key, value in scope["headers"]}
         declared = headers.get("content-length", b"").decode("latin-1")
         if declared.isdigit() and int(declared) > limit:
-            await _refuse(send, 413, f"the body is larger than {limit} bytes")
+            await _refuse(scope, receive, send, 413, f"the body is larger than {limit} bytes")
             return
         body = bytearray()
         while True:
@@ -52,14 +59,14 @@ class BodyLimits:
                 return  # the client went away
             body += message.get("body", b"")
             if len(body) > limit:
-                await _refuse(send, 413, f"the body is larger than {limit} bytes")
+                await _refuse(scope, receive, send, 413, f"the body is larger than {limit} bytes")
                 return
             if not message.get("more_body", False):
                 break
         if body and path.startswith(JSON_PREFIXES):
             problem = json_problem(bytes(body), headers.get("content-type", b"").decode("latin-1"))
             if problem is not None:
-                await _refuse(send, *problem)
+                await _refuse(scope, receive, send, *problem)
                 return
         await self.app(scope, _replay(bytes(body), receive), send)
 
@@ -124,19 +131,6 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _refuse(send: Send, status: int, message: str) -> None:
-    kind = "payload_too_large" if status == 413 else "ValidationError"
-    if status == 415:
-        kind = "unsupported_media_type"
-    content = json.dumps({"error": {"type": kind, "message": message, "field": "body"}}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(content)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": content})
+async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
+    response = error_response(status, KIND_OF_STATUS[status], message, "body")
+    await response(scope, receive, send)

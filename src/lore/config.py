@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from lore.errors import ConfigError
+from lore.private import private_dir, private_file
 
 PROJECT_FILE = ".lore.toml"
 SECRET_KEYS = ("api_key", "token", "password")
@@ -378,10 +379,8 @@ def trust(home: Path, project_file: Path, *, trusted: bool = True) -> None:
         entries[key] = hashlib.sha256(_read_bytes(project_file)).hexdigest()
     else:
         entries.pop(key, None)
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = home / f".{TRUST_FILE}.{os.getpid()}"
+    temporary = private_file(private_dir(home) / f".{TRUST_FILE}.{os.getpid()}")
     temporary.write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n")
-    temporary.chmod(0o600)
     temporary.replace(home / TRUST_FILE)
 
 

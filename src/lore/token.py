@@ -14,6 +14,7 @@ import secrets
 from pathlib import Path
 
 from lore.errors import LoreError
+from lore.private import private_dir
 
 
 class AuthError(LoreError):
@@ -46,7 +47,7 @@ def _stored(path: Path) -> str | None:
 
 
 def _write_token(path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path.parent)
     token = secrets.token_urlsafe(32)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     try:

@@ -13,7 +13,13 @@ from lore import Lore
 from lore.config import Settings
 from lore.domain import Event, Project
 from lore.providers.embeddings import build_embedder, normalised
-from lore.recall.index import build_windows, event_vector_text, index_events, window_vectors
+from lore.recall.index import (
+    build_windows,
+    compose,
+    embed_events,
+    event_vector_text,
+    index_events,
+)
 from tests.integration.test_providers_embeddings import Counting
 
 DAY = datetime(2023, 5, 8, 13, 56).timestamp()
@@ -38,7 +44,7 @@ def test_a_window_vector_sums_its_events_by_length_each_embedded_once() -> None:
     counting = Counting(local)  # type: ignore[arg-type]
     events = [turn(index, *pair) for index, pair in enumerate(TURNS)]
     windows = build_windows(events, [0, 1, 2, 3], radius=1, max_chars=500)
-    vectors = window_vectors(counting, events, windows)
+    vectors = compose(windows, embed_events(counting, events, windows))
 
     texts = [event_vector_text(event) for event in events]
     assert counting.calls == [texts]  # four events, one call, each once

@@ -156,5 +156,5 @@ def hit_summary(hit: Hit) -> dict[str, Any]:
         "files": hit.files,
         "created_at": hit.created_at,
         "tokens": count_tokens(text or hit.title),  # what reading this hit costs
-        "full_tokens": hit.full_tokens if hit.full_tokens else hit.tokens,
+        "full_tokens": hit.full_tokens or hit.tokens,
     }

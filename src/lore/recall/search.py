@@ -110,7 +110,8 @@ class HybridSearch:
         self._expand(project_id, match, query_vector, matrix, pool)
         kept, rows, scores = self._rank(project_id, pool, where, request, mode_recipe, matrix)
         views = self._answer_first(project_id, kept, rows, query_vector)
-        kept = [node_id for node_id in kept if views.get(node_id, True) is not None]
+        repeated = {node_id for node_id, view in views.items() if view is None}
+        kept = [node_id for node_id in kept if node_id not in repeated]
         if request.record_access and kept:
             self.store.graph.record_access(kept, self.clock())
         return [

@@ -221,10 +221,7 @@ def timeline(
 ) -> list[TimelineEntry]:
     """The captured events around an item's evidence, the last of a session, or those nearest
     a time (``around``: ISO 8601 or UNIX seconds), one line each with its tokens."""
-    when: str | float | None = around
-    if around is not None and around.replace(".", "", 1).isdigit():
-        when = float(around)
-    return lore.timeline(project, item=item, session=session, around=when, size=size)
+    return lore.timeline(project, item=item, session=session, around=around, size=size)
 
 
 @router.get("/latest")

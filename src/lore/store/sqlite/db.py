@@ -29,10 +29,10 @@ class Database:
     @classmethod
     def open(cls, path: Path) -> Database:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # SQLite gives the WAL and shared-memory files the database file's own mode.
-        for private in (path, *(path.with_name(path.name + end) for end in WAL_FILES)):
-            if private == path or private.exists():
-                private_file(private)
+        private_file(path)  # SQLite gives new WAL and shared-memory files the database's mode
+        for companion in (path.with_name(path.name + end) for end in WAL_FILES):
+            if companion.exists():  # left by an older lore
+                private_file(companion)
         db = cls(path)
         db.migrate()
         return db

@@ -85,13 +85,11 @@ def test_json_endpoints_take_only_json(api: httpx.Client) -> None:
 
 
 def test_a_body_past_the_limit_is_refused_while_it_streams(api: httpx.Client, lore: Lore) -> None:
-    sent_bytes = 0
+    """Over a real server; tests/unit/test_body_limits.py shows the rest is never read."""
 
     def chunks() -> Iterator[bytes]:
-        nonlocal sent_bytes
         yield b'{"project": "demo", "events": ["'
         for _ in range(64):  # 64 MiB if it were all read
-            sent_bytes += 1024 * 1024
             yield b"x" * (1024 * 1024)
         yield b'"]}'
 
@@ -102,7 +100,6 @@ def test_a_body_past_the_limit_is_refused_while_it_streams(api: httpx.Client, lo
         assert response.status_code == 413
     except httpx.HTTPError:
         pass  # the server may close the connection before the client has sent everything
-    assert sent_bytes < 64 * 1024 * 1024 or lore.store.events.count() == 0
     assert lore.store.events.count() == 0
 
 

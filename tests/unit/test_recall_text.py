@@ -12,6 +12,7 @@ from lore.recall.text import (
     fts_match_query,
     identifiers,
     query_terms,
+    shared_words,
     trigram_match_query,
     window_span,
     window_text,
@@ -153,3 +154,16 @@ def test_window_and_event_text_carry_speaker_and_date() -> None:
 def test_date_label_names_the_local_day() -> None:
     stamp = time.mktime((2023, 5, 8, 13, 56, 0, 0, 0, -1))
     assert date_label(stamp) == "8 May 2023"
+
+
+def test_shared_words_weigh_a_rare_query_word_above_a_common_one() -> None:
+    texts = {
+        1: "We went to the lake on Sunday.",
+        2: "The lake was cold.",
+        3: "Lake again, and a picnic.",
+        4: "Nothing to see here.",
+    }
+    shared = shared_words("When did they have a picnic at the lake?", texts)
+    assert set(shared) == {1, 2, 3}  # the text without a query word has no weight
+    assert shared[3] > shared[1] == shared[2]  # "picnic" is held once, "lake" three times
+    assert shared_words("the and of", texts) == {}  # stop words are no evidence

@@ -16,8 +16,9 @@ The recipe (``docs/retrieval.md``, ``docs/recall.md``):
    matched an identifier exactly always passes); it never ranks.
 5. De-duplication by provenance: a result whose events are mostly covered by better results is
    skipped, so the top k spend their slots on different evidence.
-6. The answer first: a raw window reads its events most like the query first, each event once
-   in the whole answer.
+6. The answer first: a raw window reads its events most like the query first (cosine of the
+   event's own vector, plus the rarer query words it holds), each event once in the whole
+   answer.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from lore.recall.text import (
     identifiers,
     joined_identifiers,
     match_expression,
+    shared_words,
     window_text,
     words,
 )
@@ -62,6 +64,10 @@ MAX_HOPS = 2
 GRAPH_DEPTH = 30
 # Document counts of query terms are kept per term until the project's index changes.
 TERM_CACHE_SIZE = 4096
+# Ordering a window's events: what each query word an event holds adds to its cosine, per unit
+# of the word's inverse document frequency among the answer's events (LoCoMo dev: recall within
+# one event 0.376 -> 0.405; 0.01 and 0.04 gave 0.40 and 0.38).
+EVENT_WORD_WEIGHT = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +115,7 @@ class HybridSearch:
         pool = self._pool(project_id, request.query, lexical, inside, query_vector, matrix, where)
         self._expand(project_id, match, query_vector, matrix, pool)
         kept, rows, scores = self._rank(project_id, pool, where, request, mode_recipe, matrix)
-        views = self._answer_first(project_id, kept, rows, query_vector)
+        views = self._answer_first(project_id, kept, rows, request.query, query_vector)
         repeated = {node_id for node_id, view in views.items() if view is None}
         kept = [node_id for node_id in kept if node_id not in repeated]
         if request.record_access and kept:
@@ -124,36 +130,45 @@ class HybridSearch:
         project_id: int,
         kept: Sequence[int],
         rows: Mapping[int, RecallRow],
+        query: str,
         query_vector: Vector | None,
     ) -> dict[int, WindowView | None]:
-        """How each raw window of the results reads: its events most like the query first (by
-        the events' own vectors), each event once in the whole answer, so what an agent reads
-        first is most often the answer and nothing is paid for twice. None: the window has no
-        event a better result has not shown already."""
+        """How each raw window of the results reads: its events most like the query first, each
+        event once in the whole answer, so what an agent reads first is most often the answer
+        and nothing is paid for twice. None: the window has no event a better result has not
+        shown already."""
         windows = [node_id for node_id in kept if rows[node_id].kind == "source"]
         if not windows:
             return {}
-        model = self.store.projects.get(project_id).embedding_model
         events = [event_id for node_id in windows for event_id in rows[node_id].event_ids]
-        likeness: dict[int, float] = {}
-        if model and query_vector is not None:
-            stored = self.store.vectors.of_events(events, model)
-            likeness = {
-                event_id: float(vector @ query_vector) for event_id, vector in stored.items()
-            }
         stored_events = self.store.events.get_many(events)
         chars = self.settings.window_event_chars
+        lines = {event_id: event_line(event, chars) for event_id, event in stored_events.items()}
+        likeness = self._event_cosines(project_id, events, query_vector)
+        for event_id, shared in shared_words(
+            query, {e: text for e, (_, text) in lines.items()}
+        ).items():
+            likeness[event_id] = likeness.get(event_id, 0.0) + EVENT_WORD_WEIGHT * shared
         shown: set[int] = set()
         views: dict[int, WindowView | None] = {}
         for node_id in windows:
             row = rows[node_id]
             order = sorted(row.event_ids, key=lambda event_id: -likeness.get(event_id, -2.0))
-            fresh = [e for e in order if e not in shown and e in stored_events]
+            fresh = [e for e in order if e not in shown and e in lines]
             shown.update(order)
-            lines = [event_line(stored_events[event_id], chars) for event_id in fresh]
-            text = window_text(str(row.data.get("date") or ""), lines)
+            text = window_text(str(row.data.get("date") or ""), [lines[e] for e in fresh])
             views[node_id] = WindowView(fresh, text) if fresh else None
         return views
+
+    def _event_cosines(
+        self, project_id: int, events: Sequence[int], query_vector: Vector | None
+    ) -> dict[int, float]:
+        """The cosine of each event's own vector to the query (none without vectors)."""
+        model = self.store.projects.get(project_id).embedding_model
+        if not model or query_vector is None:
+            return {}
+        stored = self.store.vectors.of_events(events, model)
+        return {event_id: float(vector @ query_vector) for event_id, vector in stored.items()}
 
     def _rank(
         self,

@@ -11,9 +11,11 @@ agent asking about a file or an error wants. See ``docs/retrieval.md`` for the m
 
 from __future__ import annotations
 
+import math
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 
 #: The tokenizer of the main full-text table (``CREATE VIRTUAL TABLE ... USING fts5(...)``).
 FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
@@ -51,6 +53,19 @@ def query_terms(text: str) -> list[str]:
         if word not in terms:
             terms.append(word)
     return terms
+
+
+def shared_words(query: str, texts: Mapping[int, str]) -> dict[int, float]:
+    """For each text holding words of the query: the sum of those words' inverse document
+    frequency among ``texts``, so a rare word counts more than one most of them hold."""
+    wanted = set(query_terms(query))
+    held = {key: wanted.intersection(query_terms(text)) for key, text in texts.items()}
+    counts = Counter(word for found in held.values() for word in found)
+    return {
+        key: sum(math.log(1 + len(texts) / counts[word]) for word in found)
+        for key, found in held.items()
+        if found
+    }
 
 
 def identifiers(text: str) -> list[str]:

@@ -134,7 +134,10 @@ def test_reembed_moves_a_project_to_the_configured_model(tmp_path: Path) -> None
 
     result = lore("reembed", "--project", "shop", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "shop: 3 nodes and 0 subgoals embedded with all-MiniLM-L6-v2 (384 dims)" in result.stdout
+    assert (
+        "shop: 3 nodes, 0 event windows and 0 subgoals embedded with all-MiniLM-L6-v2"
+        in result.stdout
+    )
 
     store = open_store(load_settings().settings)
     try:

@@ -21,9 +21,9 @@ from lore.providers.embeddings import (
     build_embedder,
     embedding_text,
     ensure_project_embedding,
-    reembed,
 )
 from lore.providers.embeddings.local import LocalEmbedder
+from lore.recall.reembed import reembed
 from lore.store.sqlite import SQLiteStore
 from tests.fake_llm import FakeLLM, Reply, fake_llm_server, openai_embeddings
 

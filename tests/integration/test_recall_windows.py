@@ -20,7 +20,8 @@ from lore.recall.index import (
     event_vector_text,
     index_events,
 )
-from tests.integration.test_providers_embeddings import Counting
+from lore.recall.reembed import reembed
+from tests.integration.test_providers_embeddings import Counting, add_node
 
 DAY = datetime(2023, 5, 8, 13, 56).timestamp()
 TURNS = [
@@ -115,3 +116,32 @@ def test_an_answer_leads_with_the_event_that_matches_and_repeats_none(
     assert windows[0].text.split(") ", 1)[1].startswith("Caroline: Yes, I made a bowl.")
     shown = [event_id for hit in windows for event_id in hit.event_ids]
     assert len(shown) == len(set(shown)) == len(TURNS)  # every event once in the answer
+
+
+def test_reembed_composes_the_windows_anew_with_their_events_vectors(
+    lore: Lore, project: Project
+) -> None:
+    session_id = chat(lore, project)
+    local = build_embedder(Settings())
+    index_events(lore.store, local, project, session_id)
+    item = add_node(lore.store, project.id, "semantic", "Caroline made a bowl", "At pottery.")  # type: ignore[arg-type]
+    lore.store.vectors.put("old-model", [item], np.ones((1, local.dim), np.float32))
+    with lore.store.db.write() as conn:  # type: ignore[attr-defined]
+        conn.execute("UPDATE embeddings SET model = 'old-model'")
+        conn.execute("UPDATE event_vectors SET model = 'old-model'")
+    lore.store.projects.set_embedding_model(project.id, "old-model", local.dim)
+    counting = Counting(local)  # type: ignore[arg-type]
+
+    result = reembed(lore.store, project.id, counting)  # type: ignore[arg-type]
+
+    assert (result.nodes, result.windows) == (1, 4)
+    events = lore.store.events.for_session(session_id)
+    # The item from its text, then each event once: no window text goes to the model.
+    assert counting.calls == [
+        ["Caroline made a bowl\nAt pottery."],
+        [event_vector_text(e) for e in events],
+    ]
+    assert len(lore.store.vectors.of_events([e.id for e in events], local.model)) == 4
+    windows = lore.store.search.session_windows(session_id)
+    assert len(lore.store.vectors.get([n for n, _ in windows.values()], model=local.model)) == 4
+    assert lore.store.projects.get(project.id).embedding_model == local.model

@@ -17,7 +17,8 @@ from lore.config import LoadedSettings, describe
 from lore.errors import LoreError
 
 if TYPE_CHECKING:
-    from lore.providers.embeddings import Embedder, ReembedResult
+    from lore.providers.embeddings import Embedder
+    from lore.recall.reembed import ReembedResult
     from lore.store import Store
 
 OFFLINE = "LLM: offline (rule-based extraction; no model configured)"
@@ -81,8 +82,9 @@ def reembed(
                 result = _reembed_with_bar(lore.store, target.id, target.name, embedder)
                 missing = index_nodes(lore.store, embedder, lore.project(target.id))
                 console.print(
-                    f"{target.name}: {result.nodes} nodes and {result.subgoals} subgoals embedded"
-                    f" with {result.model} ({result.dim} dims); {missing} without a vector mended"
+                    f"{target.name}: {result.nodes} nodes, {result.windows} event windows and"
+                    f" {result.subgoals} subgoals embedded with {result.model} ({result.dim}"
+                    f" dims); {missing} without a vector mended"
                 )
 
 
@@ -169,7 +171,7 @@ def _check_llms(loaded: LoadedSettings) -> list[tuple[bool, str]]:
 def _reembed_with_bar(
     store: Store, project_id: int, name: str, embedder: Embedder
 ) -> ReembedResult:
-    from lore.providers.embeddings import reembed as reembed_project
+    from lore.recall.reembed import reembed as reembed_project
 
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as bar:

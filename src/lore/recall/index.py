@@ -13,7 +13,7 @@ for nodes still without a vector; both are idempotent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,8 +111,9 @@ def index_events(
 ) -> IndexResult:
     """Create or refresh the windows of a session that contain ``event_ids`` (all its events
     when None), with their vectors. A new event also changes the windows of its neighbours,
-    which are rebuilt; windows whose text did not change are left alone, unless they have no
-    vector. Each batch of windows is stored with its vectors in one transaction, so a process
+    which are rebuilt; windows whose text did not change are left alone, unless they or their
+    events have no vector of the model (a process killed early, a project moved to another
+    model). Each batch of windows is stored with its vectors in one transaction, so a process
     killed in between leaves neither."""
     events = [e for e in store.events.for_session(session_id) if e.type not in DESCRIBED_BY_ITEMS]
     if not events:
@@ -121,18 +122,8 @@ def index_events(
     centres = _affected_centres(events, event_ids, radius)
     stored = store.search.session_windows(session_id)
     built = build_windows(events, centres, radius=radius, max_chars=max_chars)
-    kept = {
-        stored[draft.centre_event_id][0]
-        for draft in built
-        if stored.get(draft.centre_event_id, (0, None))[1] == draft.text
-    }
-    with_vector = store.vectors.get(sorted(kept)).keys() if kept else set()
-    drafts = [
-        draft
-        for draft in built
-        if stored.get(draft.centre_event_id, (0, None))[1] != draft.text
-        or stored[draft.centre_event_id][0] not in with_vector
-    ]
+    current = _current_windows(store, embedder.model, built, stored)
+    drafts = [draft for draft in built if draft.centre_event_id not in current]
     for start in range(0, len(drafts), EMBED_BATCH):
         batch = drafts[start : start + EMBED_BATCH]
         embedded = embed_events(embedder, events, batch)
@@ -141,6 +132,28 @@ def index_events(
             store.vectors.put(embedder.model, node_ids, compose(batch, embedded))
             store.vectors.put_events(embedder.model, embedded.ids, embedded.vectors)
     return IndexResult(len(drafts), len(drafts))
+
+
+def _current_windows(
+    store: Store,
+    model: str,
+    built: Sequence[WindowDraft],
+    stored: Mapping[int, tuple[int, str]],
+) -> set[int]:
+    """The centres of the windows stored as built, with vectors of ``model`` for the window
+    and each of its events: nothing to redo."""
+    same = [
+        d for d in built if d.centre_event_id in stored and stored[d.centre_event_id][1] == d.text
+    ]
+    if not same:
+        return set()
+    with_vector = store.vectors.get([stored[d.centre_event_id][0] for d in same], model=model)
+    events = store.vectors.of_events([e for d in same for e in d.event_ids], model)
+    return {
+        d.centre_event_id
+        for d in same
+        if stored[d.centre_event_id][0] in with_vector and all(e in events for e in d.event_ids)
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -240,7 +240,12 @@ class VectorStore(Protocol):
         """Store (or replace) one row of ``vectors`` per node id."""
         ...
 
-    def get(self, node_ids: Sequence[int]) -> dict[int, NDArray[np.float32]]: ...
+    def get(
+        self, node_ids: Sequence[int], *, model: str | None = None
+    ) -> dict[int, NDArray[np.float32]]:
+        """The stored vectors among ``node_ids`` (only those of ``model`` when given)."""
+        ...
+
     def put_events(
         self, model: str, event_ids: Sequence[int], vectors: NDArray[np.float32]
     ) -> None:
@@ -267,7 +272,8 @@ class VectorStore(Protocol):
     def embedded_node_texts(
         self, project_id: int, *, after_id: int = 0, limit: int = 256
     ) -> list[TextToEmbed]:
-        """Title and body of nodes that have an embedding, by id, for re-embedding."""
+        """Title and body of nodes that have an embedding, by id, for re-embedding; event
+        windows aside (their vectors are composed from their events', ``index_events``)."""
         ...
 
     def subgoal_texts(
@@ -798,6 +804,10 @@ class SearchStore(Protocol):
     def latest_event(self, project_id: int, type: str) -> Event | None: ...
     def session_windows(self, session_id: int) -> dict[int, tuple[int, str]]:
         """centre event id -> (window node id, indexed text) of the session's windows."""
+        ...
+
+    def window_sessions(self, project_id: int) -> list[int]:
+        """The ids of the project's sessions that have event windows."""
         ...
 
     def put_windows(

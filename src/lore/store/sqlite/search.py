@@ -242,6 +242,14 @@ class SQLiteSearch:
         ).fetchall()
         return {row[0]: (row[1], row[2]) for row in rows}
 
+    def window_sessions(self, project_id: int) -> list[int]:
+        rows = self.db.conn.execute(
+            "SELECT DISTINCT session_id FROM nodes WHERE project_id = ? AND kind = 'source'"
+            " AND json_extract(data, '$.centre') IS NOT NULL ORDER BY session_id",
+            (project_id,),
+        ).fetchall()
+        return [row[0] for row in rows]
+
     def put_windows(
         self, project_id: int, session_id: int, windows: Sequence[WindowDraft]
     ) -> list[int]:

@@ -57,11 +57,15 @@ class SQLiteVectors:
         ).fetchall()
         return {row[0]: np.frombuffer(row[1], dtype=np.float16).astype(np.float32) for row in rows}
 
-    def get(self, node_ids: Sequence[int]) -> dict[int, NDArray[np.float32]]:
+    def get(
+        self, node_ids: Sequence[int], *, model: str | None = None
+    ) -> dict[int, NDArray[np.float32]]:
         marks = ",".join("?" * len(node_ids))
-        rows = self.db.conn.execute(
-            f"SELECT node_id, vector FROM embeddings WHERE node_id IN ({marks})", tuple(node_ids)
-        ).fetchall()
+        sql = f"SELECT node_id, vector FROM embeddings WHERE node_id IN ({marks})"
+        params: tuple[object, ...] = tuple(node_ids)
+        if model is not None:
+            sql, params = sql + " AND model = ?", (*params, model)
+        rows = self.db.conn.execute(sql, params).fetchall()
         return {row[0]: np.frombuffer(row[1], dtype=np.float32) for row in rows}
 
     def delete(self, node_ids: Sequence[int]) -> int:
@@ -103,7 +107,9 @@ class SQLiteVectors:
     ) -> list[TextToEmbed]:
         rows = self.db.conn.execute(
             "SELECT n.id, n.title, n.body FROM nodes n JOIN embeddings e ON e.node_id = n.id"
-            " WHERE n.project_id = ? AND n.id > ? ORDER BY n.id LIMIT ?",
+            " WHERE n.project_id = ? AND n.id > ?"
+            " AND NOT (n.kind = 'source' AND json_extract(n.data, '$.centre') IS NOT NULL)"
+            " ORDER BY n.id LIMIT ?",
             (project_id, after_id, limit),
         ).fetchall()
         return [TextToEmbed(row[0], row[1], row[2]) for row in rows]

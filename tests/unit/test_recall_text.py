@@ -9,6 +9,7 @@ from lore.recall.text import (
     TRIGRAM_TOKENIZER,
     date_label,
     event_text,
+    facts_first,
     fts_match_query,
     identifiers,
     query_terms,
@@ -167,3 +168,23 @@ def test_shared_words_weigh_a_rare_query_word_above_a_common_one() -> None:
     assert set(shared) == {1, 2, 3}  # the text without a query word has no weight
     assert shared[3] > shared[1] == shared[2]  # "picnic" is held once, "lake" three times
     assert shared_words("the and of", texts) == {}  # stop words are no evidence
+
+
+def test_an_items_lines_holding_the_query_words_come_right_after_its_first() -> None:
+    body = "\n".join(
+        [
+            "src/auth.py: who may call.",
+            "`def bearer_token(request)` at line 37.",
+            "`def token_matches(given, expected)` at line 43: constant-time comparison.",
+            "`def authenticated(request)` at line 50.",
+        ]
+    )
+    lines = facts_first(body, "Where is the constant-time comparison?").split("\n")
+    assert lines[0] == "src/auth.py: who may call."  # the item's statement stays first
+    assert lines[1].startswith("`def token_matches")
+    assert lines[2:] == [
+        "`def bearer_token(request)` at line 37.",
+        "`def authenticated(request)` at line 50.",
+    ]
+    assert facts_first(body, "unrelated words") == body
+    assert facts_first("one line about comparison", "comparison") == "one line about comparison"

@@ -18,7 +18,7 @@ The recipe (``docs/retrieval.md``, ``docs/recall.md``):
    skipped, so the top k spend their slots on different evidence.
 6. The answer first: a raw window reads its events most like the query first (cosine of the
    event's own vector, plus the rarer query words it holds), each event once in the whole
-   answer.
+   answer; an item reads its lines holding the rarer query words right after its first.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from lore.recall.models import Hit, RecallRequest
 from lore.recall.modes import ROUTING_KINDS, Recipe, asks_about_now, says_it_changed
 from lore.recall.text import (
     affordable,
+    facts_first,
     fts_alternatives,
     identifiers,
     joined_identifiers,
@@ -121,7 +122,7 @@ class HybridSearch:
         if request.record_access and kept:
             self.store.graph.record_access(kept, self.clock())
         return [
-            _hit(rows[node_id], scores[node_id], pool, node_id, views.get(node_id))
+            _hit(rows[node_id], scores[node_id], pool, node_id, request.query, views.get(node_id))
             for node_id in kept
         ]
 
@@ -442,14 +443,19 @@ class WindowView:
 
 
 def _hit(
-    row: RecallRow, score: float, pool: Pool, node_id: int, view: WindowView | None = None
+    row: RecallRow,
+    score: float,
+    pool: Pool,
+    node_id: int,
+    query: str,
+    view: WindowView | None = None,
 ) -> Hit:
     return Hit(
         id=row.id,
         kind=row.kind,
         type=row.type,
         title=row.title or _window_title(row),
-        text=view.text if view else row.body,
+        text=view.text if view else facts_first(row.body, query),
         score=round(score, 6),
         relevance=round(pool.cosine.get(node_id, 0.0), 6),
         schema_key=row.schema_key,

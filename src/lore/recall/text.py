@@ -68,6 +68,18 @@ def shared_words(query: str, texts: Mapping[int, str]) -> dict[int, float]:
     }
 
 
+def facts_first(body: str, query: str) -> str:
+    """``body`` with its lines after the first (a module's functions, a commit's changes) in the
+    order of the rarer query words each holds, the rest as they were: the fact an agent asked
+    for comes right after the item's statement, and survives a cut to a token budget."""
+    head, *facts = body.split("\n")
+    weights = shared_words(query, dict(enumerate(facts))) if len(facts) > 1 else {}
+    if not weights:
+        return body
+    order = sorted(range(len(facts)), key=lambda index: -weights.get(index, 0.0))
+    return "\n".join([head, *(facts[index] for index in order)])
+
+
 def identifiers(text: str) -> list[str]:
     """Code-like tokens of ``text`` to match exactly: paths, dotted/snake/camel names, codes.
 

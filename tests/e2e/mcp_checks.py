@@ -12,7 +12,8 @@ from mcp.types import CallToolResult, TextContent
 
 from lore import Lore
 from lore.domain import Project
-from lore.domain.graph import NodeDraft
+from lore.domain.graph import Evidence, NodeDraft
+from lore.recall.tokens import count_tokens
 from tests.graph_seed import apply_items
 
 EXPECTED_TOOLS = {
@@ -255,6 +256,48 @@ async def check_drift_listing(session: ClientSession, lore: Lore, item_id: int) 
     ]
 
 
+async def check_reading_a_little_at_a_time(session: ClientSession, lore: Lore) -> None:
+    """The compact index, then the timeline around the hit that matters, then that item in
+    full with its evidence, each saying what it costs."""
+    project = lore.project("app")
+    turns = [
+        "The checkout page times out when the basket holds more than fifty lines.",
+        "We traced it to one query per basket line in the price lookup.",
+        "Batching the price lookup into a single query fixed the checkout timeout.",
+    ]
+    captured = lore.capture_events(
+        [{"source": "chat", "type": "message", "payload": {"text": t}} for t in turns],
+        project=project,
+    )
+    cause = captured.event_ids[1]
+    [item] = apply_items(
+        lore,
+        project,
+        [
+            NodeDraft(
+                ref="fix",
+                kind="semantic",
+                type="bug",
+                title="Checkout timed out on large baskets: one price query per line",
+                body="Batch the price lookup into one query.\nSeen with more than fifty lines.",
+                evidence=[Evidence(event_id=cause, quote="one query per basket line")],
+            )
+        ],
+    )
+    index = await call(session, "search", {"query": "checkout timeout basket", "compact": True})
+    hit = next(hit for hit in index["hits"] if hit["id"] == item)
+    assert "\n" not in hit["text"] and hit["tokens"] == count_tokens(hit["text"])
+    around = (await call(session, "timeline", {"item_id": item, "size": 3}))["events"]
+    assert [entry["event_id"] for entry in around] == captured.event_ids
+    assert [entry["anchor"] for entry in around] == [False, True, False]
+    assert all(entry["tokens"] == count_tokens(entry["line"]) for entry in around)
+    whole = await call(session, "get_item", {"item_id": item})
+    assert whole["body"].endswith("Seen with more than fifty lines.")
+    assert [(cited["event_id"], cited["quote"]) for cited in whole["evidence"]] == [
+        (cause, "one query per basket line")
+    ]
+
+
 async def check_everything(session: ClientSession, lore: Lore, item_ids: list[int]) -> None:
     """Every check, in an order where each leaves what the next expects."""
     await check_tools_listed(session)
@@ -269,3 +312,4 @@ async def check_everything(session: ClientSession, lore: Lore, item_ids: list[in
     await check_source_tools(session)
     await check_bad_arguments(session)
     await check_drift_listing(session, lore, item_ids[0])
+    await check_reading_a_little_at_a_time(session, lore)

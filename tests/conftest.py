@@ -10,6 +10,7 @@ import pytest
 from lore import Lore
 from lore.config import load_settings
 from lore.domain import Project
+from lore.store.sqlite import SQLiteStore
 from tests.service_helpers import stop_service
 
 
@@ -33,6 +34,14 @@ def lore_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     monkeypatch.chdir(tmp_path)
     yield home
     stop_service(home)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    """A bare SQLite store in the test's folder, for tests below the ``Lore`` facade."""
+    opened = SQLiteStore.open(tmp_path / "lore.db")
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

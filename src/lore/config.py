@@ -236,6 +236,9 @@ class RecallSettings(Section):
     )
     active_files_boost: float = 0.25
     query_cache_size: int = 512
+    # Past this many vectors a project's dense search runs on an approximate nearest-neighbour
+    # index saved in the home (lore.recall.ann) instead of the exact matrix.
+    ann_min_vectors: int = Field(default=20_000, ge=0)
     classify_with_llm: bool = False
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import closing
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,13 +32,6 @@ def local() -> LocalEmbedder:
     embedder = build_embedder(Settings())
     assert isinstance(embedder, LocalEmbedder)
     return embedder
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    opened = SQLiteStore.open(tmp_path / "lore.db")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

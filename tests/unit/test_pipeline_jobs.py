@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pytest
@@ -107,13 +106,6 @@ class Script:
             return StageResult(state=state.model_copy(update={"changeset": changeset}), items=1)
 
         return run
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    opened = SQLiteStore.open(tmp_path / "lore.db")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

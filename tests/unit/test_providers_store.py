@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,13 +13,6 @@ from lore.providers.accounting import LLMCall, StoreRecorder
 from lore.store.sqlite import SQLiteStore
 
 DAY = 86_400.0
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    opened = SQLiteStore.open(tmp_path / "lore.db")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

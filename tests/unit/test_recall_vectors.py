@@ -1,4 +1,4 @@
-"""The vector matrix: exact search, the sign-bit shortlist above EXACT_ROWS, masks and LRU."""
+"""The vector matrix: exact search, the sign-bit shortlist above EXACT_ROWS, filters and LRU."""
 
 from __future__ import annotations
 
@@ -17,24 +17,28 @@ def unit_rows(count: int, seed: int = 3) -> np.ndarray:
 def project(matrix: np.ndarray, kinds: list[str] | None = None) -> ProjectMatrix:
     ids = np.arange(100, 100 + len(matrix), dtype=np.int64)
     kind_array = np.array(kinds or ["semantic"] * len(matrix), dtype=np.str_)
-    return ProjectMatrix(1, ids, kind_array, matrix)
+    return ProjectMatrix(ids, kind_array, matrix)
 
 
 def test_exact_search_returns_the_most_similar_rows_with_their_cosines() -> None:
     matrix = unit_rows(500)
-    found = project(matrix).top(matrix[7], np.ones(500, dtype=bool), 3)
+    found = project(matrix).top(matrix[7], 3, ["semantic"])
     assert max(found, key=found.__getitem__) == 107
     assert found[107] == pytest.approx(1.0, abs=1e-5)
     assert len(found) == 3
 
 
-def test_the_mask_keeps_rows_out() -> None:
+def test_kinds_and_allowed_ids_keep_rows_out() -> None:
     matrix = unit_rows(50)
     kinds = ["semantic"] * 25 + ["tag"] * 25
     index = project(matrix, kinds)
-    found = index.top(matrix[30], index.kind_mask(["semantic"]), 10)
-    assert all(node_id < 125 for node_id in found)
-    assert index.top(matrix[30], index.kind_mask(["intent"]), 10) == {}
+    found = index.top(matrix[30], 10, ["semantic"])
+    assert len(found) == 10 and all(node_id < 125 for node_id in found)
+    assert index.top(matrix[30], 10, ["intent"]) == {}
+    assert set(index.top(matrix[30], 10, ["semantic", "tag"], allowed=[101, 130, 999])) == {
+        101,
+        130,
+    }
 
 
 def test_the_shortlist_finds_what_exact_search_finds(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,9 +50,8 @@ def test_the_shortlist_finds_what_exact_search_finds(monkeypatch: pytest.MonkeyP
     assert quick.bits is not None and quick.bits.shape == (6, 3000) and exact.bits is None
     query = matrix[42] + 0.5 * matrix[43]
     query /= np.linalg.norm(query)
-    everything = np.ones(3000, dtype=bool)
-    best_exact = sorted(exact.top(query, everything, 10).items())
-    best_quick = sorted(quick.top(query, everything, 10).items())
+    best_exact = sorted(exact.top(query, 10, ["semantic"]).items())
+    best_quick = sorted(quick.top(query, 10, ["semantic"]).items())
     assert [node for node, _ in best_quick][:2] == [node for node, _ in best_exact][:2]
     assert {142, 143} <= {node for node, _ in best_quick}
 

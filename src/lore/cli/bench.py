@@ -83,21 +83,43 @@ def retrieval(
 @bench_app.command("recall")
 @handles_errors
 def recall_latency(
-    items: int = typer.Option(10_000, help="Items in the project."),
+    items: str = typer.Option(
+        "10000", help="Items in the project; several, comma-separated, for a curve."
+    ),
     queries: int = typer.Option(300, help="Distinct queries (each asked twice)."),
+    plot: Path | None = typer.Option(
+        None, help="Draw latency and size against items into this PNG (needs matplotlib)."
+    ),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """p50/p95 latency of recall over a project of N items (queries embedded by the model).
+    """p50/p95 latency of recall over a project of N items (queries embedded by the model), with
+    build time, first recall, database size, memory and the approximate index's recall@10.
 
-    Example: lore bench recall --items 100000
+    Example: lore bench recall --items 1000,10000,100000 --plot curve.png
     """
-    from lore.bench.recall_latency import report, run
+    from lore.bench.recall_latency import curve, report
+    from lore.bench.recall_latency import plot as draw
 
-    figures = run(items, queries)
+    sizes = _sizes(items)
+    figures = curve(sizes, queries)
+    if plot is not None:
+        draw(figures, plot)
     if json_out:
-        print_json(figures.as_dict())
+        print_json([f.as_dict() for f in figures] if len(figures) > 1 else figures[0].as_dict())
     else:
-        console.print(report(figures))
+        console.print("\n\n".join(report(f) for f in figures))
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise typer.BadParameter(
+            f"--items takes whole numbers, comma-separated: {text!r}"
+        ) from None
+    if not sizes or min(sizes) < 1:
+        raise typer.BadParameter(f"--items takes numbers of 1 or more: {text!r}")
+    return sizes
 
 
 @bench_app.command("digest")

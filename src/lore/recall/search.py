@@ -29,8 +29,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from lore.config import RecallSettings
 from lore.domain.graph import ITEM_KINDS, LinkKind, NodeKind
 from lore.recall import fusion
@@ -49,7 +47,7 @@ from lore.recall.text import (
     words,
 )
 from lore.recall.value import ValueParams, value
-from lore.recall.vectors import ProjectMatrix, QueryVectors, Vector, VectorCache
+from lore.recall.vectors import DenseIndex, QueryVectors, Vector, VectorCache
 from lore.store.base import RecallFilter, RecallRow, Store
 
 EXPANSION_LINKS: tuple[LinkKind, ...] = ("membership", "hierarchical", "sibling", "related")
@@ -178,7 +176,7 @@ class HybridSearch:
         where: RecallFilter,
         request: RecallRequest,
         recipe: Recipe,
-        matrix: ProjectMatrix | None,
+        matrix: DenseIndex | None,
     ) -> tuple[list[int], dict[int, RecallRow], dict[int, float]]:
         """The top ``limit`` after value weighting and de-duplication (one read of the pool's
         rows, which also drops what the filter does not admit)."""
@@ -268,13 +266,13 @@ class HybridSearch:
         lexical: dict[int, float],
         inside: dict[int, float],
         query_vector: Vector | None,
-        matrix: ProjectMatrix | None,
+        matrix: DenseIndex | None,
         where: RecallFilter,
     ) -> Pool:
         dense: dict[int, float] = {}
         if query_vector is not None and matrix is not None and len(matrix):
             depth = self.settings.pool_depth
-            dense = matrix.top(query_vector, self._mask(project_id, matrix, where), depth)
+            dense = matrix.top(query_vector, depth, where.kinds, self._allowed(project_id, where))
         pooled = dense.keys() | lexical.keys() | inside.keys()
         cosine = dict(dense)
         if query_vector is not None and matrix is not None:
@@ -289,11 +287,11 @@ class HybridSearch:
         named = tuple(ident.lower() for ident in identifiers(query))
         return Pool(fused, cosine, channels, named)
 
-    def _mask(self, project_id: int, matrix: ProjectMatrix, where: RecallFilter) -> np.ndarray:
-        mask = matrix.kind_mask(where.kinds)
-        if not where.only_kinds:
-            mask = mask & matrix.id_mask(self.store.search.matching_ids(project_id, where))
-        return mask
+    def _allowed(self, project_id: int, where: RecallFilter) -> list[int] | None:
+        """The ids a filter beyond kinds admits (None: the kinds are the whole filter)."""
+        if where.only_kinds:
+            return None
+        return self.store.search.matching_ids(project_id, where)
 
     def _lexical(
         self, project_id: int, match: str | None, where: RecallFilter, depth: int
@@ -314,7 +312,7 @@ class HybridSearch:
         project_id: int,
         match: str | None,
         query_vector: Vector | None,
-        matrix: ProjectMatrix | None,
+        matrix: DenseIndex | None,
         pool: Pool,
     ) -> None:
         """Add the graph channel to the pool in place."""
@@ -338,15 +336,14 @@ class HybridSearch:
         project_id: int,
         match: str | None,
         query_vector: Vector | None,
-        matrix: ProjectMatrix | None,
+        matrix: DenseIndex | None,
     ) -> dict[int, float]:
         """Tags and intents the query names (full text) or means (cosine), scored 0..1."""
         where = RecallFilter(kinds=ROUTING_KINDS, hidden=())
         lexical = self._lexical(project_id, match, where, ROUTING_SEEDS)
         dense: dict[int, float] = {}
         if query_vector is not None and matrix is not None and len(matrix):
-            mask = matrix.kind_mask(ROUTING_KINDS)
-            dense = matrix.top(query_vector, mask, ROUTING_SEEDS)
+            dense = matrix.top(query_vector, ROUTING_SEEDS, ROUTING_KINDS)
             dense.update(matrix.cosines(query_vector, lexical.keys() - dense.keys()))
         if not lexical and not dense:
             return {}

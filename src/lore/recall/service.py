@@ -70,7 +70,9 @@ class Recall:
     ) -> None:
         self.store = store
         self.settings = settings
-        self.vectors = VectorCache(store)
+        self.vectors = VectorCache(
+            store, settings.home / "vectors", settings.recall.ann_min_vectors
+        )
         self._embedder = embedder
         self._owns_embedder = False
         self._llm = llm

@@ -1,9 +1,11 @@
-"""The dense channel's memory: each project's vectors as one float32 matrix, and query vectors.
+"""The dense channel's memory: each project's vectors, searchable, and query vectors.
 
-A project's matrix is loaded once and kept until the project's index version changes (a
+A project's vectors are loaded once and kept until the project's index version changes (a
 trigger bumps it on every write to its embeddings or nodes), so a query costs one version
-lookup and one pass over the matrix: exact below 5,000 rows, a sign-bit shortlist rescored
-exactly above (``ProjectMatrix``). Query vectors are kept in a small LRU: agents repeat queries, and
+lookup and one search. Up to ``recall.ann_min_vectors`` vectors they are one float32 matrix
+(``ProjectMatrix``): exact below 5,000 rows, a sign-bit shortlist rescored exactly above. Past
+it they are an HNSW graph saved on disk and caught up from the change log (``AnnIndex``,
+``lore.recall.ann``). Query vectors are kept in a small LRU: agents repeat queries, and
 embedding one costs more than the whole search.
 """
 
@@ -14,16 +16,34 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
+from lore.recall.ann import AnnIndex
 from lore.store.base import Store
 
 Vector = NDArray[np.float32]
 # Up to this many rows a query scores every row exactly; above, sign bits shortlist first.
 EXACT_ROWS = 5_000
 SHORTLIST_MIN = 1000
+
+
+class DenseIndex(Protocol):
+    """What the dense channel asks of a project's vectors, exact or approximate."""
+
+    def __len__(self) -> int: ...
+    def top(
+        self, query: Vector, k: int, kinds: Sequence[str], allowed: Collection[int] | None = None
+    ) -> dict[int, float]:
+        """The ``k`` nodes of ``kinds`` (and among ``allowed``) nearest ``query``: id ->
+        cosine."""
+        ...
+
+    def cosines(self, query: Vector, node_ids: Collection[int]) -> dict[int, float]: ...
+    def similarity(self, first: int, second: int) -> float: ...
 
 
 @dataclass(slots=True)
@@ -36,7 +56,6 @@ class ProjectMatrix:
     busy cores a multi-threaded BLAS waits on its threads longer than it computes.
     """
 
-    version: int
     ids: NDArray[np.int64]
     kinds: NDArray[np.str_]
     matrix: NDArray[np.float32]
@@ -54,19 +73,14 @@ class ProjectMatrix:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def kind_mask(self, kinds: Sequence[str]) -> NDArray[np.bool_]:
-        key = tuple(sorted(kinds))
-        mask = self._kind_masks.get(key)
-        if mask is None:
-            mask = np.isin(self.kinds, np.array(key))
-            self._kind_masks[key] = mask
-        return mask
-
-    def id_mask(self, allowed: Collection[int]) -> NDArray[np.bool_]:
-        return np.isin(self.ids, np.fromiter(allowed, dtype=np.int64, count=len(allowed)))
-
-    def top(self, query: Vector, mask: NDArray[np.bool_], k: int) -> dict[int, float]:
-        """The ``k`` rows under ``mask`` most similar to ``query``: node id -> cosine."""
+    def top(
+        self, query: Vector, k: int, kinds: Sequence[str], allowed: Collection[int] | None = None
+    ) -> dict[int, float]:
+        """The ``k`` rows of ``kinds`` (and among ``allowed``) most similar to ``query``: node
+        id -> cosine."""
+        mask = self._kind_mask(kinds)
+        if allowed is not None:
+            mask = mask & np.isin(self.ids, np.fromiter(allowed, np.int64, count=len(allowed)))
         if not len(self) or k <= 0 or not mask.any():
             return {}
         if self.bits is None:
@@ -78,6 +92,14 @@ class ProjectMatrix:
         k = min(k, len(rows))
         best = np.argpartition(-scores, k - 1)[:k]
         return {int(self.ids[rows[i]]): float(scores[i]) for i in best}
+
+    def _kind_mask(self, kinds: Sequence[str]) -> NDArray[np.bool_]:
+        key = tuple(sorted(kinds))
+        mask = self._kind_masks.get(key)
+        if mask is None:
+            mask = np.isin(self.kinds, np.array(key))
+            self._kind_masks[key] = mask
+        return mask
 
     def _shortlist(self, query: Vector, mask: NDArray[np.bool_], k: int) -> NDArray[np.intp]:
         """Rows under ``mask`` closest to ``query`` by sign bits, ``shortlist(k)`` of them."""
@@ -124,30 +146,40 @@ def shortlist(k: int, rows: int) -> int:
 
 
 class VectorCache:
-    """Project matrices, reloaded when the project's index version moves. Thread-safe."""
+    """Each project's vectors, reloaded (or, for an approximate index, caught up) when the
+    project's index version moves. Thread-safe. ``folder`` keeps the approximate indexes of
+    projects with more than ``ann_min_vectors`` vectors."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, folder: Path, ann_min_vectors: int) -> None:
         self.store = store
+        self.folder = folder
+        self.ann_min_vectors = ann_min_vectors
         self._lock = threading.Lock()
-        self._projects: dict[int, ProjectMatrix] = {}
+        self._projects: dict[int, tuple[int, DenseIndex]] = {}
 
-    def matrix(self, project_id: int) -> ProjectMatrix:
+    def matrix(self, project_id: int) -> DenseIndex:
         version = self.store.search.version(project_id)
         cached = self._projects.get(project_id)
-        if cached is not None and cached.version == version:
-            return cached
+        if cached is not None and cached[0] == version:
+            return cached[1]
         with self._lock:
             cached = self._projects.get(project_id)
-            if cached is None or cached.version != version:
-                cached = self._load(project_id, version)
+            if cached is None or cached[0] != version:
+                cached = (version, self._load(project_id, cached))
                 self._projects[project_id] = cached
-            return cached
+            return cached[1]
 
-    def _load(self, project_id: int, version: int) -> ProjectMatrix:
+    def _load(self, project_id: int, cached: tuple[int, DenseIndex] | None) -> DenseIndex:
+        model = self.store.projects.get(project_id).embedding_model
+        if cached is not None and isinstance(cached[1], AnnIndex) and cached[1].model == model:
+            cached[1].catch_up()
+            return cached[1]
+        if model and self.store.vectors.count(project_id, model=model) > self.ann_min_vectors:
+            return AnnIndex.open(self.store, project_id, model, self.folder)
         ids, matrix = self.store.vectors.all_for_project(project_id)
         kind_of = self.store.search.node_kinds(project_id)
         kinds = np.array([kind_of.get(int(node_id), "") for node_id in ids], dtype=np.str_)
-        return ProjectMatrix(version, ids, kinds, np.ascontiguousarray(matrix))
+        return ProjectMatrix(ids, kinds, np.ascontiguousarray(matrix))
 
 
 class QueryVectors:

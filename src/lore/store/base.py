@@ -269,6 +269,27 @@ class VectorStore(Protocol):
         project's recorded embedding model, so vectors of another model never mix in."""
         ...
 
+    def page(
+        self, project_id: int, model: str, *, after_id: int, limit: int
+    ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        """Up to ``limit`` of the project's vectors of ``model`` after ``after_id``, by node id."""
+        ...
+
+    def ids_of_kinds(
+        self, project_id: int, model: str, kinds: Sequence[str], *, limit: int
+    ) -> list[int]:
+        """Up to ``limit`` ids of the project's nodes of ``kinds`` with a vector of ``model``."""
+        ...
+
+    def last_change(self, project_id: int) -> int:
+        """The number of the project's latest vector change (0: none logged)."""
+        ...
+
+    def changed_since(self, project_id: int, seq: int) -> tuple[int, list[int]]:
+        """(the latest change's number, the nodes whose vector changed after ``seq``, each
+        once): what an index holding the project's vectors up to ``seq`` must apply."""
+        ...
+
     def embedded_node_texts(
         self, project_id: int, *, after_id: int = 0, limit: int = 256
     ) -> list[TextToEmbed]:
@@ -751,6 +772,10 @@ class SearchStore(Protocol):
         ...
 
     def node_kinds(self, project_id: int) -> dict[int, str]: ...
+    def kinds_of(self, node_ids: Sequence[int]) -> dict[int, str]:
+        """The kind of each of ``node_ids`` that exists."""
+        ...
+
     def matching_ids(self, project_id: int, where: RecallFilter) -> list[int]: ...
     def lexical(
         self, project_id: int, match: str, where: RecallFilter, limit: int

@@ -65,6 +65,10 @@ class SQLiteSearch:
     def node_kinds(self, project_id: int) -> dict[int, str]:
         return dict(self._tuples("SELECT id, kind FROM nodes WHERE project_id = ?", (project_id,)))
 
+    def kinds_of(self, node_ids: Sequence[int]) -> dict[int, str]:
+        marks = ",".join("?" * len(node_ids))
+        return dict(self._tuples(f"SELECT id, kind FROM nodes WHERE id IN ({marks})", node_ids))
+
     def matching_ids(self, project_id: int, where: RecallFilter) -> list[int]:
         clause, params = recall_clause(project_id, where)
         return [row[0] for row in self._tuples(f"SELECT n.id FROM nodes n WHERE {clause}", params)]

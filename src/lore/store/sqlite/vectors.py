@@ -102,6 +102,43 @@ class SQLiteVectors:
         rows = self.db.conn.execute(sql + " ORDER BY e.node_id", params).fetchall()
         return _stack(rows)
 
+    def page(
+        self, project_id: int, model: str, *, after_id: int, limit: int
+    ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        rows = self.db.conn.execute(
+            "SELECT e.node_id, e.dim, e.vector FROM embeddings e JOIN nodes n ON n.id = e.node_id"
+            " WHERE n.project_id = ? AND e.model = ? AND e.node_id > ?"
+            " ORDER BY e.node_id LIMIT ?",
+            (project_id, model, after_id, limit),
+        ).fetchall()
+        return _stack(rows)
+
+    def ids_of_kinds(
+        self, project_id: int, model: str, kinds: Sequence[str], *, limit: int
+    ) -> list[int]:
+        marks = ",".join("?" * len(kinds))
+        rows = self.db.conn.execute(
+            "SELECT n.id FROM nodes n JOIN embeddings e ON e.node_id = n.id"
+            f" WHERE n.project_id = ? AND n.kind IN ({marks}) AND e.model = ? LIMIT ?",
+            (project_id, *kinds, model, limit),
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def last_change(self, project_id: int) -> int:
+        row = self.db.conn.execute(
+            "SELECT max(seq) FROM vector_changes WHERE project_id = ?", (project_id,)
+        ).fetchone()
+        return int(row[0] or 0)
+
+    def changed_since(self, project_id: int, seq: int) -> tuple[int, list[int]]:
+        rows = self.db.conn.execute(
+            "SELECT seq, node_id FROM vector_changes WHERE project_id = ? AND seq > ? ORDER BY seq",
+            (project_id, seq),
+        ).fetchall()
+        if not rows:
+            return seq, []
+        return rows[-1][0], list(dict.fromkeys(row[1] for row in rows))
+
     def embedded_node_texts(
         self, project_id: int, *, after_id: int = 0, limit: int = 256
     ) -> list[TextToEmbed]:

@@ -102,3 +102,49 @@ def test_loopback_addresses_need_no_flag() -> None:
 
     assert all(map(is_loopback, ["127.0.0.1", "127.8.0.1", "::1", "localhost"]))
     assert not any(map(is_loopback, ["0.0.0.0", "::", "10.0.0.1", "example.com"]))
+
+
+def said(result: subprocess.CompletedProcess[str]) -> str:
+    """What a command wrote to stderr, its lines unwrapped."""
+    return " ".join(result.stderr.split())
+
+
+def test_the_cli_never_misleads(repo: Path, tmp_path: Path) -> None:
+    """Each case a user met that once answered wrongly or not at all (issue 16)."""
+    lore("init", cwd=repo)
+    nothing = lore("enrich", cwd=repo)
+    assert nothing.returncode == 2 and "give a SESSION to enrich, or --all" in said(nothing)
+    zero = lore("search", "anything", "-n", "0", cwd=repo)
+    assert zero.returncode == 2 and "-n" in said(zero)
+    ghost = lore("save", "Moved auth to JWT", "-f", "src/nope.py", cwd=repo)
+    assert ghost.returncode == 2 and "no such file: src/nope.py" in said(ghost)
+    (repo / "src").mkdir()
+    (repo / "src" / "auth.py").write_text("")
+    assert lore("save", "Moved auth to JWT", "-f", "src/auth.py", cwd=repo).returncode == 0
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    outside = lore("init", cwd=folder)
+    assert outside.returncode == 2 and "not in a git repository" in said(outside)
+    assert not (folder / ".lore.toml").exists()
+    assert lore("init", "--no-git", cwd=folder).returncode == 0
+
+    typo = tmp_path / "lore-typo.db"
+    mistyped = lore("--db", str(typo), "projects", "list", cwd=repo)
+    assert mistyped.returncode == 2 and "--create" in said(mistyped) and not typo.exists()
+    made = lore("--db", str(typo), "--create", "projects", "list", cwd=repo)
+    assert made.returncode == 0 and typo.is_file()
+    assert lore("--db", str(typo), "projects", "list", cwd=repo).returncode == 0
+
+
+def test_serve_on_a_busy_port_fails_before_saying_it_serves(repo: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = lore("serve", "--port", str(port), cwd=repo)
+    assert busy.returncode == 2
+    assert f"cannot serve on 127.0.0.1:{port}" in said(busy)
+    assert "lore serving" not in busy.stdout

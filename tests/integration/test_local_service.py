@@ -139,7 +139,7 @@ def test_a_claude_code_session_becomes_memory_with_nothing_else_run(tmp_path: Pa
 
     folder = tmp_path / "acme-api"
     folder.mkdir()
-    assert lore("init", "--name", "acme", cwd=folder).returncode == 0
+    assert lore("init", "--name", "acme", "--no-git", cwd=folder).returncode == 0
     for event, fixture in [
         ("SessionStart", None),
         ("UserPromptSubmit", None),
@@ -165,7 +165,7 @@ def test_commands_run_in_the_service_answer_as_they_would_here(
 ) -> None:
     folder = tmp_path / "shop"
     folder.mkdir()
-    assert lore("init", "--name", "shop", cwd=folder).returncode == 0
+    assert lore("init", "--name", "shop", "--no-git", cwd=folder).returncode == 0
     saved = lore("save", "Prices are integer cents", "-d", "Floats drifted by a cent", cwd=folder)
     assert saved.returncode == 0, saved.stderr
     assert wait_for(lambda: status(folder)["jobs"]["completed"] >= 1, 90)
@@ -211,7 +211,7 @@ def test_an_agent_that_closes_its_session_and_leaves_is_remembered(tmp_path: Pat
 
     folder = tmp_path / "shop"
     folder.mkdir()
-    assert lore("init", "--name", "shop", cwd=folder).returncode == 0
+    assert lore("init", "--name", "shop", "--no-git", cwd=folder).returncode == 0
     env = {k: v for k, v in os.environ.items() if k.startswith("LORE_")}
     server = StdioServerParameters(command=sys.executable, args=["-m", "lore", "mcp"], env=env,
                                    cwd=folder)  # fmt: skip

@@ -49,8 +49,22 @@ def main_options(
         help="Database file or URL (default $LORE_HOME/lore.db).",
         envvar="LORE_DATABASE_URL",
     ),
+    create: bool = typer.Option(
+        False, "--create", help="With --db: make a new database there if there is none."
+    ),
 ) -> None:
+    if db and not create and not _database_exists(db):
+        # A mistyped path would otherwise start an empty memory without a word.
+        raise typer.BadParameter(
+            f"{db} does not exist; pass --create to make a new database there", param_hint="--db"
+        )
     options.db = db
+
+
+def _database_exists(db: str) -> bool:
+    if "://" in db and not db.startswith("sqlite:///"):
+        return True  # a server's database: the store reports a wrong one when it connects
+    return Path(db.removeprefix("sqlite:///")).expanduser().is_file()
 
 
 def settings(cwd: Path | None = None, **overrides: Any) -> LoadedSettings:

@@ -16,9 +16,9 @@ app.add_typer(bench_app, name="bench")
 
 @bench_app.command("ingest")
 def ingest(
-    events: int = typer.Option(20_000, help="Events through the Python API."),
-    http_events: int = typer.Option(10_000, help="Events over HTTP, in batches of 100."),
-    single: int = typer.Option(1_000, help="Requests of one event, for the latency."),
+    events: int = typer.Option(20_000, min=1, help="Events through the Python API."),
+    http_events: int = typer.Option(10_000, min=1, help="Events over HTTP, in batches of 100."),
+    single: int = typer.Option(1_000, min=1, help="Requests of one event, for the latency."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Events/s through the API and over HTTP, and the latency of one event over HTTP.
@@ -36,8 +36,8 @@ def ingest(
 
 @bench_app.command("pipeline")
 def pipeline(
-    events: int = typer.Option(3000, help="Events to enrich."),
-    session_size: int = typer.Option(100, help="Events per session (one job each)."),
+    events: int = typer.Option(3000, min=1, help="Events to enrich."),
+    session_size: int = typer.Option(100, min=1, help="Events per session (one job each)."),
     llm: bool = typer.Option(False, "--llm", help="Use the configured LLM instead of the rules."),
     windows: bool = typer.Option(True, help="Index raw-event windows for recall in Embed."),
     runs: int = typer.Option(3, min=1, help="Measurements, each in a fresh home; the median."),
@@ -86,7 +86,7 @@ def recall_latency(
     items: str = typer.Option(
         "10000", help="Items in the project; several, comma-separated, for a curve."
     ),
-    queries: int = typer.Option(300, help="Distinct queries (each asked twice)."),
+    queries: int = typer.Option(300, min=1, help="Distinct queries (each asked twice)."),
     plot: Path | None = typer.Option(
         None, help="Draw latency and size against items into this PNG (needs matplotlib)."
     ),
@@ -125,7 +125,7 @@ def _sizes(text: str) -> list[int]:
 @bench_app.command("digest")
 @handles_errors
 def digest_history(
-    commits: int = typer.Option(3000, help="Commits in the generated repository."),
+    commits: int = typer.Option(3000, min=1, help="Commits in the generated repository."),
     runs: int = typer.Option(3, min=1, help="Digests timed, each into a fresh home; the median."),
     enrich: bool = typer.Option(True, help="Also time Generate Memory of every commit."),
     json_out: bool = typer.Option(False, "--json"),
@@ -146,8 +146,8 @@ def digest_history(
 @bench_app.command("cli")
 @handles_errors
 def cli_latency(
-    items: int = typer.Option(1000, help="Items in the project searched."),
-    runs: int = typer.Option(20, help="Commands timed, warm and cold each."),
+    items: int = typer.Option(1000, min=1, help="Items in the project searched."),
+    runs: int = typer.Option(20, min=1, help="Commands timed, warm and cold each."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Wall time of `lore search` as a user runs it, with the local service (warm) and without.

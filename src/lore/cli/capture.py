@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import typer
 from rich.table import Table
 
+from lore.capture.git import repo_or_folder
 from lore.cli.app import app, console, handles_errors, open_lore, print_json, when
 from lore.domain import Session
 from lore.errors import ValidationError
@@ -72,10 +74,21 @@ def save(
         "todos": todo,
         "conventions": convention,
     }
+    missing = [path for path in file if not _exists_here_or_in_repo(path)]
+    if missing:
+        raise ValidationError(
+            f"no such file: {', '.join(missing)} (give paths from here or from the repository's"
+            " root)",
+            "file",
+        )
     payload = {"summary": summary, "files": file, **{k: v for k, v in changes.items() if v}}
     with open_lore() as lore:
         result = lore.capture_event("cli", "session_save", payload, project=project)
     console.print(f"Saved as event {result.event_ids[0]} in session {result.session_ids[0]}.")
+
+
+def _exists_here_or_in_repo(path: str) -> bool:
+    return Path(path).exists() or (repo_or_folder(Path.cwd()) / path).exists()
 
 
 @sessions_app.callback(invoke_without_command=True)
@@ -85,7 +98,7 @@ def list_sessions(
     project: str = typer.Option(None, help="Project name (default: all projects)."),
     status: str = typer.Option(None, help="active, completed, enriching or failed."),
     source: str = typer.Option(None, help="mcp, cli, vscode, scan, git, claude-code, ..."),
-    limit: int = typer.Option(30),
+    limit: int = typer.Option(30, min=1),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """List sessions, newest first. Example: lore sessions --status active"""
@@ -113,7 +126,9 @@ def list_sessions(
 
 @sessions_app.command("show")
 @handles_errors
-def show_session(session_id: int, events: int = typer.Option(50, help="Events to show.")) -> None:
+def show_session(
+    session_id: int, events: int = typer.Option(50, min=1, help="Events to show.")
+) -> None:
     """Show one session with its events. Example: lore sessions show 3"""
     with open_lore() as lore:
         session = lore.session(session_id)

@@ -27,8 +27,8 @@ def list_items(
     schema_key: str = typer.Option(None, "--key", help="Schema key prefix (root/backend)."),
     tag: str = typer.Option(None, help="Items with this tag."),
     file: str = typer.Option(None, help="Items about this file (or a file inside it)."),
-    limit: int = typer.Option(30),
-    offset: int = typer.Option(0),
+    limit: int = typer.Option(30, min=1),
+    offset: int = typer.Option(0, min=0),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """List the project's memory items, newest first. Example: lore items --status draft"""

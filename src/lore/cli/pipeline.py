@@ -51,8 +51,10 @@ def enrich(
 
     Example: lore enrich 12 --wait; lore enrich --all --wait
     """
-    if (session_id is None) == (not all_sessions):
+    if session_id is not None and all_sessions:
         raise ValidationError("give a SESSION or --all, not both", "session_id")
+    if session_id is None and not all_sessions:
+        raise ValidationError("give a SESSION to enrich, or --all for every session", "session_id")
     with open_lore() as lore:
         ids = [session_id] if session_id is not None else sessions_to_enrich(lore, project)
         if not ids:
@@ -209,7 +211,7 @@ def list_jobs(
     project: str = typer.Option(None, help="Project name (default: all projects)."),
     session: int = typer.Option(None, help="Jobs of one session."),
     status: str = typer.Option(None, help="queued, processing, completed or failed."),
-    limit: int = typer.Option(30),
+    limit: int = typer.Option(30, min=1),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """List enrichment jobs, newest first. Example: lore jobs --status failed"""

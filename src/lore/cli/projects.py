@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from lore.capture.git import repo_or_folder
+from lore.capture.git import repo_root
 from lore.cli.app import app, console, handles_errors, open_lore, print_json, settings, when
 from lore.config import PROJECT_FILE, find_project_file, guarded_keys, trust
 from lore.domain import Project
@@ -23,12 +23,26 @@ app.add_typer(projects_app, name="projects")
 def init(
     name: str = typer.Option(None, help="Project name (default: the repository folder's name)."),
     path: Path = typer.Argument(Path("."), help="A folder inside the repository."),
+    no_git: bool = typer.Option(
+        False, "--no-git", help="Link a folder that is not a git repository (no history, no hook)."
+    ),
 ) -> None:
     """Create the project for this repository and link them with .lore.toml.
 
     Example: cd my-repo && lore init
     """
-    root = repo_or_folder(path)
+    if not path.is_dir():
+        raise ValidationError(f"{path} is not a folder", "path")
+    try:
+        root = repo_root(path)
+    except ValidationError:
+        if not no_git:
+            raise ValidationError(
+                f"{path.resolve()} is not in a git repository: run `git init` first, or pass"
+                " --no-git to link the folder as it is",
+                "path",
+            ) from None
+        root = path.resolve()
     with open_lore() as lore:
         project = lore.create_project(name or root.name, repo=str(root))
         token_path = lore.settings.token_path

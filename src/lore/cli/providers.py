@@ -91,8 +91,8 @@ def reembed(
 @bench_app.command("embed")
 @handles_errors
 def bench_embed(
-    texts: int = typer.Option(2000, help="Short texts to embed for the throughput."),
-    batch_size: int = typer.Option(32, help="Texts per model call."),
+    texts: int = typer.Option(2000, min=1, help="Short texts to embed for the throughput."),
+    batch_size: int = typer.Option(32, min=1, help="Texts per model call."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Cold load, texts/s and one-text latency of the bundled local embedding model.

@@ -20,7 +20,9 @@ def search(
     query: str = typer.Argument(..., help="What to look for, in plain words or identifiers."),
     project: str = typer.Option(None, "--project", "-p", help=PROJECT_HELP),
     mode: str = typer.Option(None, help="semantic, procedural, episodic or mixed (guessed)."),
-    limit: int = typer.Option(None, "--limit", "-n", help="How many results (recall.limit)."),
+    limit: int = typer.Option(
+        None, "--limit", "-n", min=1, help="How many results (recall.limit)."
+    ),
     type: list[str] = typer.Option(None, "--type", "-t", help="Item type (repeatable)."),
     status: list[str] = typer.Option(None, "--status", help="Item status (repeatable)."),
     schema_key: str = typer.Option(None, "--schema-key", help="Schema key prefix."),

@@ -27,7 +27,9 @@ def digest(
     since: str = typer.Option(
         None, help="Commits after this revision or date (v1.2, 2024-01-01, '3 months ago')."
     ),
-    max_commits: int = typer.Option(None, "--max", help="At most this many commits, latest first."),
+    max_commits: int = typer.Option(
+        None, "--max", min=1, help="At most this many commits, latest first."
+    ),
     everything: bool = typer.Option(False, "--all", help="The whole history."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:

@@ -83,12 +83,16 @@ def test_a_new_process_loads_the_saved_index_and_catches_up(
     [saved] = folder.glob("*.usearch")
     assert saved.name == f"project-{project.id}-test_model-{built.seq}.usearch"
 
+    mapped = cache(store, folder).matrix(project.id)  # nothing changed: read from the file
+    assert isinstance(mapped, AnnIndex) and mapped.mapped_from == saved and len(mapped) == ROWS
+
     store.graph.delete([ids[1]])  # gone: never returned again
     moved = ids[2]
     store.vectors.put(MODEL, [moved], unit(1, seed=9))  # its vector replaced
     monkeypatch.setattr(AnnIndex, "build", None)  # a rebuild would fail loudly
     loaded = cache(store, folder).matrix(project.id)
     assert isinstance(loaded, AnnIndex) and len(loaded) == ROWS - 1
+    assert loaded.mapped_from is None  # copied to memory to take the changes
     assert ids[1] not in loaded.top(unit(600, seed=1)[1], 10, ["semantic"])
     assert next(iter(loaded.top(unit(1, seed=9)[0], 1, ["semantic"]))) == moved
 

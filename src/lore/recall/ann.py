@@ -46,7 +46,14 @@ class AnnIndex:
     another thread walks it."""
 
     def __init__(
-        self, store: Store, project_id: int, model: str, index: Index, seq: int, folder: Path
+        self,
+        store: Store,
+        project_id: int,
+        model: str,
+        index: Index,
+        seq: int,
+        folder: Path,
+        mapped_from: Path | None = None,
     ) -> None:
         self.store = store
         self.project_id = project_id
@@ -54,22 +61,43 @@ class AnnIndex:
         self.index = index
         self.seq = seq
         self.folder = folder
+        # The file a read-only index is mapped from (None once copied to memory to change it).
+        self.mapped_from = mapped_from
         self.unsaved = 0
         self._lock = threading.Lock()
         self._kinds: dict[tuple[str, ...], list[int] | None] = {}
 
     @classmethod
     def open(cls, store: Store, project_id: int, model: str, folder: Path) -> AnnIndex:
-        """The saved index of the project and model, caught up; built (and saved) when there is
-        none or the one saved does not hold what the store holds."""
+        """The saved index of the project and model, mapped from its file (pages are read as
+        searches touch them) and caught up; built (and saved) when there is none or the one
+        saved is not of this store."""
         saved = _newest(folder, project_id, model)
-        index = Index.restore(str(saved[0])) if saved is not None else None
-        if saved is not None and index is not None:
-            ann = cls(store, project_id, model, index, saved[1], folder)
-            ann.catch_up()
-            if len(ann) == store.vectors.count(project_id, model=model):
-                return ann
+        if saved is not None and store.vectors.last_change(project_id) >= saved[1]:
+            index = Index.restore(str(saved[0]), view=True)
+            if index is not None:
+                ann = cls(store, project_id, model, index, saved[1], folder, saved[0])
+                ann.catch_up()
+                if ann.holds_the_store():
+                    return ann
         return cls.build(store, project_id, model, folder)
+
+    @staticmethod
+    def saved(folder: Path, project_id: int, model: str) -> bool:
+        """Whether an index of the project and model is saved in ``folder``."""
+        return _newest(folder, project_id, model) is not None
+
+    def holds_the_store(self) -> bool:
+        """Whether the index holds the store's vectors, by a sample of them: a file left from
+        another database (the home's lore.db replaced) fails it."""
+        ids, matrix = self.store.vectors.page(self.project_id, self.model, after_id=0, limit=16)
+        if not len(ids):
+            return len(self) == 0
+        found = self._vectors([int(node_id) for node_id in ids])
+        return len(found) == len(ids) and all(
+            np.allclose(found[int(node_id)], row, atol=2e-3)
+            for node_id, row in zip(ids, matrix, strict=True)
+        )
 
     @classmethod
     def build(cls, store: Store, project_id: int, model: str, folder: Path) -> AnnIndex:
@@ -105,6 +133,9 @@ class AnnIndex:
             seq, changed = self.store.vectors.changed_since(self.project_id, self.seq)
             if not changed:
                 return 0
+            if self.mapped_from is not None:  # a mapped index cannot change: copy it to memory
+                self.index = self.index.copy()
+                self.mapped_from = None
             keys = np.array(changed, dtype=np.uint64)
             present = keys[self.index.contains(keys)]
             if len(present):

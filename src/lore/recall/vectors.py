@@ -174,7 +174,10 @@ class VectorCache:
         if cached is not None and isinstance(cached[1], AnnIndex) and cached[1].model == model:
             cached[1].catch_up()
             return cached[1]
-        if model and self.store.vectors.count(project_id, model=model) > self.ann_min_vectors:
+        if model and (
+            AnnIndex.saved(self.folder, project_id, model)
+            or self.store.vectors.count(project_id, model=model) > self.ann_min_vectors
+        ):
             return AnnIndex.open(self.store, project_id, model, self.folder)
         ids, matrix = self.store.vectors.all_for_project(project_id)
         kind_of = self.store.search.node_kinds(project_id)

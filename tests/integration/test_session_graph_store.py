@@ -177,4 +177,23 @@ def test_extraction_with_a_model(lore: Lore, project: Project) -> None:
     assert tags == ["SQLite", "importer"]  # "sqlite" is the same tag as "SQLite"
     sqlite = graph.find_tag(project.id, "sqlite")
     assert sqlite is not None and len(graph.links(sqlite.id, kinds=["membership"])) == 2
-    assert lore.session_steps(sid)[-1].reward == 0.9  # the last step, scored at close
+    last = lore.session_steps(sid)[-1]
+    assert (last.reward, last.reward_fallback) == (0.9, False)  # the last step, scored at close
+
+
+def test_a_reward_the_model_fails_to_score_falls_back_and_the_session_goes_on(
+    lore: Lore, project: Project
+) -> None:
+    with fake_model_server() as fake:
+        fake.answers["SemanticExtraction"] = {
+            "facts": [{"proposition": "The importer batches inserts", "confidence": 0.9}]
+        }
+        fake.failures["RewardScore"] = 1  # the one call that scores the last step, at close
+        sid = lore.start_session("Import faster", project="demo", llm=fake.llm())
+        lore.append(sid, "Import of 10k rows takes 40 s", "Switched to executemany")
+        lore.close_and_commit(sid)
+        assert fake.failures["RewardScore"] == 0  # the model was asked and failed
+    [last] = lore.session_steps(sid)
+    assert (last.reward, last.reward_fallback) == (0.5, True)
+    facts = lore.store.graph.items(project.id, ItemFilter(kinds=("semantic",)))
+    assert [fact.body for fact in facts] == ["The importer batches inserts"]

@@ -53,6 +53,8 @@ class Step(Record):
     created_at: float
     annotated_at: float | None
     extraction_id: int | None
+    # The reward is the neutral 0.5 because the model failed to score the step.
+    reward_fallback: bool = False
 
     @property
     def annotated(self) -> bool:

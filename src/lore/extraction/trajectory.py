@@ -43,6 +43,8 @@ EMBEDDED_KINDS = ("semantic", "procedural", "episodic", "subgoal", "tag", "inten
 MAX_SIBLINGS = 12
 QUOTE_CHARS = 200
 ANNOTATION_CHUNK = 10
+# A step's reward when the model fails to score it: neither success nor failure (Mnemosyne's).
+FALLBACK_REWARD = 0.5
 
 
 class StructuredLLM(Protocol):
@@ -177,12 +179,18 @@ def final_reward(
     goal: str,
     history: Sequence[offline.StepLike],
     last: offline.StepLike,
-) -> float:
-    """The last step's reward, scored at close (no observation follows it)."""
+) -> tuple[float, bool]:
+    """The last step's reward, scored at close (no observation follows it), and whether it is
+    the neutral ``FALLBACK_REWARD`` kept because the model failed to score it: one unscored
+    step does not fail its session's extraction."""
     if llm is None:
-        return offline.final_reward(last)
+        return offline.final_reward(last), False
     messages = prompts.final_reward_messages(goal, history, last)
-    return ask(llm, messages, prompts.RewardScore, "annotate").reward
+    try:
+        return ask(llm, messages, prompts.RewardScore, "annotate").reward, False
+    except ProviderError as exc:
+        log.warning("scoring the reward of the last step failed, kept %s: %s", FALLBACK_REWARD, exc)
+        return FALLBACK_REWARD, True
 
 
 def cosine(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:

@@ -44,7 +44,8 @@ def extract_run(
     steps = store.steps.claimed(run.id)
     if run.scope == "episode" and steps and steps[-1].reward is None:
         history = steps[-1 - CONTEXT_STEPS : -1]
-        store.steps.set_reward(steps[-1].id, extraction.final_reward(llm, goal, history, steps[-1]))
+        reward, fallback = extraction.final_reward(llm, goal, history, steps[-1])
+        store.steps.set_reward(steps[-1].id, reward, fallback=fallback)
         steps = store.steps.claimed(run.id)
     trajectories = extraction.group_trajectories([extraction.StepView.of(s) for s in steps])
     knowledge = extraction.extract(llm, goal, trajectories)

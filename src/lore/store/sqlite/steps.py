@@ -25,6 +25,7 @@ def step_from_row(row: sqlite3.Row) -> Step:
         state_summary=row["state_summary"],
         subgoal=row["subgoal"],
         reward=row["reward"],
+        reward_fallback=bool(row["reward_fallback"]),
         trajectory=row["trajectory"],
         boundary=bool(row["boundary"]),
         created_at=row["created_at"],
@@ -129,9 +130,12 @@ class SQLiteSteps:
             )
         return self.get(step_id)
 
-    def set_reward(self, step_id: int, reward: float) -> None:
+    def set_reward(self, step_id: int, reward: float, *, fallback: bool = False) -> None:
         with self.db.write() as conn:
-            conn.execute("UPDATE steps SET reward = ? WHERE id = ?", (reward, step_id))
+            conn.execute(
+                "UPDATE steps SET reward = ?, reward_fallback = ? WHERE id = ?",
+                (reward, int(fallback), step_id),
+            )
 
     def subgoal_vector(self, step_id: int) -> NDArray[np.float32] | None:
         row = self.db.conn.execute(

@@ -639,6 +639,13 @@ class Lore:
         """``idle``, ``collecting``, ``extracting``, ``ready`` or ``failed``."""
         return self.engine.state(session_id)
 
+    def session_busy(self, session_id: int) -> str | None:
+        """Why a synchronous ``close_episode`` of the session would be refused now: work under
+        way (``append_in_progress``, ``extraction_in_progress``) or its state (``not_idle``,
+        ``session_failed``, ...); None when it would be accepted. ``close_episode_async``
+        queues behind the work instead."""
+        return self.engine.refusal(session_id)
+
     def session_steps(self, session_id: int, *, limit: int = 100, offset: int = 0) -> list[Step]:
         return self.store.steps.for_session(session_id, limit=limit, offset=offset)
 

@@ -161,6 +161,7 @@ def test_rejections_in_collecting(lore: Lore, manual: ManualRunner) -> None:
 
 def test_rejections_while_extracting(lore: Lore, manual: ManualRunner) -> None:
     sid = extracting(lore, manual)
+    assert lore.session_busy(sid) == "extraction_in_progress"
     for call, args in (
         (lore.append, (sid, "o", "a")),
         (lore.close_episode, (sid,)),
@@ -173,6 +174,7 @@ def test_rejections_while_extracting(lore: Lore, manual: ManualRunner) -> None:
 
 def test_rejections_in_ready_and_failed(lore: Lore, manual: ManualRunner) -> None:
     sid = ready(lore, manual)
+    assert lore.session_busy(sid) == "not_idle"
     assert reason_of(lore.append, sid, "o", "a") == "not_idle"
     assert reason_of(lore.close_episode, sid) == "not_idle"
     assert reason_of(lore.start_episode, sid, "g") == "not_idle"
@@ -190,8 +192,10 @@ def test_close_while_steps_are_annotated_is_append_in_progress(
         fake.answers["StepAnnotation"] = {"state_summary": "s", "subgoal": "Fix the cache"}
         sid = lore.start_session("g", project="demo", llm=fake.llm())
         lore.append_async(sid, "first", "one")
+        assert lore.session_busy(sid) == "append_in_progress"  # asked before trying
         assert reason_of(lore.close_episode, sid) == "append_in_progress"
         wait_for(lambda: lore.store.steps.count_unannotated(sid) == 0)
+        assert lore.session_busy(sid) is None
         lore.close_episode(sid)
 
 

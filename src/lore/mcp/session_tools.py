@@ -58,8 +58,9 @@ def register(server: MCPServer, tools: ToolContext) -> None:
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True))
     def session_state(session_id: SessionId, ctx: Context | None = None) -> dict[str, Any]:
-        """A session's state (collecting, extracting, ready, idle or failed), its event count
-        and its recent operations with their outcomes."""
+        """A session's state (collecting, extracting, ready, idle or failed), its event count,
+        `busy` (why close_session would wait now: append_in_progress, extraction_in_progress;
+        null when it would not) and its recent operations with their outcomes."""
         with agent_errors():
             tools.lore.session(session_id, project=tools.project(ctx))
             operations = tools.lore.session_operations(session_id, limit=5)
@@ -100,4 +101,5 @@ def _state(tools: ToolContext, session_id: int) -> dict[str, Any]:
         "state": session.state.value,
         "goal": session.goal,
         "events": session.event_count,
+        "busy": tools.lore.session_busy(session.id),
     }

@@ -28,7 +28,7 @@ from lore.domain.episodes import (
     EpisodeStatus,
     Step,
 )
-from lore.errors import ConflictError, SessionTimeoutError, ValidationError
+from lore.errors import ConflictError, SessionError, SessionTimeoutError, ValidationError
 from lore.sessions import states
 from lore.sessions.annotate import CONTEXT_STEPS, annotate
 from lore.sessions.appends import AppendLine
@@ -320,6 +320,16 @@ class SessionEngine(ExtractionRuns):
         episode = self.store.episodes.latest(session_id)
         goal = (episode.goal if episode else "") or session.goal
         return goal, self.store.steps.recent(session_id, CONTEXT_STEPS)
+
+    def refusal(self, session_id: int) -> str | None:
+        """Why a sync close of the session would be refused now, by its state or by work
+        under way (None: it would be accepted)."""
+        session = self.store.sessions.get(session_id)
+        try:
+            states.check("close", session.state, session_id)
+        except SessionError as refused:
+            return refused.reason
+        return self.busy(session)
 
     def busy(self, session: Session) -> str | None:
         """Why a collecting session cannot take a sync close now (None: it can)."""

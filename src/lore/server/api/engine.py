@@ -68,6 +68,8 @@ class StateOut(BaseModel):
     status: str
     error: str | None
     queued: int
+    # Why a synchronous close would be refused now (None: it would be accepted).
+    busy: str | None
 
 
 class Accepted(BaseModel):
@@ -84,6 +86,7 @@ def _state(lore: LoreDep, session_id: int) -> StateOut:
         status=session.status.value,
         error=session.error,
         queued=len(lore.store.ops.pending(session_id)),
+        busy=lore.session_busy(session_id),
     )
 
 

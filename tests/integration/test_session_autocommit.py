@@ -135,3 +135,19 @@ def test_a_failed_trajectory_run_waits_for_the_next_append(lore: Lore, project: 
         fake.failures.clear()
         lore.append(sid, *CACHE[1])
         wait_for(lambda: committed_steps(lore) == 2)
+
+
+def test_the_idle_timer_waits_for_a_step_still_being_annotated(
+    lore: Lore, project: Project
+) -> None:
+    with fake_model_server() as fake:
+        sid = lore.start_session(
+            "Keep the app fast", project="demo", llm=fake.llm(), config={"trajectory_idle_s": 0.3}
+        )
+        lore.append(sid, *CACHE[0])
+        fake.delays["StepAnnotation"] = 1.5  # the next annotation (it scores the first step)
+        lore.append_async(sid, *CACHE[1])
+        wait_for(lambda: committed_steps(lore) == 2, timeout=20)
+    first, second = lore.session_steps(sid)
+    # One run took both: the timer did not take the first step while its reward was pending.
+    assert first.extraction_id is not None and first.extraction_id == second.extraction_id

@@ -260,7 +260,11 @@ class ExtractionRuns:
             self._flush(session_id, upto_trajectory=current - 1)
 
     def flush_open_trajectory(self, session_id: int) -> None:
-        """The trajectory idle timer fired: extract what the open trajectory holds so far."""
+        """The trajectory idle timer fired: extract what the open trajectory holds so far;
+        not while a step is still being annotated, whose annotation scores the reward of the
+        step before it (the next tick looks again)."""
+        if self.store.steps.count_unannotated(session_id):
+            return
         self._flush(session_id, upto_trajectory=None)
 
     def close_idle(self, session_id: int) -> None:

@@ -155,6 +155,9 @@ class SessionSettings(Section):
     session_idle_s: float = 600.0
     intent_merge_threshold: float = 0.8
     intent_identical_threshold: float = 0.95
+    # A model that fails to annotate an appended step: "fallback" annotates it by the rules and
+    # records the error on the step; "raise" fails the append with it (as Mnemosyne does).
+    annotation_failure: Literal["fallback", "raise"] = "fallback"
 
 
 class PipelineSettings(Section):

@@ -12,7 +12,7 @@ import pytest
 
 from lore import Lore, SessionError
 from lore.domain import Project, SessionState
-from lore.errors import SessionTimeoutError, ValidationError
+from lore.errors import ProviderError, SessionTimeoutError, ValidationError
 from lore.sessions import OpResult, SessionEvent
 from lore.store.base import ItemFilter
 from tests.session_helpers import ManualRunner, ScriptedRunner, fake_model_server, wait_for
@@ -585,3 +585,35 @@ def test_close_and_commit_waits_for_a_trajectory_still_extracting(
         stop.set()
     assert lore.session_state(sid) == "idle"
     assert len(manual.started) == 2  # the waiting trajectory, then the rest at close
+
+
+def test_a_model_that_fails_to_annotate_is_recorded_on_the_step_and_told_to_observers(
+    lore: Lore, project: Project
+) -> None:
+    events: list[SessionEvent] = []
+    lore.observe(events.append)
+    with fake_model_server() as fake:
+        fake.failures["StepAnnotation"] = 1
+        sid = lore.start_session("Fix the cache", project="demo", llm=fake.llm())
+        step = lore.append(sid, "The Redis cache misses after deploys", "Read the deploy script")
+    assert step.annotated and step.subgoal  # the rules annotated it: the append went on
+    assert step.annotation_error is not None and "scripted failure" in step.annotation_error
+    appended = [e for e in events if e.kind == "step_appended" and e.session_id == sid]
+    assert appended[-1].data["annotation_error"] == step.annotation_error
+
+
+def test_annotation_failures_can_fail_the_append_as_mnemosyne_does(
+    lore: Lore, project: Project
+) -> None:
+    with fake_model_server() as fake:
+        fake.failures["StepAnnotation"] = 1
+        sid = lore.start_session(
+            "Fix the cache",
+            project="demo",
+            llm=fake.llm(),
+            config={"annotation_failure": "raise"},
+        )
+        with pytest.raises(ProviderError, match="scripted failure"):
+            lore.append(sid, "The Redis cache misses after deploys", "Read the deploy script")
+        assert lore.session_steps(sid) == []  # the step went with its annotation
+        assert lore.append(sid, "It misses again", "Namespaced the keys").annotation_error is None

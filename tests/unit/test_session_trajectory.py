@@ -94,10 +94,10 @@ def test_rewards_follow_what_came_after(text: str, low: float, high: float) -> N
 
 def test_annotate_step_without_a_model_scores_the_previous_step() -> None:
     history = [step(1, "Run the tests", "pytest -x", subgoal="Run the tests")]
-    found = extraction.annotate_step(None, "Ship it", history, "All tests pass", "Committed")
-    assert found.subgoal == "Run the tests"
+    found, error = extraction.annotate_step(None, "Ship it", history, "All tests pass", "Committed")
+    assert found.subgoal == "Run the tests" and error is None  # no model: nothing failed
     assert found.previous_reward is not None and found.previous_reward >= 0.8
-    first = extraction.annotate_step(None, "Ship it", [], "Run the tests", "pytest -x")
+    first, _ = extraction.annotate_step(None, "Ship it", [], "Run the tests", "pytest -x")
     assert first.previous_reward is None
 
 

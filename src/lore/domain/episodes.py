@@ -55,6 +55,8 @@ class Step(Record):
     extraction_id: int | None
     # The reward is the neutral 0.5 because the model failed to score the step.
     reward_fallback: bool = False
+    # The model's error when it failed to annotate the step and the rules did instead.
+    annotation_error: str | None = None
 
     @property
     def annotated(self) -> bool:

@@ -112,24 +112,33 @@ def annotate_step(
     history: Sequence[offline.StepLike],
     observation: str,
     action: str,
-) -> StepAnnotation:
+    *,
+    fall_back: bool = True,
+) -> tuple[StepAnnotation, str | None]:
     """State summary and subgoal of a new step, and the reward of the step before it (judged
-    from this observation). An LLM that fails here falls back to the rules: an append must not
-    be lost to a provider outage."""
+    from this observation), with the model's error when it failed and the rules annotated the
+    step instead: an append must not be lost to a provider outage. ``fall_back`` False raises
+    the model's error instead."""
     has_previous = bool(history)
+    error = None
     if llm is not None:
         messages = prompts.annotate_messages(goal, history, observation, action, has_previous)
         try:
             answer = ask(llm, messages, StepAnnotation, "annotate")
             if answer.subgoal.strip():
-                return answer
+                return answer, None
+            error = "the model gave an empty subgoal"
         except ProviderError as exc:
-            log.warning("step annotation fell back to rules: %s", exc)
-    return StepAnnotation(
+            if not fall_back:
+                raise
+            error = str(exc) or type(exc).__name__
+        log.warning("step annotation fell back to rules: %s", error)
+    rules = StepAnnotation(
         state_summary=offline.summarise_state(observation, action),
         subgoal=offline.infer_subgoal(observation, action, history),
         previous_reward=offline.score_outcome(observation) if has_previous else None,
     )
+    return rules, error
 
 
 def annotate_steps(

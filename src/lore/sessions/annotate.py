@@ -40,7 +40,14 @@ def annotate(
         if s.episode_id == step.episode_id and s.seq < step.seq
     ]
     llm = providers.llm(project, session)
-    found = extraction.annotate_step(llm, goal, history, step.observation, step.action)
+    found, error = extraction.annotate_step(
+        llm,
+        goal,
+        history,
+        step.observation,
+        step.action,
+        fall_back=config.annotation_failure == "fallback",
+    )
     vector = providers.embedder(session).embed([found.subgoal])[0]
     trajectory, boundary = extraction.next_trajectory(
         _previous_subgoal(store, previous), vector, config.boundary_threshold
@@ -55,6 +62,7 @@ def annotate(
             subgoal_vec=vector,
             trajectory=trajectory,
             boundary=boundary,
+            error=error,
         )
     return Annotated(done, session, config.auto_commit)
 

@@ -87,6 +87,8 @@ class AppendLine:
         except BaseException as exc:  # the step is dropped; its caller gets the error
             log.warning("append of step %s (session %s) failed: %s", step.id, self.session_id, exc)
             future.set_exception(exc)
+            with self._lock:  # the caller holds its future; the next step may reuse the id
+                self._futures.pop(step.id, None)
         else:
             future.set_result(done)
         with self._lock:  # keep recent outcomes for callers that ask after the fact

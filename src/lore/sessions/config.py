@@ -35,6 +35,7 @@ class SessionConfig:
     session_idle_s: float
     intent_merge_threshold: float
     intent_identical_threshold: float
+    annotation_failure: str
 
 
 def session_config(settings: Settings, project: Project, session: Session) -> SessionConfig:

@@ -204,6 +204,7 @@ class SessionEngine(ExtractionRuns):
             trajectory=done.trajectory,
             boundary=done.boundary,
             subgoal=done.subgoal,
+            annotation_error=done.annotation_error,
         )
         if done.boundary and found.auto_commit:
             self._flush(done.session_id, upto_trajectory=(done.trajectory or 1) - 1)

@@ -2,7 +2,8 @@
 
 Kinds and their ``data``:
 - ``session_transition``: ``from``, ``to`` (states), ``reason`` (what caused it)
-- ``step_appended``: ``step_id``, ``seq``, ``trajectory``, ``boundary``
+- ``step_appended``: ``step_id``, ``seq``, ``trajectory``, ``boundary``, ``subgoal``,
+  ``annotation_error`` (the model's error when the rules annotated the step instead)
 - ``changeset_applied``: ``changeset_id``, ``node_ids`` (created), ``merged``, ``items``
 - ``extraction_failed``: ``extraction_id``, ``job_id``, ``error``
 - ``operation_finished``: ``op_id``, ``op``, ``result`` or ``reason``

@@ -488,7 +488,10 @@ class StepStore(Protocol):
         subgoal_vec: NDArray[np.float32],
         trajectory: int,
         boundary: bool,
-    ) -> Step: ...
+        error: str | None = None,
+    ) -> Step:
+        """Fill in a step's annotation; ``error``: why the rules annotated it, not the model."""
+        ...
 
     def set_reward(self, step_id: int, reward: float, *, fallback: bool = False) -> None:
         """Set a step's reward; ``fallback``: the neutral score kept when scoring failed."""

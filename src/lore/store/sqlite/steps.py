@@ -26,6 +26,7 @@ def step_from_row(row: sqlite3.Row) -> Step:
         subgoal=row["subgoal"],
         reward=row["reward"],
         reward_fallback=bool(row["reward_fallback"]),
+        annotation_error=row["annotation_error"],
         trajectory=row["trajectory"],
         boundary=bool(row["boundary"]),
         created_at=row["created_at"],
@@ -120,13 +121,24 @@ class SQLiteSteps:
         subgoal_vec: NDArray[np.float32],
         trajectory: int,
         boundary: bool,
+        error: str | None = None,
     ) -> Step:
         blob = np.ascontiguousarray(subgoal_vec, dtype=np.float32).tobytes()
         with self.db.write() as conn:
             conn.execute(
                 "UPDATE steps SET state_summary = ?, subgoal = ?, subgoal_vec = ?, trajectory = ?,"
-                " boundary = ?, annotated_at = ? WHERE id = ? AND annotated_at IS NULL",
-                (state_summary, subgoal, blob, trajectory, int(boundary), time.time(), step_id),
+                " boundary = ?, annotation_error = ?, annotated_at = ?"
+                " WHERE id = ? AND annotated_at IS NULL",
+                (
+                    state_summary,
+                    subgoal,
+                    blob,
+                    trajectory,
+                    int(boundary),
+                    error,
+                    time.time(),
+                    step_id,
+                ),
             )
         return self.get(step_id)
 

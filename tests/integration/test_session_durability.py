@@ -143,3 +143,33 @@ def test_steps_stored_before_a_crash_are_annotated_after_it(tmp_path: Path) -> N
             assert [s.seq for s in steps] == [1, 2, 3]
             assert all(s.subgoal == "Quiet the logs" and s.trajectory == 0 for s in steps)
             assert mem.session_state(sid) == "collecting"
+
+
+FAILING_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from lore import Lore
+
+    mem = Lore.open(sys.argv[1])
+    mem.create_project("demo")
+    sid = mem.start_session("Fix the cache", project="demo")
+    for n in range(30):  # annotations (the model embeds each subgoal) still running at exit
+        mem.append_async(sid, f"The cache misses after deploy {n}", "Read the deploy script")
+    raise RuntimeError("the script fails while the engine works")
+    """
+)
+
+
+def test_a_script_that_fails_while_the_engine_works_exits_with_its_error(tmp_path: Path) -> None:
+    script = tmp_path / "failing.py"
+    script.write_text(FAILING_SCRIPT)
+    ended = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "lore.db")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # Not an abort (134, "terminate called without an active exception") at interpreter exit.
+    assert ended.returncode == 1, ended.stderr[-2000:]
+    assert "RuntimeError: the script fails while the engine works" in ended.stderr
+    assert "terminate called" not in ended.stderr

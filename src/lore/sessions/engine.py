@@ -11,6 +11,7 @@ Locks: one re-entrant lock per session serialises its operations in this process
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import threading
@@ -78,7 +79,10 @@ class SessionEngine(ExtractionRuns):
 
     def start(self) -> SessionEngine:
         """Resume what a previous process left (extraction runs, unannotated steps, queued
-        operations) and start the timers."""
+        operations) and start the timers. A program that ends without closing lore (an
+        exception, a forgotten ``close``) stops the engine at exit: a thread still inside the
+        model when the interpreter tears down aborts the process."""
+        atexit.register(self.shutdown)
         self._loop.start()
         return self
 
@@ -96,6 +100,9 @@ class SessionEngine(ExtractionRuns):
         self._loop.wake()
 
     def shutdown(self) -> None:
+        atexit.unregister(self.shutdown)
+        if self._stopping.is_set():
+            return
         self._stopping.set()
         self._loop.stop(STOP_WAIT_S)
         with self._guard:

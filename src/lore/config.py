@@ -239,6 +239,9 @@ class RecallSettings(Section):
     )
     active_files_boost: float = 0.25
     query_cache_size: int = 512
+    # Results with no hit found by the query's words or identifiers and none this similar in
+    # meaning are no good match: search says so (recall.models.good_match).
+    good_match_similarity: float = Field(default=0.3, ge=-1.0, le=1.0)
     # Past this many vectors a project's dense search runs on an approximate nearest-neighbour
     # index saved in the home (lore.recall.ann) instead of the exact matrix.
     ann_min_vectors: int = Field(default=20_000, ge=0)

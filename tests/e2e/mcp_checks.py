@@ -111,7 +111,10 @@ async def check_memory_tools(session: ClientSession, item_ids: list[int]) -> Non
     pack = await session.call_tool("context_pack", {"task": "add an HTTP call", "budget": 500})
     assert not pack.is_error and "httpx" in text(pack)
     found = await call(session, "search", {"query": "httpx timeout", "limit": 5})
-    assert found["hits"][0]["id"] == item_ids[0]
+    assert found["hits"][0]["id"] == item_ids[0] and found["good_match"] is True
+    assert "words" in found["hits"][0]["matched"]
+    made_up = await call(session, "search", {"query": "xyzzy plugh frobnicate"})
+    assert made_up["good_match"] is False
     assert all(hit["tokens"] > 0 for hit in found["hits"])
     cheap = await call(session, "search", {"query": "httpx timeout", "max_tokens": 40})
     assert cheap["hits"] and sum(hit["tokens"] for hit in cheap["hits"]) <= 40

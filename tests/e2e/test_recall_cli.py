@@ -85,3 +85,13 @@ def test_timeline_needs_what_it_is_around(tmp_path: Path, memory: dict[str, int]
     shown = lore_cli("timeline", "-p", "demo", "--around", "2026-01-01", "--json", cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert isinstance(json.loads(shown.stdout), list)
+
+
+def test_search_shows_why_each_hit_matched_and_admits_no_good_match(
+    tmp_path: Path, memory: dict[str, int]
+) -> None:
+    shown = lore_cli("search", "journal_mode", "-p", "demo", cwd=tmp_path)
+    assert "words" in shown.stdout and "No good match" not in shown.stdout
+    made_up = lore_cli("search", "xyzzy plugh frobnicate", "-p", "demo", cwd=tmp_path)
+    assert made_up.returncode == 0 and "meaning" in made_up.stdout  # the nearest, still shown
+    assert "No good match" in " ".join(made_up.stderr.split())

@@ -185,3 +185,12 @@ def test_an_llm_can_pick_the_mode(lore_home: object, memory: dict[str, int]) -> 
         assert hits[0].id == memory["ruff"]
         sent = [request.body["messages"][0]["content"] for request in fake.requests]
         assert sent[0] == CLASSIFY_PROMPT
+
+
+def test_search_says_when_nothing_is_a_good_match(api: httpx.Client) -> None:
+    known = api.get("/api/v1/search", params={"q": "journal_mode", "project": "demo"}).json()
+    assert known["good_match"] is True
+    made_up = api.get("/api/v1/search", params={"q": "xyzzy plugh frobnicate", "project": "demo"})
+    body = made_up.json()
+    assert body["hits"] and body["good_match"] is False  # only the nearest in meaning, weak
+    assert all(hit["channels"] == ["dense"] and hit["relevance"] < 0.3 for hit in body["hits"])

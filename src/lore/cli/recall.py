@@ -7,8 +7,9 @@ from rich.markdown import Markdown
 from rich.markup import escape
 from rich.table import Table
 
-from lore.cli.app import app, console, handles_errors, open_lore, print_json, when
+from lore.cli.app import app, console, err_console, handles_errors, open_lore, print_json, when
 from lore.recall import Hit
+from lore.recall.models import matched_by
 from lore.recall.tokens import clip
 
 PROJECT_HELP = "Project name or id (default: this repository's)."
@@ -65,6 +66,7 @@ def search(
             include_events=events,
             max_tokens=budget,
         )
+        good = lore.recall_service.good_match(hits)
     if compact:
         hits = [hit.indexed() for hit in hits]
     if json_out:
@@ -72,7 +74,13 @@ def search(
         return
     if not hits:
         console.print("No memories match.")
-    elif compact:
+        return
+    if not good:  # on stderr: stdout stays the hits (a compact index reads a hit a line)
+        err_console.print(
+            "[yellow]No good match:[/] nothing holds these words, and nothing is close in"
+            " meaning. The nearest, for what they are worth:"
+        )
+    if compact:
         for hit in hits:
             line = f"#{hit.id} {hit.type or hit.kind} ({hit.tokens} tokens) {escape(hit.text)}"
             console.print(line, soft_wrap=True)  # one line a hit, whatever the terminal's width
@@ -170,6 +178,7 @@ def _hits_table(hits: list[Hit]) -> Table:
     table = Table("#", "id", "kind", "score", "tokens", "memory", show_lines=False)
     for rank, hit in enumerate(hits, start=1):
         kind = hit.type or hit.kind
-        text = f"[bold]{clip(hit.title, 80)}[/]\n{clip(hit.text, 240)}"
+        why = ", ".join(matched_by(hit))  # what found it
+        text = f"[bold]{clip(hit.title, 80)}[/]\n{clip(hit.text, 240)}\n[dim]by {why}[/]"
         table.add_row(str(rank), str(hit.id), kind, f"{hit.score:.3f}", str(hit.tokens), text)
     return table

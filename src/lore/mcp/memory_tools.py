@@ -10,7 +10,7 @@ from pydantic import Field
 
 from lore.domain.graph import ItemStatus, ItemType
 from lore.mcp.context import ToolContext, agent_errors
-from lore.recall.models import Hit
+from lore.recall.models import Hit, matched_by
 from lore.recall.service import MAX_BUDGET
 from lore.recall.tokens import count_tokens
 
@@ -120,7 +120,9 @@ def register(server: MCPServer, tools: ToolContext) -> None:
         ctx: Context | None = None,
     ) -> dict[str, Any]:
         """Search the project's memory (items, past steps and raw events) by meaning and by
-        words, best first, with filters. Each hit says what reading it costs (`tokens`).
+        words, best first, with filters. Each hit says what reading it costs (`tokens`) and
+        what found it (`matched`); `good_match` false means nothing shares the query's words
+        and nothing is close in meaning: the memory does not know, the hits are only nearest.
 
         Use it before changing code you do not know, to find decisions, conventions and known
         bugs about a topic or a file. Each hit has an id to approve or deprecate.
@@ -139,7 +141,10 @@ def register(server: MCPServer, tools: ToolContext) -> None:
                 until=until,
                 max_tokens=max_tokens,
             )
-        return {"hits": [hit_summary(hit.indexed() if compact else hit) for hit in hits]}
+        return {
+            "hits": [hit_summary(hit.indexed() if compact else hit) for hit in hits],
+            "good_match": tools.lore.recall_service.good_match(hits),
+        }
 
 
 def hit_summary(hit: Hit) -> dict[str, Any]:
@@ -151,6 +156,7 @@ def hit_summary(hit: Hit) -> dict[str, Any]:
         "title": hit.title,
         "text": text,
         "score": round(hit.score, 4),
+        "matched": matched_by(hit),
         "status": hit.status,
         "schema_key": hit.schema_key,
         "files": hit.files,

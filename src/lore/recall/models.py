@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -16,6 +17,29 @@ Scope = Literal["relevant", "full", "minimal"]
 SCOPES: tuple[Scope, ...] = ("relevant", "full", "minimal")
 # A compact index shows this much of each hit's text, on one line.
 INDEX_CHARS = 160
+# The channels that found a hit by the query's own words or identifiers.
+WORD_CHANNELS = frozenset({"lexical", "substring", "identifier"})
+# What each channel means to a reader of the results.
+MATCHED_BY = {
+    "lexical": "words",
+    "substring": "identifier",
+    "identifier": "identifier",
+    "dense": "meaning",
+    "graph": "graph",
+}
+
+
+def good_match(hits: Sequence[Hit], floor: float) -> bool:
+    """Whether ``hits`` hold a match worth reading: one found by the query's words or
+    identifiers, or one at least ``floor`` similar in meaning. Gibberish and questions the
+    memory knows nothing of find only weak neighbours in meaning (LoCoMo dev's questions: every
+    one has a word match; made-up words: cosine 0.23 at best)."""
+    return any(WORD_CHANNELS.intersection(hit.channels) or hit.relevance >= floor for hit in hits)
+
+
+def matched_by(hit: Hit) -> list[str]:
+    """Why the hit was found, in a reader's words: words, identifier, meaning, graph."""
+    return list(dict.fromkeys(MATCHED_BY[c] for c in hit.channels if c in MATCHED_BY))
 
 
 class Hit(BaseModel):

@@ -32,6 +32,7 @@ from lore.recall.models import (
     Mode,
     RecallRequest,
     Scope,
+    good_match,
 )
 from lore.recall.modes import RECIPES, classify_query
 from lore.recall.search import HybridSearch
@@ -116,6 +117,10 @@ class Recall:
     def warm(self) -> None:
         """Load the embedding model now instead of on the first query."""
         self._queries("warm up")
+
+    def good_match(self, hits: Sequence[Hit]) -> bool:
+        """Whether the hits hold a match worth reading (``recall.good_match_similarity``)."""
+        return good_match(hits, self.settings.recall.good_match_similarity)
 
     def search(self, project: Project, request: RecallRequest) -> list[Hit]:
         _check(request)

@@ -51,6 +51,9 @@ class SearchOut(BaseModel):
     project: str
     query: str
     hits: list[Hit]
+    # False: nothing shares the query's words and nothing is close in meaning; the hits are
+    # only the nearest there is (recall.good_match_similarity).
+    good_match: bool
 
 
 class ContextPackIn(BaseModel):
@@ -175,4 +178,5 @@ def _search(lore: Lore, body: SearchIn) -> SearchOut:
     )
     if body.compact:
         hits = [hit.indexed() for hit in hits]
-    return SearchOut(project=found.name, query=body.query, hits=hits)
+    good = lore.recall_service.good_match(hits)
+    return SearchOut(project=found.name, query=body.query, hits=hits, good_match=good)

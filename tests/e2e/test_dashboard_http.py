@@ -306,3 +306,19 @@ def test_the_memory_at_session_start_is_a_setting_checked_like_the_others(
     saved = client.post(settings, data={"model_tier": "small", "session_start_tokens": "250"})
     assert saved.status_code in (200, 303)
     assert lore.project(project.id).settings.session_start_tokens == 250
+
+
+def test_brain_search_shows_scores_and_admits_no_good_match(
+    client: httpx.Client, lore: Lore, project: Project, enriched: int
+) -> None:
+    brain = f"/projects/{project.name}/brain"
+    found = client.get(brain, params={"q": "integer cents", "format": "json"}).json()
+    assert found["good_match"] is True and found["items"]
+    first = found["items"][0]
+    assert first["score"] > 0 and "words" in first["matched"]
+    page = client.get(brain, params={"q": "integer cents"}).text
+    assert re.search(r'data-testid="item-score">score [0-9.]+ · by [a-z, ]*words', page)
+    made_up = client.get(brain, params={"q": "xyzzy plugh frobnicate"})
+    nearest = client.get(brain, params={"q": "xyzzy plugh frobnicate", "format": "json"}).json()
+    assert nearest["good_match"] is False and nearest["items"]  # the nearest in meaning
+    assert "No good match for “xyzzy plugh frobnicate”" in made_up.text  # under a warning

@@ -10,8 +10,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from lore.domain import Project
-from lore.domain.graph import ITEM_KINDS, ITEM_STATUSES, ITEM_TYPES, Node
+from lore.domain.graph import ITEM_KINDS, ITEM_STATUSES, ITEM_TYPES
 from lore.items import item_filter
+from lore.recall.models import matched_by
 from lore.recall.service import recall_request
 from lore.server.deps import LoreDep
 from lore.server.web.items import LOW_CONFIDENCE, ItemCard, item_card
@@ -44,6 +45,8 @@ class BrainPage(BaseModel):
     status: str | None
     key: str | None
     q: str | None
+    # False when a search found nothing by its words and nothing close in meaning.
+    good_match: bool
     types: list[str]
     statuses: list[str]
     tree: list[TreeNode]
@@ -73,21 +76,23 @@ def brain_tab(
     project = lore.project(ref)
     type, status, key, q = type or None, status or None, key or None, (q or "").strip() or None
     where = item_filter(type=type, status=status, schema_key=key)
+    good = True
     if q:
-        found, total, page, pages = _search(lore, project, q, where), 0, 1, 1
-        total = len(found)
+        cards, good = _search(lore, project, q, where)
+        total, page, pages = len(cards), 1, 1
     else:
         total = lore.store.graph.count_items(project.id, where)
         page, pages = page_window(page, total, PAGE_SIZE)
         found = lore.store.graph.items(
             project.id, where, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
         )
+        cards = [item_card(node, project.name) for node in found]
     keys = lore.store.overview.schema_keys(
         project.id, dataclasses.replace(where, schema_key_prefix=None)
     )
     context = BrainPage(
         project=project.name,
-        items=[item_card(node, project.name) for node in found],
+        items=cards,
         total=total,
         page=page,
         pages=pages,
@@ -95,6 +100,7 @@ def brain_tab(
         status=status,
         key=key,
         q=q,
+        good_match=good,
         types=list(ITEM_TYPES),
         statuses=list(ITEM_STATUSES),
         tree=schema_tree(keys),
@@ -147,9 +153,12 @@ def schema_tree(counts: dict[str, int]) -> list[TreeNode]:
     return roots
 
 
-def _search(lore: LoreDep, project: Project, query: str, where: ItemFilter) -> list[Node]:
-    """Recall over the project's items with the tab's filters, best first. Browsing the
-    dashboard is not use: it leaves the items' access counts alone."""
+def _search(
+    lore: LoreDep, project: Project, query: str, where: ItemFilter
+) -> tuple[list[ItemCard], bool]:
+    """Recall over the project's items with the tab's filters, best first, each with its
+    score and what found it, and whether any is a good match. Browsing the dashboard is not
+    use: it leaves the items' access counts alone."""
     request = recall_request(
         query,
         limit=SEARCH_LIMIT,
@@ -159,6 +168,13 @@ def _search(lore: LoreDep, project: Project, query: str, where: ItemFilter) -> l
         include_events=False,
     )
     hits = lore.recall_service.search(project, dataclasses.replace(request, record_access=False))
-    ids = [hit.id for hit in hits if hit.kind in ITEM_KINDS]
-    nodes = {node.id: node for node in lore.store.graph.get_many(ids)}
-    return [nodes[node_id] for node_id in ids if node_id in nodes]
+    items = [hit for hit in hits if hit.kind in ITEM_KINDS]
+    nodes = {node.id: node for node in lore.store.graph.get_many([hit.id for hit in items])}
+    cards = [
+        item_card(nodes[hit.id], project.name).model_copy(
+            update={"score": hit.score, "matched": matched_by(hit)}
+        )
+        for hit in items
+        if hit.id in nodes
+    ]
+    return cards, lore.recall_service.good_match(items)

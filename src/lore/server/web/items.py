@@ -53,6 +53,9 @@ class ItemCard(BaseModel):
     updated_at: float
     superseded_by: int | None
     review_reason: str | None
+    # Set for a search result: its score and what found it (words, identifier, meaning, graph).
+    score: float | None = None
+    matched: list[str] = []
 
 
 class EvidenceView(BaseModel):

@@ -145,3 +145,34 @@ def test_secrets_never_reach_the_database_file(
     raw = b"".join(p.read_bytes() for p in lore_home.glob("lore.db*"))
     for secret in secrets:
         assert secret.encode() not in raw
+
+
+def test_a_session_says_what_it_is_about_from_its_first_telling_event(
+    lore: Lore, project: Project
+) -> None:
+    def about(source: str) -> str:
+        [session] = [s for s in lore.sessions(project) if s.source == source]
+        return session.goal
+
+    lore.capture_event("hooks", "tool_call", {"tool": "Bash", "input": "pytest"}, project=project)
+    lore.capture_event(
+        "hooks", "prompt", {"text": "Why do the invoice totals drift by a cent?\nsee #12"},
+        project=project,
+    )  # fmt: skip
+    lore.capture_event("hooks", "prompt", {"text": "And the tax rounding?"}, project=project)
+    assert about("hooks") == "Why do the invoice totals drift by a cent?"  # the first, kept
+    lore.capture_event("cli", "session_save", {"summary": "Moved money to cents"}, project=project)
+    assert about("cli") == "Moved money to cents"
+    commits = [
+        {"sha": "b2", "message": "Store cents\n\nFloats drifted"},
+        {"sha": "a1", "message": "x"},
+    ]
+    lore.capture_event("git", "git_digest", {"commits": commits}, project=project)
+    assert about("git") == "Store cents (and 1 more commits)"
+    lore.capture_event(
+        "scan", "scan_result", {"root": "/repo", "summary": "A shop"}, project=project
+    )
+    assert about("scan") == ""  # a report says nothing of what a session is for
+    sid = lore.start_session("Fix the rounding", project=project.name)
+    lore.capture_event("mcp", "note", {"text": "Something else"}, project=project, session_id=sid)
+    assert lore.session(sid).goal == "Fix the rounding"  # a goal given is never replaced

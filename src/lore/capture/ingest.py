@@ -31,6 +31,12 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "transcript": (),
 }
 
+# Where an event says what its session is about, in this order; events that only report
+# (a repository's scan, its module map and documents) say nothing of it.
+ABOUT_FIELDS = ("summary", "goal", "prompt", "text", "content", "message", "title")
+REPORTS = frozenset({"scan_result", "code_map", "doc_sections"})
+ABOUT_CHARS = 160
+
 Listener = Callable[[Project, AppendOutcome, Sequence[PreparedEvent]], None]
 
 
@@ -105,11 +111,36 @@ class Capture:
             idempotency_key=redact_text(event.idempotency_key) if event.idempotency_key else None,
             occurred_at=event.occurred_at,
             session_id=event.session_id,
+            about=about(event.type, payload),
         )
 
     def _clean(self, payload: dict[str, Any]) -> Any:
         """Drop diffs of excluded paths, then redact secrets everywhere."""
         return redact(_strip_excluded(payload, self.settings.exclude_paths))
+
+
+def about(type: str, payload: Mapping[str, Any]) -> str | None:
+    """What an event says its session is about, in one line: a save's summary, a request or
+    note, the newest commit's subject; None for events that only report (tool calls, scans)."""
+    if type in REPORTS or isinstance(payload.get("tool"), str):
+        return None
+    commits = payload.get("commits")
+    if isinstance(commits, list) and commits and isinstance(commits[0], dict):
+        subject = _first_line(commits[0].get("message"))
+        more = f" (and {len(commits) - 1} more commits)" if len(commits) > 1 else ""
+        return f"{subject}{more}" if subject else None
+    for field in ABOUT_FIELDS:
+        line = _first_line(payload.get(field))
+        if line:
+            return line
+    return None
+
+
+def _first_line(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    line = value.strip().splitlines()[0].strip()
+    return line if len(line) <= ABOUT_CHARS else line[: ABOUT_CHARS - 1] + "…"
 
 
 def _parse(raw: EventIn | Mapping[str, Any], index: int) -> EventIn:

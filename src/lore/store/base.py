@@ -50,6 +50,9 @@ class PreparedEvent:
     idempotency_key: str | None = None
     occurred_at: float | None = None
     session_id: int | None = None
+    # What the event says the session is about (a prompt, a save's summary, a commit's
+    # subject): the first one becomes the goal of a session that has none.
+    about: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

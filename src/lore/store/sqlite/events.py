@@ -143,6 +143,7 @@ class _SessionTargets:
         self.by_source: dict[str, tuple[int, int]] = {}
         self.by_id: dict[int, tuple[int, int]] = {}
         self.counts: dict[int, int] = {}
+        self.abouts: dict[int, str] = {}
 
     def resolve(self, event: PreparedEvent, index: int) -> tuple[int, int]:
         if event.session_id is not None:
@@ -152,6 +153,8 @@ class _SessionTargets:
             target = self.by_source.get(event.source) or self._capture(event.source)
             self.by_source[event.source] = target
         self.counts[target[0]] = self.counts.get(target[0], 0) + 1
+        if event.about:
+            self.abouts.setdefault(target[0], event.about)
         return target
 
     def _explicit(self, session_id: int, index: int) -> tuple[int, int]:
@@ -201,4 +204,8 @@ class _SessionTargets:
         self.conn.executemany(
             "UPDATE sessions SET event_count = event_count + ?, last_event_at = ? WHERE id = ?",
             [(count, self.now, session_id) for session_id, count in self.counts.items()],
+        )
+        self.conn.executemany(  # what a session without a goal is about: its first such event
+            "UPDATE sessions SET goal = ? WHERE id = ? AND goal = ''",
+            [(about, session_id) for session_id, about in self.abouts.items()],
         )

@@ -322,3 +322,25 @@ def test_brain_search_shows_scores_and_admits_no_good_match(
     nearest = client.get(brain, params={"q": "xyzzy plugh frobnicate", "format": "json"}).json()
     assert nearest["good_match"] is False and nearest["items"]  # the nearest in meaning
     assert "No good match for “xyzzy plugh frobnicate”" in made_up.text  # under a warning
+
+
+def test_sessions_are_searched_and_filtered_by_what_the_project_has(
+    client: httpx.Client, lore: Lore, project: Project
+) -> None:
+    lore.capture_event("claude-code", "prompt", {"text": "Why do totals drift?"}, project=project)
+    lore.capture_event(
+        "vscode", "note", {"text": "The 50% discount_code is ignored"}, project=project
+    )
+    sessions = f"/projects/{project.name}/sessions"
+    page = client.get(sessions, params={"format": "json"}).json()
+    assert [source["name"] for source in page["sources"]] == ["claude-code", "vscode"]
+    assert page["statuses"] == ["active"]  # none completed, enriching or failed yet
+    assert [s["goal"] for s in page["sessions"]] == [
+        "The 50% discount_code is ignored",
+        "Why do totals drift?",
+    ]
+    found = client.get(sessions, params={"q": "50% discount_code", "format": "json"}).json()
+    assert [s["source"]["name"] for s in found["sessions"]] == ["vscode"]
+    assert client.get(sessions, params={"q": "5_% d", "format": "json"}).json()["total"] == 0
+    shown = client.get(sessions, params={"q": "drift"})
+    assert "holding “drift”" in shown.text and 'name="q" value="drift"' in shown.text

@@ -123,16 +123,25 @@ class SessionStore(Protocol):
         *,
         states: Sequence[SessionState] | None = None,
         source: str | None = None,
+        text: str | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> list[Session]: ...
+    ) -> list[Session]:
+        """Sessions, newest first; ``text``: whose goal or one of whose events holds it."""
+        ...
+
     def count(
         self,
         project_id: int | None = None,
         *,
         states: Sequence[SessionState] | None = None,
         source: str | None = None,
+        text: str | None = None,
     ) -> int: ...
+    def facets(self, project_id: int) -> tuple[list[str], list[SessionState]]:
+        """The sources and the states the project's sessions have, for filters."""
+        ...
+
     def set_state(
         self,
         session_id: int,

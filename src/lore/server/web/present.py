@@ -48,10 +48,6 @@ def source_view(name: str) -> SourceView:
     return SourceView(name=name, label=label, icon=icon)
 
 
-def known_sources() -> list[SourceView]:
-    return [source_view(name) for name in KNOWN_SOURCES]
-
-
 def confidence_band(confidence: float | None) -> ConfidenceBand | None:
     """high ≥ 0.9, moderate ≥ 0.7, lower ≥ 0.5, else low; None when there is no confidence."""
     if confidence is None:

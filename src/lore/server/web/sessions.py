@@ -9,10 +9,10 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
 from lore.domain import Event, Session, SessionState
-from lore.domain.models import SessionStatus, states_of_status
+from lore.domain.models import SessionStatus, session_status, states_of_status
 from lore.server.deps import Id, LoreDep, Offset, PageScope
 from lore.server.web.jobs import RUNNING, JobView, Timeline, job_view, timeline
-from lore.server.web.present import SourceView, known_sources, source_view
+from lore.server.web.present import SourceView, source_view
 from lore.server.web.render import (
     Layout,
     back,
@@ -54,6 +54,8 @@ class SessionsPage(BaseModel):
     sessions: list[SessionCard]
     status: str | None
     source: str | None
+    # Sessions whose goal or events hold these words.
+    q: str | None
     statuses: list[str]
     sources: list[SourceView]
     page: int
@@ -112,26 +114,37 @@ def sessions_tab(
     lore: LoreDep,
     status: str | None = None,
     source: str | None = None,
+    q: str | None = None,
     page: int = 1,
 ) -> Response:
     project = lore.project(ref)
-    status, source = status or None, source or None
+    status, source, q = status or None, source or None, (q or "").strip() or None
     states = states_of_status(status)
-    total = lore.store.sessions.count(project.id, states=states, source=source)
+    total = lore.store.sessions.count(project.id, states=states, source=source, text=q)
     page, pages = page_window(page, total, PAGE_SIZE)
     found = lore.store.sessions.find(
-        project.id, states=states, source=source, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        project.id,
+        states=states,
+        source=source,
+        text=q,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
     )
-    sources = known_sources()
-    if source and source not in {known.name for known in sources}:
-        sources.append(source_view(source))
+    # The filters offer what the project's sessions have (and what the address asks for).
+    present_sources, present_states = lore.store.sessions.facets(project.id)
+    names = sorted({*present_sources, *([source] if source else [])})
+    wanted = {session_status(state) for state in present_states}
+    statuses: list[str] = [
+        shown.value for shown in SessionStatus if shown in wanted or shown == status
+    ]
     context = SessionsPage(
         project=project.name,
         sessions=[card(session, project.name) for session in found],
         status=status,
         source=source,
-        statuses=[shown.value for shown in SessionStatus],
-        sources=sources,
+        q=q,
+        statuses=statuses,
+        sources=[source_view(name) for name in names],
         page=page,
         pages=pages,
         total=total,

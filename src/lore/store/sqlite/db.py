@@ -142,3 +142,8 @@ def _statements(sql: str) -> list[str]:
     if buffer.strip():
         statements.append(buffer.strip())
     return statements
+
+
+def like_escaped(text: str) -> str:
+    """``text`` for a ``LIKE ... ESCAPE '\\'`` pattern: its ``%`` and ``_`` match themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

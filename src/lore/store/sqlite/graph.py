@@ -32,7 +32,7 @@ from lore.domain.graph import (
 )
 from lore.errors import NotFoundError, ValidationError
 from lore.store.base import AppliedChangeset, ItemFilter
-from lore.store.sqlite.db import Database
+from lore.store.sqlite.db import Database, like_escaped
 from lore.store.sqlite.vectors import SQLiteVectors
 
 log = logging.getLogger("lore.store")
@@ -465,9 +465,8 @@ def _item_clause(project_id: int, where: ItemFilter) -> tuple[str, list[Any]]:
     if where.schema_key_prefix:
         # A prefix matches whole path segments: root/backend matches root/backend/auth.
         prefix = where.schema_key_prefix.rstrip("/")
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         clauses.append("(schema_key = ? OR schema_key LIKE ? ESCAPE '\\')")
-        params.extend([prefix, escaped + "/%"])
+        params.extend([prefix, like_escaped(prefix) + "/%"])
     for column, op, value in (
         ("session_id", "=", where.session_id),
         ("created_at", ">=", where.since),

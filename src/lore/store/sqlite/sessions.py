@@ -8,7 +8,7 @@ from typing import Any
 
 from lore.domain import Session, SessionState
 from lore.errors import ConflictError, NotFoundError
-from lore.store.sqlite.db import Database
+from lore.store.sqlite.db import Database, like_escaped
 from lore.store.sqlite.rows import session_from_row
 
 
@@ -39,7 +39,10 @@ def insert_session(
 
 
 def _filters(
-    project_id: int | None, states: Sequence[SessionState] | None, source: str | None
+    project_id: int | None,
+    states: Sequence[SessionState] | None,
+    source: str | None,
+    text: str | None = None,
 ) -> tuple[str, list[Any]]:
     clauses: list[str] = ["1 = 1"]
     params: list[Any] = []
@@ -52,6 +55,13 @@ def _filters(
     if source is not None:
         clauses.append("source = ?")
         params.append(source)
+    if text:
+        pattern = f"%{like_escaped(text)}%"
+        clauses.append(
+            "(goal LIKE ? ESCAPE '\\' OR id IN (SELECT session_id FROM events"
+            " WHERE payload LIKE ? ESCAPE '\\'))"
+        )
+        params.extend([pattern, pattern])
     return " AND ".join(clauses), params
 
 
@@ -85,10 +95,11 @@ class SQLiteSessions:
         *,
         states: Sequence[SessionState] | None = None,
         source: str | None = None,
+        text: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> list[Session]:
-        where, params = _filters(project_id, states, source)
+        where, params = _filters(project_id, states, source, text)
         rows = self.db.conn.execute(
             f"SELECT * FROM sessions WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",
             (*params, limit, offset),
@@ -101,12 +112,21 @@ class SQLiteSessions:
         *,
         states: Sequence[SessionState] | None = None,
         source: str | None = None,
+        text: str | None = None,
     ) -> int:
-        where, params = _filters(project_id, states, source)
+        where, params = _filters(project_id, states, source, text)
         row = self.db.conn.execute(
             f"SELECT count(*) FROM sessions WHERE {where}", params
         ).fetchone()
         return int(row[0])
+
+    def facets(self, project_id: int) -> tuple[list[str], list[SessionState]]:
+        rows = self.db.conn.execute(
+            "SELECT DISTINCT source, state FROM sessions WHERE project_id = ?", (project_id,)
+        ).fetchall()
+        sources = sorted({row[0] for row in rows})
+        states = [state for state in SessionState if state.value in {row[1] for row in rows}]
+        return sources, states
 
     def set_state(
         self,

@@ -58,3 +58,17 @@ def test_windows_can_be_turned_off(lore_home: Path, monkeypatch: pytest.MonkeyPa
         session_id, _ = captured(lore, project)
         enrich_now(lore, session_id)
         assert lore.recall(project, "warehouse export timeout", include_events=True) == []
+
+
+def test_the_worker_builds_the_vector_index_of_a_project_past_the_threshold(
+    lore_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LORE_RECALL__ANN_MIN_VECTORS", "3")  # four windows are past it
+    with Lore.open() as lore:
+        project = lore.create_project("big")
+        session_id, events = captured(lore, project)
+        enrich_now(lore, session_id)
+        [saved] = (lore_home / "vectors").glob(f"project-{project.id}-*.usearch")
+        hits = lore.recall(project, "why did the warehouse export time out?", limit=3)
+        assert events[1] in {event for hit in hits for event in hit.event_ids}
+        assert list((lore_home / "vectors").glob("*.usearch")) == [saved]  # loaded, not rebuilt

@@ -25,6 +25,7 @@ from lore.pipeline.context import (
     StageProviders,
     StageResult,
 )
+from lore.recall import ann
 from lore.store.base import StageOutcome, Store
 
 log = logging.getLogger("lore.pipeline")
@@ -85,7 +86,20 @@ class JobRunner:
         items = len(state.changeset.items)
         done = self.store.jobs.complete(job.id, worker, items, state.event_ids, self.clock())
         log.info("job %s completed: %d items", job.id, items)
+        self._prepare_vector_index(job)
         return done
+
+    def _prepare_vector_index(self, job: Job) -> None:
+        """A project past ``recall.ann_min_vectors`` gets its approximate index built here, in
+        the background, rather than by the first recall after (lore.recall.ann). Never fails
+        the job: recall builds the index itself when this could not."""
+        try:
+            project_id = self.store.sessions.get(job.session_id).project_id
+            folder, least = self.settings.home / "vectors", self.settings.recall.ann_min_vectors
+            if ann.prepare(self.store, project_id, folder, least):
+                log.info("job %s: built the vector index of project %s", job.id, project_id)
+        except Exception:
+            log.exception("job %s: building the vector index failed; recall will", job.id)
 
     def _hand_back(self, job: Job, worker: str, stage: str) -> Job:
         """The worker stops: the job goes back to the queue, due now, to resume at ``stage``."""

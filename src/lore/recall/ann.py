@@ -238,6 +238,20 @@ class AnnIndex:
         return [node_id for node_id in node_ids if kind_of.get(node_id) in wanted]
 
 
+def prepare(store: Store, project_id: int, folder: Path, min_vectors: int) -> bool:
+    """Build and save the project's index when it has more than ``min_vectors`` vectors of its
+    model and none is saved yet; True when it did. The pipeline's worker calls it after each job,
+    so the first recall past the threshold loads the index instead of building it (minutes at
+    a million vectors)."""
+    model = store.projects.get(project_id).embedding_model
+    if not model or AnnIndex.saved(folder, project_id, model):
+        return False
+    if store.vectors.count(project_id, model=model) <= min_vectors:
+        return False
+    AnnIndex.build(store, project_id, model, folder)
+    return True
+
+
 def _best(scores: dict[int, float], k: int) -> dict[int, float]:
     return dict(sorted(scores.items(), key=lambda item: -item[1])[:k])
 

@@ -336,9 +336,13 @@ def plot(figures: Sequence[LatencyFigures], path: Path) -> None:
     latency.set(xscale="log", yscale="log", xlabel="items", ylabel="ms", title="recall latency")
     latency.grid(True, which="both", alpha=0.3)
     latency.legend(fontsize=8)
-    memory.plot(items, [d["rss_mb"] for d in data], "-", marker="o", label="RSS after queries")
-    memory.plot(items, [d["database_mb"] for d in data], "--", marker="o", label="database")
-    memory.plot(items, [d["index_mb"] for d in data], ":", marker="o", label="saved index")
+    for key, style, label in (
+        ("rss_mb", "-", "RSS after queries"),
+        ("database_mb", "--", "database"),
+        ("index_mb", ":", "saved index"),
+    ):  # a size of 0 (no saved index below the threshold) has no place on a log scale
+        shown = [(n, d[key]) for n, d in zip(items, data, strict=True) if d[key] > 0]
+        memory.plot([n for n, _ in shown], [v for _, v in shown], style, marker="o", label=label)
     memory.set(xscale="log", yscale="log", xlabel="items", ylabel="MB", title="size")
     memory.grid(True, which="both", alpha=0.3)
     memory.legend(fontsize=8)

@@ -539,6 +539,12 @@ class Lore:
         job = self.jobs.get(job_id)
         if job.status is not JobStatus.FAILED:
             return self.jobs.retry(job_id)  # ConflictError: only a failed job retries
+        latest = self.jobs.find(session_id=job.session_id, limit=1)[0]
+        if latest.id != job.id:  # retried already (or overtaken): a second press adds nothing
+            raise ConflictError(
+                f"job {job.id} was followed by job {latest.id} ({latest.status.value});"
+                f" retry that one if it failed"
+            )
         if self.settings.pipeline.in_process_worker:
             self.pipeline.start_worker()
         if self.session(job.session_id).state is SessionState.FAILED:

@@ -344,3 +344,28 @@ def test_sessions_are_searched_and_filtered_by_what_the_project_has(
     assert client.get(sessions, params={"q": "5_% d", "format": "json"}).json()["total"] == 0
     shown = client.get(sessions, params={"q": "drift"})
     assert "holding “drift”" in shown.text and 'name="q" value="drift"' in shown.text
+
+
+def test_a_failed_job_shows_retry_only_while_it_is_the_sessions_latest(
+    client: httpx.Client, lore: Lore, project: Project
+) -> None:
+    lore.update_project(project, auto_learn=False)
+    lore.store.projects.set_embedding_model(project.id, "another-model", 768)
+    lore.capture_event("cli", "session_save", {"summary": "Prices in cents"}, project=project)
+    session_id = lore.sessions(project)[0].id
+    lore.close_session(session_id)
+    lore.enrich(session_id)
+    failed = wait_for_job(lore, session_id)
+    assert failed.status == "failed"
+
+    def retry_shown() -> dict[int, bool]:
+        page = client.get(f"/sessions/{session_id}", params={"format": "json", "tab": "jobs"})
+        return {job["id"]: job["can_retry"] for job in page.json()["jobs"]}
+
+    assert retry_shown() == {failed.id: True}
+    later = lore.jobs.enqueue(session_id, "manual")  # as a retry of a collecting session does
+    assert wait_for_job(lore, session_id).id == later.id  # it fails the same way
+    assert retry_shown() == {later.id: True, failed.id: False}  # only the latest retries
+    operations = client.get("/operations", params={"format": "json"}).json()
+    shown = {job["id"]: job["can_retry"] for job in operations["jobs"]}
+    assert (shown[later.id], shown[failed.id]) == (True, False)

@@ -84,19 +84,25 @@ def test_generate_memory_over_rest_runs_in_the_servers_worker(
     ] == [job["id"]]
 
 
-def test_a_failed_job_shows_its_error_and_retries_over_rest(
-    client: httpx.Client, lore: Lore
-) -> None:
+def failed_job(client: httpx.Client, lore: Lore) -> tuple[int, dict[str, Any]]:
+    """A saved session and its job, failed in Embed: the project is embedded with another
+    model than the configured one."""
     project = lore.project("demo")
     lore.store.projects.set_embedding_model(project.id, "another-model", 768)
     session_id = saved_session(lore)
-    job = finished(client, client.post(f"/sessions/{session_id}/enrich").json()["id"])
+    return session_id, finished(client, client.post(f"/sessions/{session_id}/enrich").json()["id"])
+
+
+def test_a_failed_job_shows_its_error_and_retries_over_rest(
+    client: httpx.Client, lore: Lore
+) -> None:
+    _, job = failed_job(client, lore)
     assert job["status"] == "failed" and job["error"].startswith("embed: EmbeddingMismatchError")
     embed = next(stage for stage in job["stages"] if stage["name"] == "embed")
     assert embed["status"] == "failed" and "Traceback" in embed["error_detail"]
     assert client.get("/jobs", params={"status": "failed"}).json()[0]["id"] == job["id"]
 
-    lore.store.projects.set_embedding_model(project.id, "all-MiniLM-L6-v2", 384)
+    lore.store.projects.set_embedding_model(lore.project("demo").id, "all-MiniLM-L6-v2", 384)
     retried = client.post(f"/jobs/{job['id']}/retry")
     assert retried.status_code == 202 and retried.json()["id"] == job["id"]
     done = finished(client, job["id"])
@@ -139,3 +145,15 @@ def test_the_cli_enriches_lists_shows_and_retries(lore: Lore, project: Project) 
     assert refused.returncode == 1 and "only a failed job retries" in refused.stderr
     idle = lore_command("worker", "--until-idle")
     assert idle.returncode == 0 and "ran 0 jobs" in idle.stdout
+
+
+def test_a_failed_job_followed_by_another_is_not_retried_again(
+    client: httpx.Client, lore: Lore
+) -> None:
+    session_id, first = failed_job(client, lore)
+    assert first["status"] == "failed"
+    later = lore.jobs.enqueue(session_id, "manual")  # as a retry of a collecting session does
+    again = client.post(f"/jobs/{first['id']}/retry")
+    assert again.status_code == 409
+    assert f"followed by job {later.id}" in again.json()["error"]["message"]
+    assert lore.jobs.find(session_id=session_id, limit=1)[0].id == later.id  # none added

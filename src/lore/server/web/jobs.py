@@ -55,7 +55,9 @@ class Timeline(BaseModel):
     live: bool
 
 
-def job_view(job: Job, project: str) -> JobView:
+def job_view(job: Job, project: str, *, latest: bool = True) -> JobView:
+    """A job as the dashboard shows it; ``latest``: no later job of its session exists, so a
+    failed one can be retried (an earlier one was retried or overtaken already)."""
     ended = job.finished_at if job.finished else None
     return JobView(
         id=job.id,
@@ -75,7 +77,7 @@ def job_view(job: Job, project: str) -> JobView:
         started_at=job.started_at,
         finished_at=job.finished_at,
         stages=[stage_view(run) for run in job.stages],
-        can_retry=job.status is JobStatus.FAILED,
+        can_retry=job.status is JobStatus.FAILED and latest,
     )
 
 

@@ -81,10 +81,14 @@ def operations_page(
     jobs = store.jobs.find(
         statuses=[status] if status else None, limit=JOBS_PAGE, offset=(page - 1) * JOBS_PAGE
     )
+    failed = {job.session_id for job in jobs if job.status is JobStatus.FAILED}
+    newest = {store.jobs.find(session_id=sid, limit=1)[0].id for sid in failed}
     context = OperationsPage(
         jobs_by_status=jobs_by_status,
         sessions_by_status=sessions_by_status,
-        jobs=[job_view(job, names.get(job.project_id, "?")) for job in jobs],
+        jobs=[
+            job_view(job, names.get(job.project_id, "?"), latest=job.id in newest) for job in jobs
+        ],
         job_status=status,
         page=page,
         pages=pages,

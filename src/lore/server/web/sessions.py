@@ -248,7 +248,9 @@ def _page(lore: LoreDep, live: SessionLive, after: int) -> SessionPage:
         **dict(live),
         events=[_event_row(event) for event in shown[:EVENTS_PAGE]],
         more_events_after=shown[EVENTS_PAGE - 1].id if len(shown) > EVENTS_PAGE else None,
-        jobs=[job_view(job, live.session.project) for job in jobs],
+        jobs=[  # newest first: only the newest can be retried
+            job_view(job, live.session.project, latest=index == 0) for index, job in enumerate(jobs)
+        ],
     )
 
 

@@ -336,3 +336,29 @@ def test_a_failed_job_is_retried_from_the_failed_stage(browser: Any, tmp_path: P
             expect(usage.locator("xpath=..").locator(".bars li")).to_have_count(1)
             expect(usage.locator("xpath=..")).to_contain_text("err")  # the refusals
             page.close()
+
+
+def test_long_unbroken_text_wraps_on_a_narrow_screen(browser: Any, site: Any) -> None:
+    """A payload of one 20,000-character token once made a page 27,201 px wide."""
+    server, _ = site
+    with open_lore(server.home) as lore:
+        project = lore.create_project("wide-payloads")
+        blob = "x" * 20_000
+        captured = lore.capture_event("cli", "note", {"text": blob, "path": blob}, project=project)
+    session_id = captured.session_ids[0]
+    context = browser.new_context(viewport={"width": 390, "height": 800})
+    assert context.request.post(server.url + "/login", form={"token": server.token}).ok
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}/sessions/{session_id}?project=wide-payloads")
+        page.locator(".event summary").first.click()  # the whole payload opens in place
+        expect(page.locator(".payload").first).to_be_visible()
+        for url in (f"/sessions/{session_id}", "/projects/wide-payloads/sessions"):
+            page.goto(server.url + url)
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            culprits = page.evaluate("""() => [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > 400)
+                .map(e => e.tagName + '.' + e.className).slice(0, 12)""")
+            assert wide <= 390 + 1, (url, wide, culprits)
+    finally:
+        context.close()

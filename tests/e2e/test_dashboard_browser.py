@@ -161,6 +161,9 @@ def test_approve_search_tree_and_bulk_actions_in_the_brain(page: Any, site: Any)
     item.get_by_role("button", name=re.compile("^Approve")).click()
     expect(item.get_by_test_id("item-status")).to_have_text("approved")
     item_id = int(item.get_attribute("id").removeprefix("item-"))
+    # The Approve button is gone with the swap; focus stays on the card, not the page's body.
+    focused = f"document.activeElement.closest('#item-{item_id}') !== null"
+    page.wait_for_function(focused)
     with open_lore(server.home) as lore:
         assert lore.store.graph.get(item_id).status == "approved"
 

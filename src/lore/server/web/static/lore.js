@@ -1,5 +1,5 @@
 // lore dashboard: the little JavaScript beyond htmx. Every page works without it; this makes
-// times local, submits filters on change and keeps focus sensible after swaps.
+// times local, submits filters on change and keeps focus where the person was after swaps.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -47,6 +47,40 @@
     document.querySelectorAll(all.getAttribute("data-select-all")).forEach(function (box) {
       box.checked = all.checked;
     });
+  });
+
+  // After an action swaps part of the page (Approve on an item card, Generate Memory), focus
+  // goes back where the person was: the same control when the new content has it, else the
+  // swapped region itself, never the page's body.
+  let focusKey = null;
+
+  function keyOf(node) {
+    if (node.id) return "#" + CSS.escape(node.id);
+    const form = node.form || node.closest("form");
+    if (form && form.getAttribute("action")) {
+      return 'form[action="' + CSS.escape(form.getAttribute("action")) + '"] ' + node.tagName.toLowerCase();
+    }
+    return null;
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const active = document.activeElement;
+    const target = event.detail.target;
+    focusKey = active && active !== document.body && target.contains(active) ? keyOf(active) : null;
+    if (focusKey === null && active === document.body) focusKey = "";  // a click left the body focused
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (focusKey === null) return;
+    const region = event.detail.elt;
+    const again = focusKey && document.querySelector(focusKey);
+    if (again && region.contains(again)) {
+      again.focus();
+    } else if (region.isConnected && region !== document.body) {
+      if (!region.hasAttribute("tabindex")) region.setAttribute("tabindex", "-1");
+      region.focus({ preventScroll: true });
+    }
+    focusKey = null;
   });
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -369,3 +369,31 @@ def test_a_failed_job_shows_retry_only_while_it_is_the_sessions_latest(
     operations = client.get("/operations", params={"format": "json"}).json()
     shown = {job["id"]: job["can_retry"] for job in operations["jobs"]}
     assert (shown[later.id], shown[failed.id]) == (True, False)
+
+
+def test_an_action_on_the_review_tab_brings_its_count_up_to_date(
+    site: str, client: httpx.Client, lore: Lore, project: Project
+) -> None:
+    drafts = [
+        NodeDraft(ref=f"d{n}", kind="semantic", type="decision", title=f"Unsure {n}",
+                  body="Maybe.", status="draft", confidence=0.2)
+        for n in range(3)
+    ]  # fmt: skip
+    first, second, _ = apply_items(lore, project, drafts)
+    review = f"{site}/projects/{project.name}/review"
+    assert "3 items to review" in client.get(review).text
+    htmx = {"hx-request": "true", "hx-current-url": review}
+    approved = client.post(f"/items/{first}/status", data={"action": "approve"}, headers=htmx)
+    assert approved.status_code == 200 and f'id="item-{first}"' in approved.text
+    count = re.search(
+        r'<p class="count" id="review-count"[^>]*hx-swap-oob="true"[^>]*>(.*?)</p>', approved.text
+    )
+    assert count is not None and count.group(1).startswith("2 items to review")
+    deleted = client.post(f"/items/{second}/delete", headers=htmx)
+    assert 'hx-swap-oob="true"' in deleted.text and "1 item to review" in deleted.text
+    brain = f"{site}/projects/{project.name}/brain"
+    elsewhere = client.post(
+        f"/items/{first}/status", data={"action": "deprecate"},
+        headers={"hx-request": "true", "hx-current-url": brain},
+    )  # fmt: skip
+    assert "review-count" not in elsewhere.text  # the Brain tab has no such count

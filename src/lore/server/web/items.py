@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from lore.core import Lore
+from lore.domain import Project
 from lore.domain.graph import ITEM_STATUSES, ITEM_TYPES, ItemStatus, Node
 from lore.errors import ValidationError
 from lore.items import Cited, HistoryEntry, LinkedItem, field_errors
@@ -196,7 +197,9 @@ def change_status(
     if not is_fragment_request(request):
         return back(request, f"/items/{node.id}")
     card = item_card(changed, project.name)
-    return fragment(request, "_item.html", item=card, selectable=True, review=_in_review(request))
+    if _in_review(request):  # the tab's count changes with the item
+        return fragment(request, "_review_item.html", item=card, **_review_count(lore, project))
+    return fragment(request, "_item.html", item=card, selectable=True, review=False)
 
 
 @router.post("/items/{item_id}/delete")
@@ -204,6 +207,8 @@ def delete_item(request: Request, item_id: Id, lore: LoreDep, scope: PageScope =
     node = lore.item(item_id, project=scope)
     project = lore.store.projects.get(node.project_id)
     lore.delete_items([node.id], project=project)
+    if is_fragment_request(request) and _in_review(request):  # the card goes, the count follows
+        return fragment(request, "_review_count.html", oob=True, **_review_count(lore, project))
     if is_fragment_request(request):
         return HTMLResponse("")  # htmx swaps the card for nothing
     return back(request, f"/projects/{project.name}/brain")
@@ -338,6 +343,11 @@ def _evidence_view(cited: Cited) -> EvidenceView:
 
 def _in_review(request: Request) -> bool:
     return "/review" in request.headers.get("hx-current-url", "")
+
+
+def _review_count(lore: LoreDep, project: Project) -> dict[str, Any]:
+    total = lore.store.overview.count_review_items(project.id, below_confidence=LOW_CONFIDENCE)
+    return {"total": total, "below_confidence": LOW_CONFIDENCE}
 
 
 # Editing

@@ -365,3 +365,21 @@ def test_long_unbroken_text_wraps_on_a_narrow_screen(browser: Any, site: Any) ->
             assert wide <= 390 + 1, (url, wide, culprits)
     finally:
         context.close()
+
+
+def test_a_new_session_appears_without_a_reload(page: Any, site: Any) -> None:
+    server, _ = site
+    with open_lore(server.home) as lore:
+        project = lore.create_project("live-list")
+        lore.capture_event("cli", "note", {"text": "The first session"}, project=project)
+    page.goto(f"{server.url}/projects/live-list/sessions")
+    cards = page.locator(".session-card")
+    expect(cards).to_have_count(1)
+    page.evaluate("window.notReloaded = true")
+    with open_lore(server.home) as lore:
+        lore.capture_event(
+            "vscode", "note", {"text": "A session started meanwhile"}, project=project
+        )
+    expect(cards).to_have_count(2, timeout=15_000)  # the list asks again every 10 s
+    expect(cards.first).to_contain_text("A session started meanwhile")
+    assert page.evaluate("window.notReloaded") is True

@@ -397,3 +397,20 @@ def test_an_action_on_the_review_tab_brings_its_count_up_to_date(
         headers={"hx-request": "true", "hx-current-url": brain},
     )  # fmt: skip
     assert "review-count" not in elsewhere.text  # the Brain tab has no such count
+
+
+def test_the_sessions_list_polls_for_changes_and_hears_nothing_while_none(
+    client: httpx.Client, lore: Lore, project: Project
+) -> None:
+    lore.capture_event("cli", "note", {"text": "First"}, project=project)
+    sessions = f"/projects/{project.name}/sessions"
+    shown = client.get(sessions, params={"format": "json"}).json()["shown"]
+    page = client.get(sessions).text
+    assert f'hx-get="{sessions}?seen={shown}" hx-trigger="every 10s"' in page
+    poll = {"hx-request": "true"}
+    assert client.get(sessions, params={"seen": shown}, headers=poll).status_code == 204
+    lore.capture_event("vscode", "note", {"text": "A new session"}, project=project)
+    changed = client.get(sessions, params={"seen": shown}, headers=poll)
+    assert changed.status_code == 200 and "A new session" in changed.text
+    whole = client.get(sessions, params={"seen": shown})  # a page load is never a 204
+    assert whole.status_code == 200 and "<main" in whole.text

@@ -157,7 +157,8 @@ def icon(name: str, label: str = "") -> Markup:
 
 def url_with(request: Request, **changes: Any) -> str:
     """The current URL with some query parameters changed (None or "" removes one)."""
-    query = {key: value for key, value in request.query_params.items() if key != "format"}
+    # ``format`` and ``seen`` (a live list's token of what it shows) belong to one request only.
+    query = {k: v for k, v in request.query_params.items() if k not in ("format", "seen")}
     for key, value in changes.items():
         if value is None or value == "":
             query.pop(key, None)

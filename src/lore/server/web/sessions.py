@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Literal
 
 from fastapi import Request
@@ -56,6 +58,8 @@ class SessionsPage(BaseModel):
     source: str | None
     # Sessions whose goal or events hold these words.
     q: str | None
+    # A token of what the list shows: the page's poller sends it back to learn of changes.
+    shown: str
     statuses: list[str]
     sources: list[SourceView]
     page: int
@@ -116,7 +120,10 @@ def sessions_tab(
     source: str | None = None,
     q: str | None = None,
     page: int = 1,
+    seen: str | None = None,
 ) -> Response:
+    """The session cards; polled every few seconds by the page itself, which gets 204 (nothing
+    swapped, nothing announced again) while ``seen`` still matches what it would show."""
     project = lore.project(ref)
     status, source, q = status or None, source or None, (q or "").strip() or None
     states = states_of_status(status)
@@ -137,9 +144,16 @@ def sessions_tab(
     statuses: list[str] = [
         shown.value for shown in SessionStatus if shown in wanted or shown == status
     ]
+    cards = [card(session, project.name) for session in found]
+    shown = hashlib.sha256(
+        json.dumps([total, [c.model_dump(mode="json") for c in cards]]).encode()
+    ).hexdigest()[:16]
+    if seen == shown and is_fragment_request(request):
+        return Response(status_code=204)
     context = SessionsPage(
         project=project.name,
-        sessions=[card(session, project.name) for session in found],
+        sessions=cards,
+        shown=shown,
         status=status,
         source=source,
         q=q,

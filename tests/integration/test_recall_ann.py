@@ -13,6 +13,7 @@ from lore.recall import ann as ann_module
 from lore.recall.ann import AnnIndex
 from lore.recall.vectors import ProjectMatrix, VectorCache
 from lore.store.sqlite import SQLiteStore
+from lore.store.sqlite import vectors as sqlite_vectors
 from tests.integration.test_providers_embeddings import add_node
 
 MODEL = "test-model"
@@ -155,3 +156,13 @@ def test_a_kind_few_nodes_have_is_scored_exactly(
     assert set(found) == set(intents)
     assert all(score == pytest.approx(-1.0, abs=2e-3) for score in found.values())
     assert index.top(unit(1, seed=4)[0], 5, ["step"]) == {}
+
+
+def test_vectors_are_read_for_more_ids_than_one_sql_statement_takes(
+    store: SQLiteStore, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    many = list(range(1, 40_001))  # past SQLite's 32,766 variables: a catch-up after a big job
+    assert store.vectors.get(many, model=MODEL) == {} and store.vectors.of_events(many, MODEL) == {}
+    ids = fill(store, project, rows=5)
+    monkeypatch.setattr(sqlite_vectors, "IN_LIST", 2)  # three statements, their rows merged
+    assert set(store.vectors.get(ids, model=MODEL)) == set(ids)

@@ -15,6 +15,9 @@ from lore.errors import EmbeddingMismatchError, ValidationError
 from lore.store.base import TextToEmbed
 from lore.store.sqlite.db import Database
 
+# Ids per IN list (SQLite allows 32,766 variables in one statement).
+IN_LIST = 10_000
+
 
 class SQLiteVectors:
     def __init__(self, db: Database) -> None:
@@ -50,23 +53,30 @@ class SQLiteVectors:
             )
 
     def of_events(self, event_ids: Sequence[int], model: str) -> dict[int, NDArray[np.float32]]:
-        marks = ",".join("?" * len(event_ids))
-        rows = self.db.conn.execute(
-            f"SELECT event_id, vector FROM event_vectors WHERE model = ? AND event_id IN ({marks})",
-            (model, *event_ids),
-        ).fetchall()
-        return {row[0]: np.frombuffer(row[1], dtype=np.float16).astype(np.float32) for row in rows}
+        found: dict[int, NDArray[np.float32]] = {}
+        for ids in _chunks(event_ids):
+            rows = self.db.conn.execute(
+                "SELECT event_id, vector FROM event_vectors WHERE model = ?"
+                f" AND event_id IN ({','.join('?' * len(ids))})",
+                (model, *ids),
+            ).fetchall()
+            found.update(
+                (row[0], np.frombuffer(row[1], dtype=np.float16).astype(np.float32)) for row in rows
+            )
+        return found
 
     def get(
         self, node_ids: Sequence[int], *, model: str | None = None
     ) -> dict[int, NDArray[np.float32]]:
-        marks = ",".join("?" * len(node_ids))
-        sql = f"SELECT node_id, vector FROM embeddings WHERE node_id IN ({marks})"
-        params: tuple[object, ...] = tuple(node_ids)
-        if model is not None:
-            sql, params = sql + " AND model = ?", (*params, model)
-        rows = self.db.conn.execute(sql, params).fetchall()
-        return {row[0]: np.frombuffer(row[1], dtype=np.float32) for row in rows}
+        found: dict[int, NDArray[np.float32]] = {}
+        for ids in _chunks(node_ids):
+            sql = f"SELECT node_id, vector FROM embeddings WHERE node_id IN ({','.join('?' * len(ids))})"
+            params: tuple[object, ...] = tuple(ids)
+            if model is not None:
+                sql, params = sql + " AND model = ?", (*params, model)
+            rows = self.db.conn.execute(sql, params).fetchall()
+            found.update((row[0], np.frombuffer(row[1], dtype=np.float32)) for row in rows)
+        return found
 
     def delete(self, node_ids: Sequence[int]) -> int:
         marks = ",".join("?" * len(node_ids))
@@ -177,6 +187,13 @@ class SQLiteVectors:
                 "UPDATE steps SET subgoal_vec = ? WHERE id = ?",
                 [(row.tobytes(), step_id) for step_id, row in zip(step_ids, matrix, strict=True)],
             )
+
+
+def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
+    """``ids`` in runs short enough for one ``IN (...)`` list: SQLite refuses a statement of
+    more than 32,766 variables, and a whole session's windows, or the changes an index catches
+    up on, can be more."""
+    return [ids[start : start + IN_LIST] for start in range(0, len(ids), IN_LIST)]
 
 
 def _as_matrix(ids: Sequence[int], vectors: NDArray[np.float32]) -> NDArray[np.float32]:

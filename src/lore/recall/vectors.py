@@ -22,7 +22,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from lore.recall.ann import AnnIndex
+from lore.recall.ann import AnnIndex, prepare
 from lore.store.base import Store
 
 Vector = NDArray[np.float32]
@@ -175,8 +175,8 @@ class VectorCache:
             cached[1].catch_up()
             return cached[1]
         if model and (
-            AnnIndex.saved(self.folder, project_id, model)
-            or self.store.vectors.count(project_id, model=model) > self.ann_min_vectors
+            prepare(self.store, project_id, self.folder, self.ann_min_vectors)
+            or AnnIndex.saved(self.folder, project_id, model)
         ):
             return AnnIndex.open(self.store, project_id, model, self.folder)
         ids, matrix = self.store.vectors.all_for_project(project_id)

@@ -276,14 +276,7 @@ class Settings(Section):
     @property
     def db_path(self) -> Path:
         """The SQLite file: ``database_url`` when it is a path or ``sqlite:///`` URL."""
-        url = self.database_url
-        if not url:
-            return self.home / "lore.db"
-        if url.startswith("sqlite:///"):
-            return Path(url.removeprefix("sqlite:///")).expanduser()
-        if "://" in url:
-            raise ConfigError(f"unsupported database URL scheme in {url.split('://')[0]!r}")
-        return Path(url).expanduser()
+        return database_file(self.database_url) if self.database_url else self.home / "lore.db"
 
     @property
     def token_path(self) -> Path:
@@ -317,6 +310,15 @@ ENV_ALIASES = {
     "LORE_EMBEDDING_BASE_URL": "embedding.base_url",
     "LORE_EMBEDDING_API_KEY": "embedding.api_key",
 }
+
+
+def database_file(url: str) -> Path:
+    """The SQLite file a database URL names: a path or a ``sqlite:///`` URL."""
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).expanduser()
+    if "://" in url:
+        raise ConfigError(f"unsupported database URL scheme in {url.split('://')[0]!r}")
+    return Path(url).expanduser()
 
 
 def load_settings(

@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from lore.config import LoadedSettings, load_settings
+from lore.config import LoadedSettings, database_file, load_settings
 from lore.core import Lore
-from lore.errors import LoreError
+from lore.errors import ConfigError, LoreError
 
 app = typer.Typer(
     name="lore",
@@ -62,9 +62,10 @@ def main_options(
 
 
 def _database_exists(db: str) -> bool:
-    if "://" in db and not db.startswith("sqlite:///"):
-        return True  # a server's database: the store reports a wrong one when it connects
-    return Path(db.removeprefix("sqlite:///")).expanduser().is_file()
+    try:
+        return database_file(db).is_file()
+    except ConfigError:
+        return True  # not a file: opening the store says what is wrong with it
 
 
 def settings(cwd: Path | None = None, **overrides: Any) -> LoadedSettings:

@@ -163,9 +163,9 @@ def test_a_session_says_what_it_is_about_from_its_first_telling_event(
     assert about("hooks") == "Why do the invoice totals drift by a cent?"  # the first, kept
     lore.capture_event("cli", "session_save", {"summary": "Moved money to cents"}, project=project)
     assert about("cli") == "Moved money to cents"
-    commits = [
-        {"sha": "b2", "message": "Store cents\n\nFloats drifted"},
-        {"sha": "a1", "message": "x"},
+    commits = [  # as the digest captures them (lore.capture.git)
+        {"sha": "b2", "subject": "Store cents", "body": "Floats drifted"},
+        {"sha": "a1", "subject": "Start"},
     ]
     lore.capture_event("git", "git_digest", {"commits": commits}, project=project)
     assert about("git") == "Store cents (and 1 more commits)"

@@ -53,6 +53,8 @@ def test_first_digest_captures_each_commit_with_files_and_diff(
     assert newer["files"] == [{"path": "src/parser.py", "insertions": 2, "deletions": 0}]
     assert "+    if not text:" in newer["diff"]
     assert newer["diff"].startswith("diff --git a/src/parser.py b/src/parser.py")
+    session = lore.session(lore.store.events.get(result.event_ids[0]).session_id)
+    assert session.goal == "Add parser"  # what the session is about: its first commit
     session = lore.session(result.session_id or 0)
     assert session.source == "git" and session.event_count == 2
     assert lore.store.projects.get_state(project.id, STATE_KEY) == second

@@ -121,12 +121,12 @@ class Capture:
 
 def about(type: str, payload: Mapping[str, Any]) -> str | None:
     """What an event says its session is about, in one line: a save's summary, a request or
-    note, the newest commit's subject; None for events that only report (tool calls, scans)."""
+    note, the subject of its first commit; None for events that only report (tool calls, scans)."""
     if type in REPORTS or isinstance(payload.get("tool"), str):
         return None
     commits = payload.get("commits")
     if isinstance(commits, list) and commits and isinstance(commits[0], dict):
-        subject = _first_line(commits[0].get("message"))
+        subject = _first_line(commits[0].get("subject"))
         more = f" (and {len(commits) - 1} more commits)" if len(commits) > 1 else ""
         return f"{subject}{more}" if subject else None
     for field in ABOUT_FIELDS:

@@ -199,11 +199,11 @@ class Lore:
         limit: int = 50,
         offset: int = 0,
     ) -> list[Session]:
-        from lore.domain.models import states_of_status
+        from lore.domain.models import parse_status
 
         project_id = self.project(project).id if project is not None else None
         return self.store.sessions.find(
-            project_id, states=states_of_status(status), source=source, limit=limit, offset=offset
+            project_id, status=parse_status(status), source=source, limit=limit, offset=offset
         )
 
     def close_session(self, session_id: int) -> Session:
@@ -530,12 +530,10 @@ class Lore:
         )
 
     def retry_job(self, job_id: int) -> Job:
-        """Run a failed job again from the stage that failed (earlier stages' results kept).
-
-        A failed session is retried through the session engine, which resumes its failed job.
-        A job that extracted finished trajectories of a session still collecting cannot be
-        bound to a new extraction run: a new job does its work (the events it did not enrich
-        and the steps its run gave back)."""
+        """Run a failed job again from the stage that failed (earlier stages' results kept),
+        whatever the session's state. A failed session is retried through the session engine,
+        which resumes its failed job; for one that went on collecting, the engine binds the job
+        to a new run holding the steps the failed run gave back."""
         job = self.jobs.get(job_id)
         if job.status is not JobStatus.FAILED:
             return self.jobs.retry(job_id)  # ConflictError: only a failed job retries
@@ -552,7 +550,7 @@ class Lore:
             return self.jobs.find(session_id=job.session_id, limit=1)[0]
         run = self.store.extractions.for_job(job.session_id, job.id)
         if run is not None and run.status != "running":
-            return self.jobs.enqueue(job.session_id, "manual")
+            self.engine.rerun(job.session_id, job.id)
         return self.jobs.retry(job_id)
 
     def start_session(

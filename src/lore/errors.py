@@ -23,6 +23,11 @@ Dependency errors are mapped into this tree at the boundary: callers never catch
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import TypeVar
+
+E = TypeVar("E", bound=StrEnum)
+
 
 class LoreError(Exception):
     """Base class of every error lore raises on purpose."""
@@ -43,6 +48,15 @@ class ValidationError(LoreError):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+def one_of(choices: type[E], value: str, field: str) -> E:
+    """``value`` as a member of ``choices``; else a ValidationError naming the field and them."""
+    try:
+        return choices(value)
+    except ValueError:
+        allowed = ", ".join(choice.value for choice in choices)
+        raise ValidationError(f"{field} must be one of {allowed} (got {value!r})", field) from None
 
 
 class NotFoundError(LoreError):

@@ -363,12 +363,49 @@ def test_a_failed_job_shows_retry_only_while_it_is_the_sessions_latest(
         return {job["id"]: job["can_retry"] for job in page.json()["jobs"]}
 
     assert retry_shown() == {failed.id: True}
-    later = lore.jobs.enqueue(session_id, "manual")  # as a retry of a collecting session does
+    later = lore.jobs.enqueue(session_id, "manual")  # Generate Memory again: a new job
     assert wait_for_job(lore, session_id).id == later.id  # it fails the same way
     assert retry_shown() == {later.id: True, failed.id: False}  # only the latest retries
     operations = client.get("/operations", params={"format": "json"}).json()
     shown = {job["id"]: job["can_retry"] for job in operations["jobs"]}
     assert (shown[later.id], shown[failed.id]) == (True, False)
+
+
+def test_an_open_session_whose_job_failed_shows_failed_and_the_counts_agree(
+    client: httpx.Client, lore: Lore, project: Project
+) -> None:
+    lore.update_project(project, auto_learn=False)
+    lore.capture_event("cli", "note", {"text": "Prices are integer cents"}, project=project)
+    lore.capture_event("vscode", "note", {"text": "Tabs, not spaces"}, project=project)
+    lore.store.projects.set_embedding_model(project.id, "another-model", 768)
+    failing, quiet = (
+        s.id for s in lore.sessions(project, source="cli") + lore.sessions(project, source="vscode")
+    )
+    lore.enrich(failing)  # the session stays open: it goes on collecting
+    assert wait_for_job(lore, failing).status == "failed"
+
+    sessions = f"/projects/{project.name}/sessions"
+    page = client.get(sessions, params={"format": "json"}).json()
+    assert {s["id"]: s["status"] for s in page["sessions"]} == {failing: "failed", quiet: "active"}
+    assert page["statuses"] == ["active", "failed"]
+    by_status = {
+        shown: [
+            s["id"]
+            for s in client.get(sessions, params={"status": shown, "format": "json"}).json()[
+                "sessions"
+            ]
+        ]
+        for shown in ("active", "completed", "enriching", "failed")
+    }
+    assert by_status == {"active": [quiet], "completed": [], "enriching": [], "failed": [failing]}
+    operations = client.get("/operations", params={"format": "json"}).json()
+    counts = operations["sessions_by_status"]
+    assert {shown: counts[shown] for shown in by_status} == {
+        shown: len(found) for shown, found in by_status.items()
+    }
+    assert any(f"Session {failing}" in row["what"] for row in operations["errors"])
+    live = client.get(f"/sessions/{failing}", params={"format": "json"}).json()
+    assert live["actions"]["can_close"] and live["actions"]["retry_job"] is not None
 
 
 def test_an_action_on_the_review_tab_brings_its_count_up_to_date(
@@ -402,6 +439,7 @@ def test_an_action_on_the_review_tab_brings_its_count_up_to_date(
 def test_the_sessions_list_polls_for_changes_and_hears_nothing_while_none(
     client: httpx.Client, lore: Lore, project: Project
 ) -> None:
+    lore.update_project(project, auto_learn=False)  # no job changes a card between the polls
     lore.capture_event("cli", "note", {"text": "First"}, project=project)
     sessions = f"/projects/{project.name}/sessions"
     shown = client.get(sessions, params={"format": "json"}).json()["shown"]

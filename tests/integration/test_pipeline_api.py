@@ -152,7 +152,7 @@ def test_a_failed_job_followed_by_another_is_not_retried_again(
 ) -> None:
     session_id, first = failed_job(client, lore)
     assert first["status"] == "failed"
-    later = lore.jobs.enqueue(session_id, "manual")  # as a retry of a collecting session does
+    later = lore.jobs.enqueue(session_id, "manual")  # Generate Memory again: a new job
     again = client.post(f"/jobs/{first['id']}/retry")
     assert again.status_code == 409
     assert f"followed by job {later.id}" in again.json()["error"]["message"]

@@ -11,7 +11,7 @@ import pytest
 
 from lore import Lore
 from lore.config import load_settings
-from lore.domain import Project, SessionState
+from lore.domain import Project, SessionState, SessionStatus
 from lore.domain.graph import Changeset, NodeDraft
 from lore.domain.jobs import JobStatus, StageStatus
 from tests.pipeline_helpers import enrich_now, item_titled, items, shop_repo
@@ -334,21 +334,30 @@ def test_a_failed_stage_is_retried_from_where_it_failed(lore: Lore, project: obj
     assert len(items(lore)) == 3
 
 
-def test_a_failed_job_of_a_session_still_collecting_is_redone_by_a_new_job(
+def test_a_failed_job_of_a_session_still_collecting_shows_failed_and_resumes_itself(
     lore: Lore, project: Project
 ) -> None:
     lore.store.projects.set_embedding_model(project.id, "some-other-model", 768)
     session_id = lore.capture_event("cli", "session_save", SAVE, project="demo").session_ids[0]
     failed = enrich_now(lore, session_id)  # the session keeps collecting: a trajectory run
     assert failed.status is JobStatus.FAILED
-    assert lore.session(session_id).state is SessionState.COLLECTING
+    session = lore.session(session_id)
+    assert session.state is SessionState.COLLECTING  # still taking events
+    assert session.status is SessionStatus.FAILED and session.error.startswith("embed:")
+    assert [s.id for s in lore.sessions("demo", status="failed")] == [session_id]
+    assert lore.sessions("demo", status="active") == []
+    assert lore.store.sessions.facets(project.id)[1] == [SessionStatus.FAILED]
 
     lore.store.projects.set_embedding_model(project.id, "all-MiniLM-L6-v2", 384)
     again = lore.retry_job(failed.id)
-    assert again.id != failed.id and again.status is JobStatus.QUEUED
+    assert again.id == failed.id and again.status is JobStatus.QUEUED  # the job itself
+    assert lore.session(session_id).status is SessionStatus.ACTIVE  # its run began again
     done = enrich_now(lore, session_id)
-    assert done.id == again.id and done.status is JobStatus.COMPLETED
+    assert done.id == failed.id and done.status is JobStatus.COMPLETED
+    assert done.stage("enrich").runs == 1 and done.stage("embed").runs == 2  # resumed
     assert len(items(lore)) == 3 and lore.store.events.unenriched(session_id) == []
+    assert [job.id for job in lore.job_list(session_id=session_id)] == [failed.id]
+    assert lore.session(session_id).status is SessionStatus.ACTIVE
 
 
 def test_a_captured_session_that_went_quiet_is_ended_and_enriched(lore: Lore) -> None:

@@ -11,7 +11,7 @@ import pytest
 from lore import Lore, SessionError
 from lore.domain import Project
 from lore.store.base import ItemFilter
-from tests.session_helpers import fake_model_server, wait_for
+from tests.session_helpers import FakeModels, fake_model_server, wait_for
 
 EPISODIC = ItemFilter(kinds=("episodic",))
 CACHE = [
@@ -120,14 +120,18 @@ def test_auto_commit_skips_ready_and_makes_commit_async_invalid(
     assert committed_steps(lore) == 1
 
 
+def failed_trajectory_run(lore: Lore, fake: FakeModels) -> int:
+    """A session whose first step's trajectory run failed (the model refused to extract)."""
+    fake.failures["SemanticExtraction"] = 100
+    sid = lore.start_session("g", project="demo", llm=fake.llm(), config={"trajectory_idle_s": 0.2})
+    lore.append(sid, *CACHE[0])
+    wait_for(lambda: [r.status for r in lore.store.extractions.for_session(sid)] == ["failed"])
+    return sid
+
+
 def test_a_failed_trajectory_run_waits_for_the_next_append(lore: Lore, project: Project) -> None:
     with fake_model_server() as fake:
-        fake.failures["SemanticExtraction"] = 100
-        sid = lore.start_session(
-            "g", project="demo", llm=fake.llm(), config={"trajectory_idle_s": 0.2}
-        )
-        lore.append(sid, *CACHE[0])
-        wait_for(lambda: [r.status for r in lore.store.extractions.for_session(sid)] == ["failed"])
+        sid = failed_trajectory_run(lore, fake)
         time.sleep(0.8)  # several timer ticks: no new run for the same steps
         assert len(lore.store.extractions.for_session(sid)) == 1
         assert lore.session_state(sid) == "collecting"
@@ -135,6 +139,29 @@ def test_a_failed_trajectory_run_waits_for_the_next_append(lore: Lore, project: 
         fake.failures.clear()
         lore.append(sid, *CACHE[1])
         wait_for(lambda: committed_steps(lore) == 2)
+
+
+def test_retrying_a_failed_trajectory_job_resumes_it_with_its_own_steps(
+    lore: Lore, project: Project
+) -> None:
+    with fake_model_server() as fake:
+        sid = failed_trajectory_run(lore, fake)
+        session = lore.session(sid)
+        assert session.state.value == "collecting" and session.status.value == "failed"
+        failed = lore.jobs.find(session_id=sid, limit=1)[0]
+        assert failed.status.value == "failed"
+
+        fake.failures.clear()
+        assert lore.retry_job(failed.id).id == failed.id
+        wait_for(lambda: committed_steps(lore) == 1)
+        runs = lore.store.extractions.for_session(sid)
+        assert [(r.status, r.job_id) for r in runs] == [
+            ("failed", failed.id),
+            ("succeeded", failed.id),
+        ]
+        assert [s.observation for s in lore.store.steps.claimed(runs[1].id)] == [CACHE[0][0]]
+        assert lore.session(sid).status.value == "active"
+        assert [job.id for job in lore.jobs.find(session_id=sid)] == [failed.id]
 
 
 def test_the_idle_timer_waits_for_a_step_still_being_annotated(

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lore.errors import one_of
+
 # Ids and counts are 64-bit integers in SQLite and PostgreSQL: a larger one is refused when it is
 # validated, never left to overflow in the database.
 MAX_INT = 2**63 - 1
@@ -59,7 +61,7 @@ class SessionState(StrEnum):
 
 
 class SessionStatus(StrEnum):
-    """What the dashboard shows; derived from the state, never stored."""
+    """What people see; derived from the state and the error, never stored."""
 
     ACTIVE = "active"
     COMPLETED = "completed"
@@ -76,8 +78,21 @@ _STATUS_OF_STATE = {
 }
 
 
-def session_status(state: SessionState) -> SessionStatus:
-    return _STATUS_OF_STATE[state]
+def session_status(state: SessionState, error: str | None = None) -> SessionStatus:
+    """A session's latest extraction failed when it has an error: it shows failed whatever its
+    state (one still collecting goes on collecting after a failed run). Every change of state
+    and every new run clears the error; the store's status filter follows the same rule."""
+    return SessionStatus.FAILED if error is not None else _STATUS_OF_STATE[state]
+
+
+def states_shown_as(status: SessionStatus) -> list[SessionState]:
+    """The states a session without an error shows as ``status``."""
+    return [state for state, shown in _STATUS_OF_STATE.items() if shown is status]
+
+
+def parse_status(status: str | None) -> SessionStatus | None:
+    """A status filter as given (``None`` or empty: no filter); an unknown one is refused."""
+    return one_of(SessionStatus, status, "status") if status else None
 
 
 class Session(Record):
@@ -98,7 +113,7 @@ class Session(Record):
 
     @property
     def status(self) -> SessionStatus:
-        return session_status(self.state)
+        return session_status(self.state, self.error)
 
 
 class EventIn(BaseModel):
@@ -135,19 +150,3 @@ class IngestResult(Record):
     event_ids: list[int]
     session_ids: list[int]
     duplicates: int
-
-
-def states_of_status(status: str | None) -> list[SessionState] | None:
-    """The states a dashboard status filter stands for; ``None`` means no filter."""
-    if not status:
-        return None
-    try:
-        wanted = SessionStatus(status)
-    except ValueError:
-        from lore.errors import ValidationError
-
-        choices = ", ".join(s.value for s in SessionStatus)
-        raise ValidationError(
-            f"status must be one of {choices} (got {status!r})", "status"
-        ) from None
-    return [state for state, shown in _STATUS_OF_STATE.items() if shown is wanted]

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from lore.config import Settings
 from lore.domain import Project, Session
 from lore.domain.jobs import STAGES, TRIGGERS, Clock, Job, JobStatus
-from lore.errors import ValidationError, WaitTimeoutError
+from lore.errors import ValidationError, WaitTimeoutError, one_of
 from lore.store.base import AppendOutcome, PreparedEvent, Store
 
 AUTO_LEARN = "auto_learn"
@@ -110,7 +110,7 @@ class JobManager:
         offset: int = 0,
     ) -> list[Job]:
         """Jobs, newest first; ``status`` is queued, processing, completed or failed."""
-        statuses = [_status(status)] if status else None
+        statuses = [one_of(JobStatus, status, "status")] if status else None
         return self.store.jobs.find(
             project_id=project_id,
             session_id=session_id,
@@ -184,13 +184,3 @@ def hand_to_service(settings: Settings) -> None:
     from lore.service import client
 
     client.wake(settings.home, os.getcwd(), str(settings.db_path))
-
-
-def _status(status: str) -> JobStatus:
-    try:
-        return JobStatus(status)
-    except ValueError:
-        choices = ", ".join(s.value for s in JobStatus)
-        raise ValidationError(
-            f"status must be one of {choices} (got {status!r})", "status"
-        ) from None

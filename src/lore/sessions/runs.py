@@ -79,6 +79,25 @@ class ExtractionRuns:
                 return
             self._adopt(self.store.sessions.get(session_id), job_id)
 
+    def rerun(self, session_id: int, job_id: int) -> None:
+        """Before a failed job of a session that went on collecting runs again: a new run,
+        bound to the job, takes back exactly the steps the failed run handed back, so the job
+        resumes at its failed stage with its earlier stages' output and its end commits them.
+        (A failed session retries through ``commit``, which moves it out of failed.)"""
+        with self.session_lock(session_id):
+            failed = self.store.extractions.for_job(session_id, job_id)
+            if failed is None or failed.status != "failed":
+                raise ConflictError(f"job {job_id} has no failed extraction run to retry")
+            if self.store.extractions.running(session_id):
+                raise ConflictError(f"session {session_id} is extracting; retry when it ends")
+            with self.store.transaction():
+                self.store.sessions.set_error(session_id, None)
+                run = self.store.extractions.begin(
+                    session_id, failed.episode_id, failed.scope, failed.runner, job_id=job_id
+                )
+                self.store.steps.reclaim(failed.id, run.id)
+        log.info("session %s: job %s runs again for extraction %s", session_id, job_id, run.id)
+
     def _adopt(self, session: Session, job_id: int) -> None:
         episode = self.store.episodes.open_for(session.id) or self.store.episodes.latest(session.id)
         closing = session.state in (IDLE, FAILED, EXTRACTING)
@@ -189,6 +208,8 @@ class ExtractionRuns:
                 self.store.sessions.set_state(
                     session.id, FAILED, expected=[EXTRACTING], error=error
                 )
+            else:  # the session goes on collecting, and shows the failure until the next run
+                self.store.sessions.set_error(session.id, error)
             failed = self.store.ops.fail_pending(session.id, "extraction_failed", error)
         self.notify(
             "extraction_failed", session, extraction_id=run.id, job_id=run.job_id, error=error
@@ -210,7 +231,9 @@ class ExtractionRuns:
         job_id: int | None = None,
         runner: str | None = None,
     ) -> Extraction:
-        """Record a run and give it its steps (inside the caller's transaction)."""
+        """Record a run and give it its steps (inside the caller's transaction); the failure
+        of an earlier run is no longer the session's latest."""
+        self.store.sessions.set_error(session_id, None)
         run = self.store.extractions.begin(
             session_id,
             episode.id if episode else None,

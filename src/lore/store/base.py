@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from lore.domain import Event, Project, ProjectSettings, Session, SessionState
+from lore.domain import Event, Project, ProjectSettings, Session, SessionState, SessionStatus
 from lore.domain.episodes import (
     ChangesetStatus,
     Episode,
@@ -121,25 +121,31 @@ class SessionStore(Protocol):
         self,
         project_id: int | None = None,
         *,
-        states: Sequence[SessionState] | None = None,
+        status: SessionStatus | None = None,
         source: str | None = None,
         text: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> list[Session]:
-        """Sessions, newest first; ``text``: whose goal or one of whose events holds it."""
+        """Sessions, newest first; ``status`` as ``session_status`` derives it; ``text``: whose
+        goal or one of whose events holds it."""
         ...
 
     def count(
         self,
         project_id: int | None = None,
         *,
-        states: Sequence[SessionState] | None = None,
+        status: SessionStatus | None = None,
         source: str | None = None,
         text: str | None = None,
     ) -> int: ...
-    def facets(self, project_id: int) -> tuple[list[str], list[SessionState]]:
-        """The sources and the states the project's sessions have, for filters."""
+    def facets(self, project_id: int) -> tuple[list[str], list[SessionStatus]]:
+        """The sources and the statuses the project's sessions have, for filters."""
+        ...
+
+    def set_error(self, session_id: int, error: str | None) -> None:
+        """Record (or clear) the failure of the session's latest extraction run, whatever its
+        state: a session still collecting shows failed until a new run begins."""
         ...
 
     def set_state(
@@ -518,6 +524,11 @@ class StepStore(Protocol):
     def claimed(self, extraction_id: int) -> list[Step]: ...
     def release(self, extraction_id: int) -> int:
         """Hand the steps of a failed extraction back, for the next one to take."""
+        ...
+
+    def reclaim(self, released_by: int, extraction_id: int) -> int:
+        """Give the steps ``released_by`` handed back, and no run has taken since, to
+        ``extraction_id`` (a retry of the failed run's job); returns how many."""
         ...
 
     def unclaimed(self, episode_id: int) -> list[Step]:

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from lore.domain.jobs import JobStatus
-from lore.domain.models import SessionState, SessionStatus, states_of_status
+from lore.domain.models import SessionStatus
 from lore.server.deps import LoreDep
 from lore.server.web.jobs import RUNNING, JobView, job_view
 from lore.server.web.render import layout, page_window, respond
@@ -70,9 +70,7 @@ def operations_page(
     jobs_by_status = store.overview.job_counts()
     total = sum(jobs_by_status.values()) if status is None else jobs_by_status[status]
     page, pages = page_window(page, total, JOBS_PAGE)
-    sessions_by_status = {
-        shown: store.sessions.count(states=states_of_status(shown.value)) for shown in SessionStatus
-    }
+    sessions_by_status = {shown: store.sessions.count(status=shown) for shown in SessionStatus}
     sessions_page, sessions_pages = page_window(
         sessions_page, sum(sessions_by_status.values()), SESSIONS_PAGE
     )
@@ -114,7 +112,7 @@ def _errors(lore: LoreDep, names: dict[int, str]) -> list[ErrorRow]:
         )
         for job in lore.store.jobs.find(statuses=[JobStatus.FAILED], limit=RECENT)
     ]
-    failed = lore.store.sessions.find(states=[SessionState.FAILED], limit=RECENT)
+    failed = lore.store.sessions.find(status=SessionStatus.FAILED, limit=RECENT)
     rows += [
         ErrorRow(
             at=session.completed_at or session.last_event_at or session.created_at,

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
 from lore.domain import Event, Session, SessionState
-from lore.domain.models import SessionStatus, session_status, states_of_status
+from lore.domain.models import SessionStatus, parse_status
 from lore.server.deps import Id, LoreDep, Offset, PageScope
 from lore.server.web.jobs import RUNNING, JobView, Timeline, job_view, timeline
 from lore.server.web.present import SourceView, source_view
@@ -126,23 +126,22 @@ def sessions_tab(
     swapped, nothing announced again) while ``seen`` still matches what it would show."""
     project = lore.project(ref)
     status, source, q = status or None, source or None, (q or "").strip() or None
-    states = states_of_status(status)
-    total = lore.store.sessions.count(project.id, states=states, source=source, text=q)
+    wanted = parse_status(status)
+    total = lore.store.sessions.count(project.id, status=wanted, source=source, text=q)
     page, pages = page_window(page, total, PAGE_SIZE)
     found = lore.store.sessions.find(
         project.id,
-        states=states,
+        status=wanted,
         source=source,
         text=q,
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
     )
     # The filters offer what the project's sessions have (and what the address asks for).
-    present_sources, present_states = lore.store.sessions.facets(project.id)
+    present_sources, present_statuses = lore.store.sessions.facets(project.id)
     names = sorted({*present_sources, *([source] if source else [])})
-    wanted = {session_status(state) for state in present_states}
     statuses: list[str] = [
-        shown.value for shown in SessionStatus if shown in wanted or shown == status
+        shown.value for shown in SessionStatus if shown in present_statuses or shown == wanted
     ]
     cards = [card(session, project.name) for session in found]
     shown = hashlib.sha256(
@@ -245,7 +244,7 @@ def _live(lore: LoreDep, session_id: int, tab: SessionTab) -> SessionLive:
     return SessionLive(
         session=card(session, project),
         actions=SessionActions(
-            can_close=session.status is SessionStatus.ACTIVE,
+            can_close=session.state is SessionState.COLLECTING,
             can_generate=not running and not busy and session.event_count > 0,
             retry_job=latest_view.id if latest_view and latest_view.can_retry else None,
         ),

@@ -6,7 +6,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from lore.domain import Session, SessionState
+from lore.domain import Session, SessionState, SessionStatus, session_status
+from lore.domain.models import states_shown_as
 from lore.errors import ConflictError, NotFoundError
 from lore.store.sqlite.db import Database, like_escaped
 from lore.store.sqlite.rows import session_from_row
@@ -40,7 +41,7 @@ def insert_session(
 
 def _filters(
     project_id: int | None,
-    states: Sequence[SessionState] | None,
+    status: SessionStatus | None,
     source: str | None,
     text: str | None = None,
 ) -> tuple[str, list[Any]]:
@@ -49,9 +50,15 @@ def _filters(
     if project_id is not None:
         clauses.append("project_id = ?")
         params.append(project_id)
-    if states:
-        clauses.append(f"state IN ({', '.join('?' * len(states))})")
-        params.extend(state.value for state in states)
+    if status is not None:
+        states = [state.value for state in states_shown_as(status)]
+        marks = ", ".join("?" * len(states))
+        # As ``session_status``: an error (a failed latest run) shows failed in any state.
+        if status is SessionStatus.FAILED:
+            clauses.append(f"(error IS NOT NULL OR state IN ({marks}))")
+        else:
+            clauses.append(f"error IS NULL AND state IN ({marks})")
+        params.extend(states)
     if source is not None:
         clauses.append("source = ?")
         params.append(source)
@@ -93,13 +100,13 @@ class SQLiteSessions:
         self,
         project_id: int | None = None,
         *,
-        states: Sequence[SessionState] | None = None,
+        status: SessionStatus | None = None,
         source: str | None = None,
         text: str | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> list[Session]:
-        where, params = _filters(project_id, states, source, text)
+        where, params = _filters(project_id, status, source, text)
         rows = self.db.conn.execute(
             f"SELECT * FROM sessions WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",
             (*params, limit, offset),
@@ -110,23 +117,28 @@ class SQLiteSessions:
         self,
         project_id: int | None = None,
         *,
-        states: Sequence[SessionState] | None = None,
+        status: SessionStatus | None = None,
         source: str | None = None,
         text: str | None = None,
     ) -> int:
-        where, params = _filters(project_id, states, source, text)
+        where, params = _filters(project_id, status, source, text)
         row = self.db.conn.execute(
             f"SELECT count(*) FROM sessions WHERE {where}", params
         ).fetchone()
         return int(row[0])
 
-    def facets(self, project_id: int) -> tuple[list[str], list[SessionState]]:
+    def facets(self, project_id: int) -> tuple[list[str], list[SessionStatus]]:
         rows = self.db.conn.execute(
-            "SELECT DISTINCT source, state FROM sessions WHERE project_id = ?", (project_id,)
+            "SELECT DISTINCT source, state, error IS NOT NULL FROM sessions WHERE project_id = ?",
+            (project_id,),
         ).fetchall()
         sources = sorted({row[0] for row in rows})
-        states = [state for state in SessionState if state.value in {row[1] for row in rows}]
-        return sources, states
+        present = {session_status(SessionState(row[1]), "" if row[2] else None) for row in rows}
+        return sources, [status for status in SessionStatus if status in present]
+
+    def set_error(self, session_id: int, error: str | None) -> None:
+        with self.db.write() as conn:
+            conn.execute("UPDATE sessions SET error = ? WHERE id = ?", (error, session_id))
 
     def set_state(
         self,

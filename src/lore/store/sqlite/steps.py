@@ -175,7 +175,18 @@ class SQLiteSteps:
     def release(self, extraction_id: int) -> int:
         with self.db.write() as conn:
             cursor = conn.execute(
-                "UPDATE steps SET extraction_id = NULL WHERE extraction_id = ?", (extraction_id,)
+                "UPDATE steps SET extraction_id = NULL, released_from = extraction_id"
+                " WHERE extraction_id = ?",
+                (extraction_id,),
+            )
+        return cursor.rowcount
+
+    def reclaim(self, released_by: int, extraction_id: int) -> int:
+        with self.db.write() as conn:
+            cursor = conn.execute(
+                "UPDATE steps SET extraction_id = ? WHERE released_from = ?"
+                " AND extraction_id IS NULL",
+                (extraction_id, released_by),
             )
         return cursor.rowcount
 

@@ -118,7 +118,7 @@ def pipeline_pages(browser: Any, tmp: Path, out: Path) -> None:
             project=project,
         )
         session_id = lore.sessions(project)[0].id
-        lore.close_session(session_id)
+        lore.close(session_id)
     fake = FlakyLLM()
     with running(fake.app()) as url:
         fake.url = url

@@ -81,6 +81,6 @@ def chat(
         project=project,
     )
     if close:
-        lore.close_session(session.id)
+        lore.close(session.id)
     index_events(lore.store, lore.recall_service.embedder, lore.project(project.id), session.id)
     return result.event_ids

@@ -77,8 +77,9 @@ class Lore:
     def settings(self) -> Settings:
         return self.loaded.settings
 
-    def close(self) -> None:
-        """Close lore: stop the session engine and recall, close the store."""
+    def shutdown(self) -> None:
+        """Shut lore down: stop the session engine and recall, close the store. ``with
+        Lore.open() as mem:`` does it on leaving the block; ``close`` is a session's."""
         if self._engine is not None:
             self._engine.shutdown()
         if "recall_service" in self.__dict__:  # built on first use
@@ -89,7 +90,7 @@ class Lore:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        self.shutdown()
 
     # Projects
 
@@ -206,9 +207,14 @@ class Lore:
             project_id, status=parse_status(status), source=source, limit=limit, offset=offset
         )
 
-    def close_session(self, session_id: int) -> Session:
-        """End a capture session: it takes no more events, and auto-learn (when the project
-        has it on) enriches what is left of it at once."""
+    def close(self, session_id: int) -> Session:
+        """End what the session collects and make memory of it. A session of the session API
+        closes its episode and its extraction starts (``SessionError`` while it is busy: see
+        ``session_busy``); a captured session takes no more events, and auto-learn (when the
+        project has it on) enriches what is left of it at once. Returns the session after."""
+        if self.store.episodes.is_managed(session_id):
+            self.engine.close(session_id)
+            return self.store.sessions.get(session_id)
         session = self.store.sessions.close(session_id)
         self.jobs.on_session_closed(self.store.projects.get(session.project_id), session)
         return session
@@ -221,7 +227,7 @@ class Lore:
         closed = []
         for session in self.store.sessions.inactive((now or time.time()) - window_s):
             try:
-                closed.append(self.close_session(session.id))
+                closed.append(self.close(session.id))
             except ConflictError:  # closed by someone else meanwhile
                 continue
         return closed
@@ -588,10 +594,6 @@ class Lore:
         Returns the step's id."""
         return self.engine.append_async(session_id, observation, action, callback)
 
-    def close_episode(self, session_id: int) -> None:
-        """Close the session's open episode and start its extraction (``lore.sessions``)."""
-        self.engine.close(session_id)
-
     def commit(self, session_id: int) -> None:
         """Apply a ready changeset to the graph (or, after a failure, retry extraction)."""
         self.engine.commit(session_id)
@@ -636,7 +638,10 @@ class Lore:
     ) -> int:
         return self.engine.queue.submit(session_id, "start_episode", {"goal": goal}, callback)
 
-    def close_episode_async(self, session_id: int, callback: Callback | None = None) -> int:
+    def close_async(self, session_id: int, callback: Callback | None = None) -> int:
+        """Close the session's episode now, or queue the close while the session is busy; its
+        extraction starts either way (a captured session's too, whatever auto-learn says).
+        Returns the operation id; ``callback`` gets ``"closed"`` or the ``SessionError``."""
         return self.engine.queue.submit(session_id, "close", {}, callback)
 
     def session_state(self, session_id: int) -> SessionState:
@@ -644,9 +649,9 @@ class Lore:
         return self.engine.state(session_id)
 
     def session_busy(self, session_id: int) -> str | None:
-        """Why a synchronous ``close_episode`` of the session would be refused now: work under
+        """Why a synchronous ``close`` of the session would be refused now: work under
         way (``append_in_progress``, ``extraction_in_progress``) or its state (``not_idle``,
-        ``session_failed``, ...); None when it would be accepted. ``close_episode_async``
+        ``session_failed``, ...); None when it would be accepted. ``close_async``
         queues behind the work instead."""
         return self.engine.refusal(session_id)
 

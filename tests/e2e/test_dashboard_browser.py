@@ -307,7 +307,7 @@ def test_a_failed_job_is_retried_from_the_failed_stage(browser: Any, tmp_path: P
             "cli", "session_save", {"summary": "Prices are integer cents."}, project=project
         )
         session_id = lore.sessions(project)[0].id
-        lore.close_session(session_id)
+        lore.close(session_id)
     with running(fake.app()) as fake_url:
         fake.url = fake_url
         with lore_serve(home, llm_env(fake)) as server:

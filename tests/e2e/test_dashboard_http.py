@@ -40,7 +40,7 @@ def enriched(lore: Lore, project: Project) -> int:
         project=project,
     )
     session_id = lore.sessions(project)[0].id
-    lore.close_session(session_id)
+    lore.close(session_id)
     lore.enrich(session_id)
     assert wait_for_job(lore, session_id).status == "completed"  # and its memory committed
     return session_id
@@ -353,7 +353,7 @@ def test_a_failed_job_shows_retry_only_while_it_is_the_sessions_latest(
     lore.store.projects.set_embedding_model(project.id, "another-model", 768)
     lore.capture_event("cli", "session_save", {"summary": "Prices in cents"}, project=project)
     session_id = lore.sessions(project)[0].id
-    lore.close_session(session_id)
+    lore.close(session_id)
     lore.enrich(session_id)
     failed = wait_for_job(lore, session_id)
     assert failed.status == "failed"

@@ -30,7 +30,7 @@ def others(lore: Lore) -> dict[str, int]:
         project="other",
     )
     session_id = result.session_ids[0]
-    lore.close_session(session_id)
+    lore.close(session_id)
     job = wait_for_job(lore, session_id)
     item = lore.items("other").items[0]
     return {"session_id": session_id, "job_id": job.id, "item_id": item.id}

@@ -89,7 +89,7 @@ def test_events_join_the_active_session_of_their_source(lore: Lore, project: Pro
 
 def test_a_closed_session_is_never_reused(lore: Lore, project: Project) -> None:
     first = lore.capture_events([note("1")], project=project).session_ids[0]
-    closed = lore.close_session(first)
+    closed = lore.close(first)
     assert closed.status.value == "completed" and closed.closed_at is not None
     second = lore.capture_events([note("2")], project=project).session_ids[0]
     assert second != first
@@ -141,7 +141,7 @@ def test_secrets_never_reach_the_database_file(
         ],
         project=project,
     )
-    lore.close()
+    lore.shutdown()
     raw = b"".join(p.read_bytes() for p in lore_home.glob("lore.db*"))
     for secret in secrets:
         assert secret.encode() not in raw

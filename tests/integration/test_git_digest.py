@@ -204,7 +204,7 @@ def test_secrets_in_diffs_messages_and_env_files_never_reach_the_database(
     assert ".env" in [f["path"] for f in configure["files"]]
     assert "diff --git a/.env" not in configure["diff"]
     assert "[diff truncated" in pad["diff"]
-    lore.close()
+    lore.shutdown()
 
     stored = b"".join(path.read_bytes() for path in lore_home.glob("lore.db*"))
     assert stored, "the database file is where the test looks"

@@ -91,7 +91,7 @@ def test_a_crashed_service_is_replaced_and_its_job_taken_over(
             "cli", "note", {"text": "Prices are integer cents"}, project=project
         )
         session_id = result.session_ids[0]
-        lore.close_session(session_id)
+        lore.close(session_id)
         lore.store.jobs.enqueue(project.id, session_id, "manual", STAGES, max_attempts=3,
                                 run_after=0.0, now=0.0)  # fmt: skip
         # A service that died while running the job: its lease names a process that is gone.

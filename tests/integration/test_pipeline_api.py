@@ -41,7 +41,7 @@ def saved_session(lore: Lore) -> int:
     """A closed session whose memory waits for Generate Memory (auto-learn off)."""
     lore.update_project("demo", auto_learn=False)
     result = lore.capture_event("cli", "session_save", SAVE, project="demo")
-    lore.close_session(result.session_ids[0])
+    lore.close(result.session_ids[0])
     return result.session_ids[0]
 
 

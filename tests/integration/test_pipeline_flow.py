@@ -34,7 +34,7 @@ def saved_session(lore: Lore, payload: dict[str, object], project: str = "demo")
     """A closed session whose memory waits for Generate Memory (auto-learn off)."""
     lore.update_project(project, auto_learn=False)
     result = lore.capture_event("cli", "session_save", payload, project=project)
-    lore.close_session(result.session_ids[0])
+    lore.close(result.session_ids[0])
     return result.session_ids[0]
 
 
@@ -280,7 +280,7 @@ def test_a_library_session_runs_its_extractions_as_jobs_of_the_in_process_worker
             "Switched the fixtures to one schema per session, rolling back per test.",
         )
         lore.append(session_id, "The suite now takes 50 seconds.", "Committed the fixture change.")
-        lore.close_episode_async(session_id)  # queued while a trajectory is being extracted
+        lore.close_async(session_id)  # queued while a trajectory is being extracted
         deadline = time.monotonic() + 60
         while not settled(lore, session_id):
             assert time.monotonic() < deadline, lore.job_list(session_id=session_id)
@@ -388,7 +388,7 @@ def test_a_project_can_limit_auto_learn_to_some_sources(lore: Lore, tmp_path: Pa
     lore.create_project("shop", repo=str(repo.root))
     lore.update_project("shop", auto_enrich_sources=["git"])
     saved = lore.capture_event("mcp", "session_save", SAVE, project="shop")
-    lore.close_session(saved.session_ids[0])
+    lore.close(saved.session_ids[0])
     assert lore.job_list("shop") == []  # mcp is not one of the project's sources
     lore.digest(repo.root, project="shop")
     assert [job.trigger for job in lore.job_list("shop")] == ["auto_learn"]
@@ -411,7 +411,7 @@ def test_items_a_job_learns_twice_are_folded_into_one(lore: Lore) -> None:
         project="demo",
     )  # fmt: skip
     session_id = result.session_ids[0]
-    lore.close_session(session_id)
+    lore.close(session_id)
     job = enrich_now(lore, session_id)
     assert job.status is JobStatus.COMPLETED
     kept = [node for node in items(lore) if node.session_id == session_id]

@@ -67,7 +67,7 @@ def notes(lore: Lore, count: int) -> tuple[int, list[int]]:
         for n in range(count)
     ]
     result = lore.capture_events(events, project="demo")
-    lore.close_session(result.session_ids[0])
+    lore.close(result.session_ids[0])
     return result.session_ids[0], result.event_ids
 
 

@@ -74,7 +74,7 @@ def queued_save(tmp_path: Path, save: dict[str, object]) -> tuple[Job, int, int]
         lore.update_project("shop", auto_learn=False)
         result = lore.capture_event("cli", "session_save", save, project="shop")
         session_id, event_id = result.session_ids[0], result.event_ids[0]
-        lore.close_session(session_id)
+        lore.close(session_id)
         return lore.enrich(session_id), session_id, event_id
 
 
@@ -156,7 +156,7 @@ def test_several_workers_share_the_queue_and_run_each_job_once(
         for n in range(8):
             save = {"summary": f"Session {n}: tuned the cache TTL of endpoint /v{n} to {n * 10} s."}
             result = lore.capture_event("cli", "session_save", save, project="demo")
-            lore.close_session(result.session_ids[0])
+            lore.close(result.session_ids[0])
             jobs.append(lore.enrich(result.session_ids[0]).id)
 
     workers = [worker(env, "--name", f"w{n}", "--until-idle") for n in range(3)]

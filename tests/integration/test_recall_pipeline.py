@@ -35,7 +35,7 @@ def captured(lore: Lore, project: Project) -> tuple[int, list[int]]:
         ],
         project=project,
     )  # fmt: skip
-    lore.close_session(session.id)
+    lore.close(session.id)
     return session.id, result.event_ids
 
 

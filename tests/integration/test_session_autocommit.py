@@ -38,7 +38,7 @@ def test_a_boundary_commits_the_finished_trajectory(lore: Lore, project: Project
     assert step.boundary and step.trajectory == 1
     wait_for(lambda: committed_steps(lore) == 2)
     assert lore.session_state(sid) == "collecting"
-    lore.close_episode(sid)
+    lore.close(sid)
     wait_for(lambda: lore.session_state(sid) == "idle")
     assert committed_steps(lore) == 3
     assert all(c.status == "applied" for c in lore.store.changesets.for_session(sid))
@@ -98,7 +98,7 @@ def test_close_goes_straight_to_idle_when_everything_is_committed(
     lore.append(sid, *CACHE[0])
     wait_for(lambda: committed_steps(lore) == 1)
     wait_for(lambda: not lore.store.extractions.running(sid))
-    lore.close_episode(sid)
+    lore.close(sid)
     assert lore.session_state(sid) == "idle"
 
 
@@ -107,7 +107,7 @@ def test_auto_commit_skips_ready_and_makes_commit_async_invalid(
 ) -> None:
     sid = start(lore)
     lore.append(sid, *CACHE[0])
-    lore.close_episode(sid)
+    lore.close(sid)
     results: list[Any] = []
     if lore.session_state(sid) == "extracting":
         with pytest.raises(SessionError) as caught:

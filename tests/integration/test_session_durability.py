@@ -29,7 +29,7 @@ CHILD = textwrap.dedent(
     sid = mem.start_session("Make the importer fast", project="demo", llm=llm)
     mem.append(sid, "The CSV importer takes 40 s for 10k rows", "Profiled it: one INSERT per row")
     mem.append(sid, "Batching made it 2 s, tests pass", "Used executemany in importer.py")
-    mem.close_episode(sid)
+    mem.close(sid)
     queued = None if auto_commit else mem.commit_async(sid)
     print(json.dumps({"session": sid, "queued": queued}), flush=True)
     time.sleep(600)

@@ -12,7 +12,7 @@ import pytest
 
 from lore import Lore, SessionError
 from lore.domain import Project, SessionState
-from lore.errors import ProviderError, SessionTimeoutError, ValidationError
+from lore.errors import NotFoundError, ProviderError, SessionTimeoutError, ValidationError
 from lore.sessions import OpResult, SessionEvent
 from lore.store.base import ItemFilter
 from tests.session_helpers import ManualRunner, ScriptedRunner, fake_model_server, wait_for
@@ -51,9 +51,22 @@ def collecting(lore: Lore, steps: int = 1, goal: str = "Fix cache misses") -> in
     return sid
 
 
+def test_close_always_means_a_session_and_shutdown_means_lore(
+    lore: Lore, manual: ManualRunner
+) -> None:
+    managed = collecting(lore)
+    assert lore.close(managed).state is SessionState.EXTRACTING  # its episode is extracted
+    captured = lore.capture_event("cli", "note", {"text": "Tabs"}, project="demo").session_ids[0]
+    assert lore.close(captured).state is SessionState.IDLE  # takes no more events
+    with pytest.raises(NotFoundError):
+        lore.close(None)  # type: ignore[arg-type]  # a missing id is an error, not a shutdown
+    assert lore.session(managed).id == managed  # lore still open
+    assert not hasattr(Lore, "close_session") and not hasattr(Lore, "close_episode")
+
+
 def extracting(lore: Lore, manual: ManualRunner) -> int:
     sid = collecting(lore)
-    lore.close_episode(sid)
+    lore.close(sid)
     assert lore.session_state(sid) == "extracting"
     return sid
 
@@ -90,7 +103,7 @@ def test_start_session_collects_and_states_are_strings(lore: Lore, project: Proj
 
 def test_the_whole_manual_cycle(lore: Lore, manual: ManualRunner) -> None:
     sid = collecting(lore, steps=3)
-    lore.close_episode(sid)
+    lore.close(sid)
     assert lore.session_state(sid) == "extracting"
     manual.finish()
     assert lore.session_state(sid) == "ready"
@@ -132,7 +145,7 @@ def test_discard_from_ready_drops_the_changeset(lore: Lore, manual: ManualRunner
 
 def test_an_empty_episode_extracts_to_zero_nodes(lore: Lore, manual: ManualRunner) -> None:
     sid = lore.start_session("nothing", project="demo")
-    lore.close_episode(sid)
+    lore.close(sid)
     manual.finish()
     assert lore.session_state(sid) == "ready"
     lore.commit(sid)
@@ -147,7 +160,7 @@ def test_an_empty_episode_extracts_to_zero_nodes(lore: Lore, manual: ManualRunne
 def test_rejections_in_idle(lore: Lore, manual: ManualRunner) -> None:
     sid = idle(lore, manual)
     assert reason_of(lore.append, sid, "o", "a") == "not_collecting"
-    assert reason_of(lore.close_episode, sid) == "not_collecting"
+    assert reason_of(lore.close, sid) == "not_collecting"
     assert reason_of(lore.commit, sid) == "not_ready"
     assert reason_of(lore.discard, sid) == "not_discardable"
 
@@ -164,7 +177,7 @@ def test_rejections_while_extracting(lore: Lore, manual: ManualRunner) -> None:
     assert lore.session_busy(sid) == "extraction_in_progress"
     for call, args in (
         (lore.append, (sid, "o", "a")),
-        (lore.close_episode, (sid,)),
+        (lore.close, (sid,)),
         (lore.commit, (sid,)),
         (lore.discard, (sid,)),
         (lore.start_episode, (sid, "g")),
@@ -176,11 +189,11 @@ def test_rejections_in_ready_and_failed(lore: Lore, manual: ManualRunner) -> Non
     sid = ready(lore, manual)
     assert lore.session_busy(sid) == "not_idle"
     assert reason_of(lore.append, sid, "o", "a") == "not_idle"
-    assert reason_of(lore.close_episode, sid) == "not_idle"
+    assert reason_of(lore.close, sid) == "not_idle"
     assert reason_of(lore.start_episode, sid, "g") == "not_idle"
     other = failed(lore, manual)
     assert reason_of(lore.append, other, "o", "a") == "session_failed"
-    assert reason_of(lore.close_episode, other) == "session_failed"
+    assert reason_of(lore.close, other) == "session_failed"
     assert reason_of(lore.start_episode, other, "g") == "session_failed"
 
 
@@ -193,10 +206,10 @@ def test_close_while_steps_are_annotated_is_append_in_progress(
         sid = lore.start_session("g", project="demo", llm=fake.llm())
         lore.append_async(sid, "first", "one")
         assert lore.session_busy(sid) == "append_in_progress"  # asked before trying
-        assert reason_of(lore.close_episode, sid) == "append_in_progress"
+        assert reason_of(lore.close, sid) == "append_in_progress"
         wait_for(lambda: lore.store.steps.count_unannotated(sid) == 0)
         assert lore.session_busy(sid) is None
-        lore.close_episode(sid)
+        lore.close(sid)
 
 
 def test_an_unknown_operation_is_invalid(lore: Lore, project: Project) -> None:
@@ -334,10 +347,10 @@ def test_at_most_five_pending(lore: Lore, manual: ManualRunner) -> None:
     sid = extracting(lore, manual)
     lore.commit_async(sid)
     lore.start_episode_async(sid, "two")
-    lore.close_episode_async(sid)
+    lore.close_async(sid)
     lore.commit_async(sid)
     lore.start_episode_async(sid, "three")
-    assert reason_of(lore.close_episode_async, sid) == "pending_queue_full"
+    assert reason_of(lore.close_async, sid) == "pending_queue_full"
     assert len(lore.store.ops.pending(sid)) == 5
 
 
@@ -357,10 +370,10 @@ def test_a_failed_queued_op_fails_those_after_it(lore: Lore, project: Project) -
     runner = ManualRunner(lore.engine)
     lore.engine.use_runner(runner)
     sid = collecting(lore)
-    lore.close_episode(sid)  # auto-commit: extraction will end in idle
+    lore.close(sid)  # auto-commit: extraction will end in idle
     results: list[Any] = []
     lore.start_episode_async(sid, "next", results.append)
-    lore.close_episode_async(sid, results.append)
+    lore.close_async(sid, results.append)
     lore.update_project("demo", auto_commit=False)  # ...but now it will end in ready
     runner.finish()
     assert lore.session_state(sid) == "ready"
@@ -372,7 +385,7 @@ def test_a_failed_queued_op_fails_those_after_it(lore: Lore, project: Project) -
     ]
 
 
-def test_appends_in_flight_make_close_episode_async_queue(lore: Lore, project: Project) -> None:
+def test_appends_in_flight_make_close_async_queue(lore: Lore, project: Project) -> None:
     lore.update_project("demo", auto_commit=False)
     with fake_model_server() as fake:
         fake.delays["StepAnnotation"] = 0.5
@@ -380,7 +393,7 @@ def test_appends_in_flight_make_close_episode_async_queue(lore: Lore, project: P
         sid = lore.start_session("g", project="demo", llm=fake.llm())
         lore.append_async(sid, "o", "a")
         results: list[Any] = []
-        lore.close_episode_async(sid, results.append)
+        lore.close_async(sid, results.append)
         lore.commit_async(sid, results.append)
         assert results == [] and lore.session_state(sid) == "collecting"
         wait_for(lambda: len(results) == 2, timeout=15)
@@ -448,7 +461,7 @@ def test_observers_see_transitions_steps_changesets_and_failures(
     events: list[SessionEvent] = []
     lore.observe(events.append)
     sid = collecting(lore, steps=2)
-    lore.close_episode(sid)
+    lore.close(sid)
     manual.fail("first try")
     lore.commit(sid)
     manual.finish()
@@ -565,7 +578,7 @@ def test_close_and_commit_waits_for_a_trajectory_still_extracting(
     )
     lore.append(sid, "Invoice PDFs round totals wrongly", "Stored money as integer cents")
     assert len(manual.started) == 1  # auto-commit: the first trajectory extracts while collecting
-    assert reason_of(lore.close_episode, sid) == "extraction_in_progress"
+    assert reason_of(lore.close, sid) == "extraction_in_progress"
     stop = threading.Event()
 
     def finish_each_run_a_little_later() -> None:

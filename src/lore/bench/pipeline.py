@@ -177,7 +177,7 @@ def _capture(lore: Lore, repo: Path, events: int, size: int, rng: random.Random)
         batch = [_event(start + n, rng, repo) for n in range(min(size, events - start))]
         batch[-1] = _save(start, rng)
         result = lore.capture_events(batch, project=PROJECT)
-        lore.close_session(result.session_ids[-1])
+        lore.close(result.session_ids[-1])
         sessions.append(result.session_ids[-1])
     return sessions
 

@@ -159,7 +159,7 @@ def build_conversation(
             turns = session["turns"][begin : begin + BATCH]
             for event_id, turn in zip(result.event_ids, turns, strict=True):
                 turn_of_event[event_id] = turn["id"]
-        lore.close_session(stored.id)
+        lore.close(stored.id)
         enrich(lore, stored.id)
     return lore.project(project.id), turn_of_event
 

@@ -41,7 +41,7 @@ def mcp_stdio(project: str = typer.Option(None, help=PROJECT_HELP)) -> None:
     try:
         build_server(lore, name, roots=True).run("stdio")
     finally:
-        lore.close()
+        lore.shutdown()
 
 
 @app.command("setup")

@@ -146,7 +146,7 @@ def show_session(
 def close_session(session_id: int) -> None:
     """Close a session: it takes no more events. Example: lore sessions close 3"""
     with open_lore() as lore:
-        print_session(lore.close_session(session_id))
+        print_session(lore.close(session_id))
 
 
 def print_session(s: Session) -> None:

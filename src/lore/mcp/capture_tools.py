@@ -56,7 +56,7 @@ def register(server: MCPServer, tools: ToolContext) -> None:
             result = tools.lore.capture_event(SOURCE, "session_save", payload, project=project)
             session = tools.lore.session(result.session_ids[0])
             if session.state is SessionState.COLLECTING:
-                session = tools.lore.close_session(session.id)
+                session = tools.lore.close(session.id)
             started = None if result.duplicates else enrichment(tools.lore, session.id)
         state = started["status"] if started else "already saved"
         return {

@@ -53,7 +53,7 @@ def register(server: MCPServer, tools: ToolContext) -> None:
         when the session is busy."""
         with agent_errors():
             tools.lore.session(session_id, project=tools.project(ctx))
-            operation = tools.lore.close_episode_async(session_id)
+            operation = tools.lore.close_async(session_id)
             return _state(tools, session_id) | {"operation_id": operation}
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True))

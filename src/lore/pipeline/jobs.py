@@ -4,7 +4,7 @@ Auto-learn makes every captured session memory by itself, when the project's ``a
 on and the session's source is one of the project's ``auto_enrich_sources`` (unset: those of
 ``pipeline.auto_enrich_sources``; ``*``: every source; ``git_digest`` events always count):
 
-- a session that ends (``Lore.close_session``) is enriched at once;
+- a session that ends (``Lore.close``) is enriched at once;
 - a session still collecting is enriched as its events come, debounced: runs are at least
   ``pipeline.auto_learn_interval_s`` apart per project, a trigger inside the interval queues a
   job due at its end, and later events join that job (it processes every event not yet

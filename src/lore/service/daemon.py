@@ -156,7 +156,7 @@ class Service:
         with self.guard:
             lores, self.lores = list(self.lores.values()), {}
         for lore in lores:
-            lore.close()  # stops its worker; a job it held is freed by its lease
+            lore.shutdown()  # stops its worker; a job it held is freed by its lease
 
 
 class _Handler(socketserver.StreamRequestHandler):

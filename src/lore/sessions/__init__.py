@@ -1,7 +1,7 @@
 """The session engine: the state machine of sessions, their episodes, steps and trajectories,
 extraction as a durable job, commit of changesets, and queued async operations.
 
-Callers go through ``Lore`` (``mem.start_session``, ``mem.append``, ``mem.close_episode(sid)``, ...);
+Callers go through ``Lore`` (``mem.start_session``, ``mem.append``, ``mem.close(sid)``, ...);
 the enrichment pipeline talks to ``SessionEngine`` through ``lore.sessions.ports``.
 """
 

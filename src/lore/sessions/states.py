@@ -70,7 +70,7 @@ EXPLANATIONS = {
     "not_collecting": "no episode is open: start one first",
     "not_idle": "the session has an episode in hand: commit or discard it first",
     "append_in_progress": "steps are still being annotated: wait for the appends (or use"
-    " close_episode_async)",
+    " close_async)",
     "extraction_in_progress": "extraction is running: wait for it (or use the *_async"
     " operations, which queue)",
     "session_failed": "extraction failed: commit to retry it, or discard the episode",

@@ -130,7 +130,7 @@ class _Writer:
             return
         session = self.lore.session(int(stored))
         if session.state is SessionState.COLLECTING:
-            self.lore.close_session(session.id)
+            self.lore.close(session.id)
 
     def _project(self, name: str) -> Project | None:
         try:

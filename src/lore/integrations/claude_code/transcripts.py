@@ -89,7 +89,7 @@ def _import_file(lore: Lore, project: Project, file: Path, report: ImportReport)
         report.events += store_events(lore, project, session.id, mapper.events)
         report.sessions.append(session.id)
         if session.state is SessionState.COLLECTING:
-            lore.close_session(session.id)
+            lore.close(session.id)
     lore.store.projects.set_state(project.id, state_key, json.dumps({"offset": offset + safe}))
 
 

@@ -137,9 +137,7 @@ def _operate(
     if op == "start_episode":
         lore.start_episode(session_id, goal)
     else:
-        {"close": lore.close_episode, "commit": lore.commit, "discard": lore.discard}[op](
-            session_id
-        )
+        {"close": lore.close, "commit": lore.commit, "discard": lore.discard}[op](session_id)
     return _state(lore, session_id)
 
 
@@ -149,7 +147,7 @@ def _operate(
 def close_episode(
     session_id: Id, lore: LoreDep, response: Response, run_async: bool = AsyncFlag
 ) -> StateOut | Accepted:
-    """Close the open episode and extract it (``mem.close_episode(sid)``)."""
+    """Close the open episode and extract it (``mem.close(sid)``)."""
     return _operate(lore, session_id, "close", response, run_async)
 
 

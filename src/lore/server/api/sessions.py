@@ -38,4 +38,4 @@ def show_session(
 @router.post("/sessions/{session_id}/close")
 def close_session(session_id: Id, lore: LoreDep, project: ProjectDep) -> SessionOut:
     lore.session(session_id, project=project)
-    return SessionOut.of(lore.close_session(session_id))
+    return SessionOut.of(lore.close(session_id))

@@ -205,7 +205,7 @@ def close_session(
     request: Request, session_id: Id, lore: LoreDep, scope: PageScope = None
 ) -> Response:
     lore.session(session_id, project=scope)
-    lore.close_session(session_id)
+    lore.close(session_id)
     return _after_action(request, lore, session_id)
 
 

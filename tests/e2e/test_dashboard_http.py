@@ -406,6 +406,10 @@ def test_an_open_session_whose_job_failed_shows_failed_and_the_counts_agree(
     assert any(f"Session {failing}" in row["what"] for row in operations["errors"])
     live = client.get(f"/sessions/{failing}", params={"format": "json"}).json()
     assert live["actions"]["can_close"] and live["actions"]["retry_job"] is not None
+    page_html = client.get(f"/sessions/{failing}").text
+    assert live["actions"]["primary"] == "retry"  # one primary action: not Generate Memory too
+    assert page_html.count('class="button primary"') == 1
+    assert re.search(r'class="button primary">\s*<svg[^>]*>.*?</svg> Retry', page_html, re.S)
 
 
 def test_an_action_on_the_review_tab_brings_its_count_up_to_date(

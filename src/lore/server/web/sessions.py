@@ -81,6 +81,9 @@ class SessionActions(BaseModel):
     can_close: bool
     can_generate: bool
     retry_job: int | None
+    # The one action the session's state calls for, drawn as the primary button: Retry after
+    # a failure, else Generate Memory while nothing is enriched, else none.
+    primary: Literal["retry", "generate"] | None
 
 
 class SessionLive(BaseModel):
@@ -241,12 +244,20 @@ def _live(lore: LoreDep, session_id: int, tab: SessionTab) -> SessionLive:
     latest_view = job_view(latest[0], project) if latest else None
     busy = session.state is SessionState.EXTRACTING
     running = latest_view is not None and latest_view.status in RUNNING
+    can_generate = not running and not busy and session.event_count > 0
+    retry_job = latest_view.id if latest_view and latest_view.can_retry else None
+    primary: Literal["retry", "generate"] | None = None
+    if retry_job is not None:
+        primary = "retry"
+    elif can_generate and not session.enriched:
+        primary = "generate"
     return SessionLive(
         session=card(session, project),
         actions=SessionActions(
             can_close=session.state is SessionState.COLLECTING,
-            can_generate=not running and not busy and session.event_count > 0,
-            retry_job=latest_view.id if latest_view and latest_view.can_retry else None,
+            can_generate=can_generate,
+            retry_job=retry_job,
+            primary=primary,
         ),
         timeline=timeline(latest_view, session_busy=busy),
         tab=tab,

@@ -367,6 +367,36 @@ def test_long_unbroken_text_wraps_on_a_narrow_screen(browser: Any, site: Any) ->
         context.close()
 
 
+def test_wide_tables_scroll_in_their_frame_on_a_narrow_screen(browser: Any, site: Any) -> None:
+    """Absolutely positioned captions inside the tables once made Operations 855 px wide."""
+    server, sessions = site
+    context = browser.new_context(viewport={"width": 390, "height": 800})
+    assert context.request.post(server.url + "/login", form={"token": server.token}).ok
+    page = context.new_page()
+    try:
+        for url in ("/operations", "/projects", f"/sessions/{sessions['git']}?tab=jobs"):
+            page.goto(server.url + url)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1, url
+            frames = page.locator(".table-wrap")
+            assert frames.count() >= 1, url
+            for index in range(frames.count()):
+                frame = frames.nth(index)
+                assert frame.evaluate("e => e.scrollWidth > e.clientWidth"), url  # it scrolls
+                assert frame.get_attribute("role") == "region" and frame.get_attribute("aria-label")
+                assert "radial-gradient" in frame.evaluate(
+                    "e => getComputedStyle(e).backgroundImage"
+                )  # the shadow that says there is more
+            first = frames.first
+            first.focus()  # reachable from the keyboard, which scrolls it
+            page.keyboard.press("ArrowRight")
+            expect(first).to_be_focused()
+            page.wait_for_function(
+                "() => document.querySelector('.table-wrap').scrollLeft > 0", timeout=5_000
+            )
+    finally:
+        context.close()
+
+
 def test_a_new_session_appears_without_a_reload(page: Any, site: Any) -> None:
     server, _ = site
     with open_lore(server.home) as lore:

@@ -4,6 +4,7 @@ htmx fragments, error pages, form posts without JavaScript, and no external reso
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +13,7 @@ import httpx
 import pytest
 
 from lore import Lore
-from lore.domain import Project
+from lore.domain import EventIn, Project
 from lore.domain.graph import Changeset, NodeDraft
 from lore.server import build_app
 from lore.server.auth import COOKIE
@@ -152,6 +153,7 @@ def test_every_page_renders_and_serves_its_context_as_json(
         f"/projects/{project.name}/sessions": {"sessions", "statuses", "sources", "total"},
         f"/projects/{project.name}/brain": {"items", "tree", "types", "statuses", "total"},
         f"/projects/{project.name}/review": {"items", "below_confidence", "total"},
+        f"/projects/{project.name}/activity": {"series", "rows", "latest", "days"},
         f"/sessions/{enriched}": {"session", "timeline", "events", "jobs", "actions"},
         f"/sessions/{enriched}/live": {"session", "timeline", "actions"},
         f"/items/{item.id}": {"item", "evidence", "history", "related", "notes", "code"},
@@ -410,6 +412,43 @@ def test_an_open_session_whose_job_failed_shows_failed_and_the_counts_agree(
     assert live["actions"]["primary"] == "retry"  # one primary action: not Generate Memory too
     assert page_html.count('class="button primary"') == 1
     assert re.search(r'class="button primary">\s*<svg[^>]*>.*?</svg> Retry', page_html, re.S)
+
+
+def test_the_activity_tab_counts_the_projects_days_and_draws_them(
+    client: httpx.Client, lore: Lore, project: Project
+) -> None:
+    lore.update_project(project, auto_learn=False)
+    for text in ("Prices are integer cents", "Tabs, not spaces"):
+        lore.capture_event("cli", "note", {"text": text}, project=project)
+    a_week_ago = time.time() - 7 * 86400  # a commit digested today happened on its own day
+    commit = EventIn(
+        source="git", type="commit", payload={"subject": "Ship"}, occurred_at=a_week_ago
+    )
+    lore.capture_events([commit], project=project)
+    apply_items(lore, project, [NodeDraft(ref="a", kind="semantic", title="Money is cents")])
+    other = lore.create_project("other")
+    lore.capture_event("cli", "note", {"text": "Not this project's"}, project=other)
+
+    activity = f"/projects/{project.name}/activity"
+    page = client.get(activity, params={"format": "json"}).json()
+    series = {s["what"]: s for s in page["series"]}
+    assert {what: s["total"] for what, s in series.items()} == {
+        "events": 4,  # two notes, a commit, the item's seed note; not the other project's
+        "sessions": 3,
+        "items": 1,
+    }
+    today, earlier = page["rows"][0], page["rows"][1]
+    assert (today["events"], today["items"]) == (3, 1) and earlier["events"] == 1
+    bars = series["events"]["bars"]
+    assert len(bars) == 30 and bars[-1]["day"] == today["day"] == page["last_day"]
+    assert bars[-1]["height"] == 48.0 and 0 < bars[-8]["height"] < 48.0  # against the busiest
+    assert [b["title"] for b in page["latest"]] == ["Money is cents"]
+    shown = client.get(activity).text
+    assert shown.count('<svg viewBox="0 0 600 48"') == 3 and "Money is cents" in shown
+    week = client.get(activity, params={"days": 7, "format": "json"}).json()
+    assert len(week["series"][0]["bars"]) == 7
+    refused = client.get(activity, params={"days": 5})
+    assert refused.status_code == 422 and "days must be one of 7, 30, 90" in refused.text
 
 
 def test_an_action_on_the_review_tab_brings_its_count_up_to_date(

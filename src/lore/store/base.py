@@ -900,6 +900,12 @@ class OverviewStore(Protocol):
         """Jobs per status (every status present, zero when none)."""
         ...
 
+    def activity(self, project_id: int, since: float) -> dict[str, dict[str, int]]:
+        """What happened in the project per UTC day (``YYYY-MM-DD``) from ``since``: events (by
+        when they happened: a digested commit on its own day), sessions started and memory
+        items made, under those three keys (days without any are left out)."""
+        ...
+
 
 class Store(Protocol):
     projects: ProjectStore

@@ -19,10 +19,10 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def extend(app: FastAPI, lore: Lore) -> None:
     """Mount the dashboard: its pages at ``/`` and its static files at ``/static``."""
-    from lore.server.web import brain, items, login, operations, projects, sessions
+    from lore.server.web import activity, brain, items, login, operations, projects, sessions
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (login, projects, sessions, brain, items, operations):
+    for module in (login, projects, sessions, brain, activity, items, operations):
         app.include_router(module.router)
 
 

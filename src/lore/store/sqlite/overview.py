@@ -62,3 +62,22 @@ class SQLiteOverview:
         ).fetchall()
         found = {JobStatus(row[0]): int(row[1]) for row in rows}
         return {status: found.get(status, 0) for status in JobStatus}
+
+    def activity(self, project_id: int, since: float) -> dict[str, dict[str, int]]:
+        # (table, its time, its filter); an event's time is the index's expression.
+        counted = {
+            "events": ("events", "coalesce(occurred_at, created_at)", ""),
+            "sessions": ("sessions", "created_at", ""),
+            "items": ("nodes", "created_at", f" AND kind IN ({_ITEM_KINDS_SQL})"),
+        }
+        return {
+            what: {
+                str(row[0]): int(row[1])
+                for row in self.db.conn.execute(
+                    f"SELECT date({at}, 'unixepoch') AS day, count(*) FROM {table}"
+                    f" WHERE project_id = ? AND {at} >= ?{extra} GROUP BY day",
+                    (project_id, since),
+                )
+            }
+            for what, (table, at, extra) in counted.items()
+        }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -21,6 +21,7 @@ from lore.domain.graph import (
     ITEM_TYPES,
     Changeset,
     ItemStatus,
+    Link,
     Node,
     NodeDraft,
 )
@@ -77,11 +78,40 @@ class HistoryEntry(BaseModel):
     item: LinkedItem | None = None
 
 
+# How a node near an item stands to it: its tags, intents and subgoals, items related to it or
+# siblings, what it supersedes or is superseded by, and what it came from (sessions, steps).
+NeighbourGroup = Literal[
+    "tag", "intent", "subgoal", "related", "sibling", "supersedes", "superseded_by", "evidence"
+]
+NEIGHBOUR_GROUPS: tuple[NeighbourGroup, ...] = (
+    "tag",
+    "intent",
+    "subgoal",
+    "related",
+    "sibling",
+    "supersedes",
+    "superseded_by",
+    "evidence",
+)
+
+
+class Neighbour(BaseModel):
+    """A node linked to an item (``node_id``), or a session its evidence came from."""
+
+    group: NeighbourGroup
+    title: str
+    kind: str
+    node_id: int | None = None
+    session_id: int | None = None
+
+
 class ItemDetail(BaseModel):
     item: Node
     evidence: list[Cited]
     history: list[HistoryEntry]
     related: list[LinkedItem]
+    # Every linked node and evidence session, in NEIGHBOUR_GROUPS order.
+    neighbours: list[Neighbour]
 
 
 class Items:
@@ -111,11 +141,13 @@ class Items:
         return node
 
     def detail(self, node: Node) -> ItemDetail:
+        evidence = self._evidence(node)
         return ItemDetail(
             item=node,
-            evidence=self._evidence(node),
+            evidence=evidence,
             history=self._history(node),
             related=self._related(node),
+            neighbours=self._neighbours(node, evidence),
         )
 
     def set_status(
@@ -215,6 +247,38 @@ class Items:
                 related.append(linked)
         return related
 
+    def _neighbours(self, node: Node, evidence: Sequence[Cited]) -> list[Neighbour]:
+        links = self.store.graph.links(node.id)
+        others = {
+            other.id: other
+            for other in self.store.graph.get_many(
+                sorted({link.dst if link.src == node.id else link.src for link in links})
+            )
+        }
+        found = {}
+        for link in links:
+            other = others.get(link.dst if link.src == node.id else link.src)
+            if other is not None and other.id not in found:
+                found[other.id] = Neighbour(
+                    group=_neighbour_group(link, node.id, other),
+                    title=other.title or f"{other.kind} {other.id}",
+                    kind=other.kind,
+                    node_id=other.id,
+                )
+        # Tags written on the item that no tag node stands for yet (a scan's, a person's).
+        linked_tags = {n.title for n in found.values() if n.group == "tag"}
+        tags = [
+            Neighbour(group="tag", title=tag, kind="tag")
+            for tag in node.tags
+            if tag not in linked_tags
+        ]
+        sessions = sorted({c.event.session_id for c in evidence if c.event is not None})
+        shown = [*found.values(), *tags] + [
+            Neighbour(group="evidence", title=f"Session {sid}", kind="session", session_id=sid)
+            for sid in sessions
+        ]
+        return sorted(shown, key=lambda neighbour: NEIGHBOUR_GROUPS.index(neighbour.group))
+
     def _linked(self, node_id: int, relation: str) -> LinkedItem | None:
         try:
             other = self.store.graph.get(node_id)
@@ -258,6 +322,18 @@ def field_errors(fields: Mapping[str, Any]) -> dict[str, str]:
         if problem:
             errors[name] = problem
     return errors
+
+
+_GROUP_OF_KIND: dict[str, NeighbourGroup] = {"tag": "tag", "intent": "intent", "subgoal": "subgoal"}
+_GROUP_OF_LINK: dict[str, NeighbourGroup] = {"related": "related", "sibling": "sibling"}
+
+
+def _neighbour_group(link: Link, node_id: int, other: Node) -> NeighbourGroup:
+    if link.kind == "supersedes":
+        return "supersedes" if link.src == node_id else "superseded_by"
+    # Else by what the other node is, then by the link; provenance leads to the steps and
+    # sources the item came from.
+    return _GROUP_OF_KIND.get(other.kind) or _GROUP_OF_LINK.get(link.kind) or "evidence"
 
 
 def checked_fields(fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -156,7 +156,7 @@ def test_every_page_renders_and_serves_its_context_as_json(
         f"/projects/{project.name}/activity": {"series", "rows", "latest", "days"},
         f"/sessions/{enriched}": {"session", "timeline", "events", "jobs", "actions"},
         f"/sessions/{enriched}/live": {"session", "timeline", "actions"},
-        f"/items/{item.id}": {"item", "evidence", "history", "related", "notes", "code"},
+        f"/items/{item.id}": {"item", "evidence", "history", "related", "picture", "code"},
         f"/items/{item.id}/edit": {"item", "values", "errors", "types"},
         "/operations": {"jobs_by_status", "sessions_by_status", "jobs", "errors", "usage"},
     }
@@ -187,8 +187,13 @@ def test_every_page_renders_and_serves_its_context_as_json(
     ]
     assert detail["timeline"]["live"] is False
     assert detail["session"]["items_extracted"] == detail["jobs"][0]["items_extracted"] > 0
-    evidence = client.get(f"/items/{item.id}", params={"format": "json"}).json()["evidence"]
+    shown = client.get(f"/items/{item.id}", params={"format": "json"}).json()
+    evidence = shown["evidence"]
     assert evidence and evidence[0]["session_id"] == enriched and evidence[0]["quote"]
+    drawn = {(node["group"], node["href"]) for node in shown["picture"]["nodes"]}
+    assert ("evidence", f"/sessions/{enriched}") in drawn  # the session it came from
+    page = client.get(f"/items/{item.id}").text
+    assert '<svg class="neighbourhood"' in page and f'<a href="/sessions/{enriched}">' in page
 
 
 def test_htmx_gets_fragments_and_history_restores_get_whole_pages(

@@ -8,7 +8,7 @@ import pytest
 
 from lore import Lore
 from lore.domain import Project
-from lore.domain.graph import NodeDraft
+from lore.domain.graph import Changeset, Evidence, LinkDraft, NodeDraft
 from lore.errors import NotFoundError, ValidationError
 from tests.graph_seed import apply_items
 
@@ -140,3 +140,48 @@ def test_detail_and_delete(lore: Lore, project: Project) -> None:
     with pytest.raises(NotFoundError):
         lore.item(jwt)
     assert [n.id for n in lore.items(project).items] == [bug]
+
+
+def test_the_neighbourhood_names_how_each_linked_node_stands_to_the_item(
+    lore: Lore, project: Project
+) -> None:
+    session = lore.capture_event("cli", "note", {"text": "JWT everywhere"}, project=project)
+    event_id, session_id = session.event_ids[0], session.session_ids[0]
+    applied = lore.store.graph.apply(
+        project.id,
+        Changeset(
+            session_id=session_id,
+            nodes=[
+                NodeDraft(
+                    ref="jwt",
+                    kind="semantic",
+                    title="Auth uses JWT",
+                    tags=["auth", "security"],
+                    evidence=[Evidence(event_id=event_id, quote="JWT everywhere")],
+                ),
+                NodeDraft(ref="auth", kind="tag", title="auth"),
+                NodeDraft(ref="login", kind="intent", title="log people in"),
+                NodeDraft(ref="keys", kind="semantic", title="Keys rotate monthly"),
+            ],
+            links=[
+                LinkDraft(kind="membership", src="auth", dst="jwt"),
+                LinkDraft(kind="hierarchical", src="login", dst="jwt"),
+                LinkDraft(kind="related", src="jwt", dst="keys", weight=0.5),
+            ],
+        ),
+    ).ids
+    jwt = applied["jwt"]
+    newer = lore.supersede_item(jwt, title="Auth uses sessions again", written_by="test")
+
+    old = [(n.group, n.title) for n in lore.item_detail(jwt).neighbours]
+    assert old == [
+        ("tag", "auth"),  # the tag node, not the written tag again
+        ("tag", "security"),  # written on the item, no node for it
+        ("intent", "log people in"),
+        ("related", "Keys rotate monthly"),
+        ("superseded_by", "Auth uses sessions again"),
+        ("evidence", f"Session {session_id}"),
+    ]
+    new = [(n.group, n.title) for n in lore.item_detail(newer.id).neighbours]
+    assert ("supersedes", "Auth uses JWT") in new
+    assert ("evidence", f"Session {session_id}") in new  # the evidence went with it

@@ -15,6 +15,7 @@ from lore.domain.graph import ITEM_STATUSES, ITEM_TYPES, ItemStatus, Node
 from lore.errors import ValidationError
 from lore.items import Cited, HistoryEntry, LinkedItem, field_errors
 from lore.server.deps import Id, LoreDep, PageScope
+from lore.server.web.picture import Picture, neighbourhood
 from lore.server.web.present import BANDS, ConfidenceBand, SourceView, confidence_band, source_view
 from lore.server.web.render import back, fragment, is_fragment_request, layout, respond
 from lore.server.web.routing import page_router
@@ -86,6 +87,7 @@ class ItemPage(BaseModel):
     evidence: list[EvidenceView]
     history: list[HistoryEntry]
     related: list[LinkedItem]
+    picture: Picture
 
 
 class EditValues(BaseModel):
@@ -127,6 +129,7 @@ def item_page(request: Request, item_id: Id, lore: LoreDep, scope: PageScope = N
         evidence=[_evidence_view(cited) for cited in detail.evidence],
         history=detail.history,
         related=detail.related,
+        picture=neighbourhood(node.title or f"Item {node.id}", detail.neighbours, project),
     )
     frame = layout(lore, node.title or f"Item {node.id}", "memory", project)
     return respond(request, "item.html", page, frame)

@@ -80,6 +80,8 @@ def memory_pages(browser: Any, tmp: Path, out: Path) -> None:
         shoot(page, out / "review.png")
         page.locator(".item h3 a").first.click()
         shoot(page, out / "item.png")
+        page.goto(f"{server.url}/projects/{PROJECT}/activity")
+        shoot(page, out / "activity.png")
         page.goto(f"{server.url}/projects")
         shoot(page, out / "projects.png")
         page.goto(f"{server.url}/projects/{PROJECT}/settings")
@@ -108,6 +110,7 @@ def pipeline_pages(browser: Any, tmp: Path, out: Path) -> None:
     home.mkdir()
     with open_lore(home) as lore:
         project = lore.create_project("payments")
+        lore.update_project(project, auto_learn=False)  # the session waits for Generate Memory
         lore.capture_event(
             "claude-code",
             "session_save",

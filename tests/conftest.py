@@ -53,3 +53,12 @@ def lore(lore_home: Path) -> Iterator[Lore]:
 @pytest.fixture
 def project(lore: Lore) -> Project:
     return lore.create_project("demo")
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The ``postgres`` database of one real PostgreSQL server for the whole run."""
+    from tests.postgres import postgres_server
+
+    with postgres_server(tmp_path_factory.mktemp("postgres") / "data") as url:
+        yield url

@@ -23,10 +23,12 @@ from lore.store.base import (
     StepStore,
     VectorStore,
 )
+from lore.store.sql.events import SQLEvents
+from lore.store.sql.projects import SQLProjects
+from lore.store.sql.sessions import SQLSessions
 from lore.store.sqlite.changesets import SQLiteChangesets
 from lore.store.sqlite.db import Database
 from lore.store.sqlite.episodes import SQLiteEpisodes
-from lore.store.sqlite.events import SQLiteEvents
 from lore.store.sqlite.extractions import SQLiteExtractions
 from lore.store.sqlite.graph import SQLiteGraph
 from lore.store.sqlite.item_matches import SQLiteItemMatches
@@ -34,9 +36,7 @@ from lore.store.sqlite.jobs import SQLiteJobs
 from lore.store.sqlite.llm_calls import SQLiteLLMCalls
 from lore.store.sqlite.ops import SQLiteOps
 from lore.store.sqlite.overview import SQLiteOverview
-from lore.store.sqlite.projects import SQLiteProjects
 from lore.store.sqlite.search import SQLiteSearch
-from lore.store.sqlite.sessions import SQLiteSessions
 from lore.store.sqlite.steps import SQLiteSteps
 from lore.store.sqlite.vectors import SQLiteVectors
 
@@ -44,9 +44,9 @@ from lore.store.sqlite.vectors import SQLiteVectors
 class SQLiteStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.projects: ProjectStore = SQLiteProjects(db)
-        self.events: EventStore = SQLiteEvents(db)
-        self.sessions: SessionStore = SQLiteSessions(db)
+        self.projects: ProjectStore = SQLProjects(db)
+        self.events: EventStore = SQLEvents(db)
+        self.sessions: SessionStore = SQLSessions(db)
         self.llm_calls: LLMCallStore = SQLiteLLMCalls(db)
         self.vectors: VectorStore = SQLiteVectors(db)
         self.jobs: JobStore = SQLiteJobs(db)

@@ -19,6 +19,8 @@ WAL_FILES = ("-wal", "-shm")
 
 
 class Database:
+    IntegrityError = sqlite3.IntegrityError
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
@@ -142,8 +144,3 @@ def _statements(sql: str) -> list[str]:
     if buffer.strip():
         statements.append(buffer.strip())
     return statements
-
-
-def like_escaped(text: str) -> str:
-    """``text`` for a ``LIKE ... ESCAPE '\\'`` pattern: its ``%`` and ``_`` match themselves."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

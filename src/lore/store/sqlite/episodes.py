@@ -9,9 +9,9 @@ from typing import Any
 from lore.domain import Session, SessionState
 from lore.domain.episodes import Episode, EpisodeStatus
 from lore.errors import NotFoundError
+from lore.store.sql.rows import session_from_row
+from lore.store.sql.sessions import insert_session
 from lore.store.sqlite.db import Database
-from lore.store.sqlite.rows import session_from_row
-from lore.store.sqlite.sessions import insert_session
 
 
 def episode_from_row(row: sqlite3.Row) -> Episode:

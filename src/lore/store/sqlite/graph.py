@@ -32,7 +32,8 @@ from lore.domain.graph import (
 )
 from lore.errors import NotFoundError, ValidationError
 from lore.store.base import AppliedChangeset, ItemFilter
-from lore.store.sqlite.db import Database, like_escaped
+from lore.store.sql import like_escaped
+from lore.store.sqlite.db import Database
 from lore.store.sqlite.vectors import SQLiteVectors
 
 log = logging.getLogger("lore.store")

@@ -17,8 +17,8 @@ from typing import Any
 from lore.domain import Event
 from lore.domain.graph import LinkKind, NodeKind, content_hash
 from lore.store.base import RecallFilter, RecallRow, TextToEmbed, WindowDraft
+from lore.store.sql.rows import event_from_row
 from lore.store.sqlite.db import Database
-from lore.store.sqlite.rows import event_from_row
 
 # Candidates are looked up by id: NOT INDEXED keeps the planner from scanning a project's
 # nodes through nodes_by_project instead.

@@ -1,14 +1,14 @@
-"""Row to record conversions shared by the SQLite repositories."""
+"""Row to record conversions shared by the repositories (a row is read by column name)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
+from typing import Any
 
 from lore.domain import Event, Project, ProjectSettings, Session, SessionState
 
 
-def project_from_row(row: sqlite3.Row) -> Project:
+def project_from_row(row: Any) -> Project:
     return Project(
         id=row["id"],
         name=row["name"],
@@ -21,7 +21,7 @@ def project_from_row(row: sqlite3.Row) -> Project:
     )
 
 
-def session_from_row(row: sqlite3.Row) -> Session:
+def session_from_row(row: Any) -> Session:
     return Session(
         id=row["id"],
         project_id=row["project_id"],
@@ -40,7 +40,7 @@ def session_from_row(row: sqlite3.Row) -> Session:
     )
 
 
-def event_from_row(row: sqlite3.Row) -> Event:
+def event_from_row(row: Any) -> Event:
     return Event(
         id=row["id"],
         project_id=row["project_id"],

@@ -1,7 +1,8 @@
+"""Sessions: creating, finding, counting and closing them, and their state and error."""
+
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -9,12 +10,12 @@ from typing import Any
 from lore.domain import Session, SessionState, SessionStatus, session_status
 from lore.domain.models import states_shown_as
 from lore.errors import ConflictError, NotFoundError
-from lore.store.sqlite.db import Database, like_escaped
-from lore.store.sqlite.rows import session_from_row
+from lore.store.sql import Connection, Database, like_escaped
+from lore.store.sql.rows import session_from_row
 
 
 def insert_session(
-    conn: sqlite3.Connection,
+    conn: Connection,
     project_id: int,
     source: str,
     goal: str,
@@ -23,20 +24,21 @@ def insert_session(
     now: float,
 ) -> tuple[int, int | None]:
     """Insert a session; a collecting one gets its open episode. Returns (session, episode)."""
-    cursor = conn.execute(
-        "INSERT INTO sessions (project_id, source, goal, state, overrides, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (project_id, source, goal, state.value, json.dumps(overrides), now),
+    session_id = int(
+        conn.execute(
+            "INSERT INTO sessions (project_id, source, goal, state, overrides, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            (project_id, source, goal, state.value, json.dumps(overrides), now),
+        ).fetchone()[0]
     )
-    session_id = cursor.lastrowid
-    assert session_id is not None
     if state is not SessionState.COLLECTING:
         return session_id, None
-    cursor = conn.execute(
-        "INSERT INTO episodes (session_id, goal, status, started_at) VALUES (?, ?, 'open', ?)",
+    episode = conn.execute(
+        "INSERT INTO episodes (session_id, goal, status, started_at) VALUES (?, ?, 'open', ?)"
+        " RETURNING id",
         (session_id, goal, now),
-    )
-    return session_id, cursor.lastrowid
+    ).fetchone()
+    return session_id, int(episode[0])
 
 
 def _filters(
@@ -65,14 +67,15 @@ def _filters(
     if text:
         pattern = f"%{like_escaped(text)}%"
         clauses.append(
-            "(goal LIKE ? ESCAPE '\\' OR id IN (SELECT session_id FROM events"
-            " WHERE payload LIKE ? ESCAPE '\\'))"
+            # lower() on both sides: SQLite's LIKE ignores case, PostgreSQL's does not.
+            "(lower(goal) LIKE lower(?) ESCAPE '\\' OR id IN (SELECT session_id FROM events"
+            " WHERE lower(payload) LIKE lower(?) ESCAPE '\\'))"
         )
         params.extend([pattern, pattern])
     return " AND ".join(clauses), params
 
 
-class SQLiteSessions:
+class SQLSessions:
     def __init__(self, db: Database) -> None:
         self.db = db
 

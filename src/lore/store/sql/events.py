@@ -1,18 +1,20 @@
+"""Events: appended once (a repeat is found by content hash or idempotency key), each into
+the session and open episode it joins, and read back."""
+
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Sequence
 
 from lore.domain import Event, SessionState
 from lore.errors import ConflictError, NotFoundError, ValidationError
 from lore.store.base import AppendOutcome, PreparedEvent
-from lore.store.sqlite.db import Database
-from lore.store.sqlite.rows import event_from_row
-from lore.store.sqlite.sessions import insert_session
+from lore.store.sql import Connection, Database
+from lore.store.sql.rows import event_from_row
+from lore.store.sql.sessions import insert_session
 
 
-class SQLiteEvents:
+class SQLEvents:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -34,10 +36,10 @@ class SQLiteEvents:
                     session_ids.append(existing[1])
                     continue
                 session_id, episode_id = targets.resolve(event, index)
-                cursor = conn.execute(
+                row = conn.execute(
                     "INSERT INTO events (project_id, session_id, episode_id, source, type, payload,"
                     " content_hash, idempotency_key, created_at, occurred_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (
                         project_id,
                         session_id,
@@ -50,10 +52,9 @@ class SQLiteEvents:
                         now,
                         event.occurred_at,
                     ),
-                )
-                assert cursor.lastrowid is not None
-                event_ids.append(cursor.lastrowid)
-                new_ids.append(cursor.lastrowid)
+                ).fetchone()
+                event_ids.append(int(row[0]))
+                new_ids.append(int(row[0]))
                 session_ids.append(session_id)
             targets.record_counts()
         return AppendOutcome(event_ids, session_ids, duplicates, new_ids)
@@ -87,10 +88,11 @@ class SQLiteEvents:
     def for_session(
         self, session_id: int, *, after_id: int = 0, limit: int | None = None
     ) -> list[Event]:
-        rows = self.db.conn.execute(
-            "SELECT * FROM events WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?",
-            (session_id, after_id, -1 if limit is None else limit),
-        ).fetchall()
+        sql = "SELECT * FROM events WHERE session_id = ? AND id > ? ORDER BY id"
+        params: tuple[int, ...] = (session_id, after_id)
+        if limit is not None:
+            sql, params = sql + " LIMIT ?", (*params, limit)
+        rows = self.db.conn.execute(sql, params).fetchall()
         return [event_from_row(row) for row in rows]
 
     def unenriched(self, session_id: int) -> list[Event]:
@@ -117,9 +119,7 @@ class SQLiteEvents:
         return int(row[0])
 
 
-def _existing(
-    conn: sqlite3.Connection, project_id: int, event: PreparedEvent
-) -> tuple[int, int] | None:
+def _existing(conn: Connection, project_id: int, event: PreparedEvent) -> tuple[int, int] | None:
     row = conn.execute(
         "SELECT id, session_id FROM events WHERE project_id = ? AND content_hash = ?",
         (project_id, event.content_hash),
@@ -135,7 +135,7 @@ def _existing(
 class _SessionTargets:
     """Finds, within one write transaction, the session and open episode each event joins."""
 
-    def __init__(self, conn: sqlite3.Connection, project_id: int, now: float, window_s: float):
+    def __init__(self, conn: Connection, project_id: int, now: float, window_s: float):
         self.conn = conn
         self.project_id = project_id
         self.now = now
@@ -193,12 +193,12 @@ class _SessionTargets:
         ).fetchone()
         if row is not None:
             return int(row[0])
-        cursor = self.conn.execute(
-            "INSERT INTO episodes (session_id, status, started_at) VALUES (?, 'open', ?)",
+        created = self.conn.execute(
+            "INSERT INTO episodes (session_id, status, started_at) VALUES (?, 'open', ?)"
+            " RETURNING id",
             (session_id, self.now),
-        )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+        ).fetchone()
+        return int(created[0])
 
     def record_counts(self) -> None:
         self.conn.executemany(

@@ -1,15 +1,16 @@
+"""Projects and their small state (last digested commit, transcript offsets, ...)."""
+
 from __future__ import annotations
 
-import sqlite3
 import time
 
 from lore.domain import Project, ProjectSettings
 from lore.errors import ConflictError, NotFoundError
-from lore.store.sqlite.db import Database
-from lore.store.sqlite.rows import project_from_row
+from lore.store.sql import Database
+from lore.store.sql.rows import project_from_row
 
 
-class SQLiteProjects:
+class SQLProjects:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -17,15 +18,14 @@ class SQLiteProjects:
         now = time.time()
         try:
             with self.db.write() as conn:
-                cursor = conn.execute(
+                row = conn.execute(
                     "INSERT INTO projects (name, repo, settings, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, ?, ?) RETURNING id",
                     (name, repo, settings.model_dump_json(), now, now),
-                )
-        except sqlite3.IntegrityError:
+                ).fetchone()
+        except self.db.IntegrityError:
             raise ConflictError(f"a project named {name!r} already exists") from None
-        assert cursor.lastrowid is not None
-        return self.get(cursor.lastrowid)
+        return self.get(row[0])
 
     def get(self, project_id: int) -> Project:
         row = self.db.conn.execute("SELECT * FROM projects WHERE id = ?", (project_id,)).fetchone()
@@ -62,7 +62,7 @@ class SQLiteProjects:
                         project_id,
                     ),
                 )
-        except sqlite3.IntegrityError:
+        except self.db.IntegrityError:
             raise ConflictError(f"a project named {name!r} already exists") from None
         return self.get(project_id)
 

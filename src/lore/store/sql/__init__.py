@@ -1,0 +1,48 @@
+"""Repositories written once in the SQL SQLite and PostgreSQL share, over a small DB-API-like
+``Database``: ``?`` placeholders, rows read by column name or position, ``write()`` for one
+transaction (nested use joins it), and the backend's ``IntegrityError``. Each backend supplies
+its ``Database`` and what it must do its own way (full text, vectors, claiming jobs)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Cursor: ...
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Cursor: ...
+
+
+class Database(Protocol):
+    @property
+    def IntegrityError(self) -> type[Exception]:  # named as DB-API modules name it
+        """What a statement breaking a unique or foreign key constraint raises."""
+        ...
+
+    @property
+    def conn(self) -> Connection:
+        """For reads (and writes that need no transaction of their own)."""
+        ...
+
+    def write(self) -> AbstractContextManager[Connection]:
+        """A write transaction: committed on success, rolled back on any error; nested use
+        joins the outer one."""
+        ...
+
+
+def like_escaped(text: str) -> str:
+    """``text`` for a ``LIKE ... ESCAPE '\\'`` pattern: its ``%`` and ``_`` match themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+__all__ = ["Connection", "Cursor", "Database", "like_escaped"]

@@ -1,0 +1,141 @@
+"""The shared repositories (``lore.store.sql``) on both backends, SQLite and a real PostgreSQL:
+projects and their state, events appended once into the session they join, sessions found,
+counted and filtered by status. Each test runs on each backend."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lore.domain import ProjectSettings, SessionState, SessionStatus
+from lore.errors import ConflictError, NotFoundError, ValidationError
+from lore.store.base import PreparedEvent
+from lore.store.postgres import PostgresStore
+from lore.store.sqlite import SQLiteStore
+from tests.postgres import fresh_database
+
+HOUR = 3600.0
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    if request.param == "sqlite":
+        opened: Any = SQLiteStore.open(tmp_path / "lore.db")
+        yield opened
+        opened.close()
+        return
+    with fresh_database(request.getfixturevalue("postgres_url")) as url:
+        opened = PostgresStore.open(url)
+        yield opened
+        opened.close()
+
+
+def event(text: str, **fields: Any) -> PreparedEvent:
+    values: dict[str, Any] = {
+        "source": "cli",
+        "type": "note",
+        "payload_json": f'{{"text": "{text}"}}',
+        "content_hash": f"hash-{text}",
+    }
+    return PreparedEvent(**(values | fields))
+
+
+def test_projects_are_named_once_and_keep_their_state(store: Any) -> None:
+    made = store.projects.create("shop", None, ProjectSettings())
+    assert store.projects.get(made.id).name == "shop" == store.projects.by_name("shop").name
+    with pytest.raises(ConflictError):
+        store.projects.create("shop", None, ProjectSettings())
+    other = store.projects.create("blog", "/src/blog", ProjectSettings(auto_learn=False))
+    with pytest.raises(ConflictError):
+        store.projects.update(other.id, name="shop")
+    assert [p.name for p in store.projects.all()] == ["blog", "shop"]
+    assert store.projects.get(other.id).settings.auto_learn is False
+    assert store.projects.get_state(made.id, "digest") is None
+    store.projects.set_state(made.id, "digest", "abc")
+    store.projects.set_state(made.id, "digest", "def")  # replaced, not added
+    assert store.projects.get_state(made.id, "digest") == "def"
+    with pytest.raises(NotFoundError):
+        store.projects.get(9999)
+
+
+def test_events_are_stored_once_in_the_session_they_join(store: Any) -> None:
+    project = store.projects.create("shop", None, ProjectSettings()).id
+    first = store.events.append(project, [event("a", about="Why totals drift"), event("b")], HOUR)
+    assert len(set(first.session_ids)) == 1 and first.duplicates == 0
+    again = store.events.append(
+        project,
+        [event("a"), event("c", idempotency_key="k"), event("d", idempotency_key="k")],
+        HOUR,
+    )
+    assert again.event_ids[0] == first.event_ids[0] and again.duplicates == 2
+    assert again.event_ids[2] == again.event_ids[1]  # the same idempotency key
+    session = store.sessions.get(first.session_ids[0])
+    assert (session.event_count, session.goal) == (3, "Why totals drift")
+    other_source = store.events.append(project, [event("e", source="vscode")], HOUR)
+    assert other_source.session_ids[0] != session.id
+    stored = store.events.for_session(session.id)
+    assert [e.payload["text"] for e in stored] == ["a", "b", "c"]
+    assert [e.id for e in store.events.for_session(session.id, after_id=stored[0].id, limit=1)] == [
+        stored[1].id
+    ]
+    assert set(store.events.get_many([stored[0].id, 12345])) == {stored[0].id}
+    assert store.events.count(project) == 4
+    store.events.mark_enriched([stored[0].id], 7)
+    assert [e.id for e in store.events.unenriched(session.id)] == [e.id for e in stored[1:]]
+    with pytest.raises(ValidationError):
+        store.events.append(project, [event("f", session_id=99999)], HOUR)
+
+
+def test_a_closed_session_takes_no_events_and_a_new_one_is_opened(store: Any) -> None:
+    project = store.projects.create("shop", None, ProjectSettings()).id
+    first = store.events.append(project, [event("a")], HOUR).session_ids[0]
+    closed = store.sessions.close(first)
+    assert closed.state is SessionState.IDLE and closed.closed_at is not None
+    with pytest.raises(ConflictError):
+        store.events.append(project, [event("b", session_id=first)], HOUR)
+    assert store.events.append(project, [event("c")], HOUR).session_ids[0] != first
+
+
+def test_sessions_are_filtered_by_status_and_text_alike_in_lists_and_counts(store: Any) -> None:
+    project = store.projects.create("shop", None, ProjectSettings()).id
+    quiet = store.events.append(project, [event("Tabs, not spaces")], HOUR).session_ids[0]
+    failing = store.events.append(
+        project, [event("50% discount_code", source="vscode")], HOUR
+    ).session_ids[0]
+    done = store.sessions.create(project, "git", "Release 1.2", SessionState.READY)
+    store.sessions.set_error(failing, "embed: model mismatch")
+    statuses = {
+        status: [s.id for s in store.sessions.find(project, status=status)]
+        for status in SessionStatus
+    }
+    assert statuses == {
+        SessionStatus.ACTIVE: [quiet],
+        SessionStatus.COMPLETED: [done.id],
+        SessionStatus.ENRICHING: [],
+        SessionStatus.FAILED: [failing],
+    }
+    assert {s: store.sessions.count(project, status=s) for s in SessionStatus} == {
+        s: len(ids) for s, ids in statuses.items()
+    }
+    assert store.sessions.facets(project) == (
+        ["cli", "git", "vscode"],
+        [SessionStatus.ACTIVE, SessionStatus.COMPLETED, SessionStatus.FAILED],
+    )
+    assert [s.id for s in store.sessions.find(project, text="50% discount_code")] == [failing]
+    assert [s.id for s in store.sessions.find(project, text="TABS")] == [quiet]  # any case
+    assert store.sessions.count(project, text="5_% d") == 0  # wildcards match themselves
+    store.sessions.set_state(failing, SessionState.EXTRACTING)  # a change of state clears it
+    assert store.sessions.get(failing).status is SessionStatus.ENRICHING
+
+
+def test_events_cannot_be_changed_once_stored(store: Any) -> None:
+    project = store.projects.create("shop", None, ProjectSettings()).id
+    event_id = store.events.append(project, [event("a")], HOUR).event_ids[0]
+    with pytest.raises(store.db.IntegrityError), store.db.write() as conn:
+        conn.execute("UPDATE events SET payload = '{}' WHERE id = ?", (event_id,))
+    assert store.events.get(event_id).payload == {"text": "a"}
+    assert time.time() - store.events.get(event_id).created_at < 60

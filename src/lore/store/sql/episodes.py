@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from typing import Any
 
 from lore.domain import Session, SessionState
 from lore.domain.episodes import Episode, EpisodeStatus
 from lore.errors import NotFoundError
+from lore.store.sql import Database
 from lore.store.sql.rows import session_from_row
 from lore.store.sql.sessions import insert_session
-from lore.store.sqlite.db import Database
 
 
-def episode_from_row(row: sqlite3.Row) -> Episode:
+def episode_from_row(row: Any) -> Episode:
     return Episode(
         id=row["id"],
         session_id=row["session_id"],
@@ -25,7 +24,7 @@ def episode_from_row(row: sqlite3.Row) -> Episode:
     )
 
 
-class SQLiteEpisodes:
+class SQLEpisodes:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -81,13 +80,12 @@ class SQLiteEpisodes:
 
     def start(self, session_id: int, goal: str) -> Episode:
         with self.db.write() as conn:
-            cursor = conn.execute(
+            row = conn.execute(
                 "INSERT INTO episodes (session_id, goal, status, started_at)"
-                " VALUES (?, ?, 'open', ?)",
+                " VALUES (?, ?, 'open', ?) RETURNING id",
                 (session_id, goal, time.time()),
-            )
-        assert cursor.lastrowid is not None
-        return self.get(cursor.lastrowid)
+            ).fetchone()
+        return self.get(row[0])
 
     def close(self, episode_id: int) -> Episode:
         with self.db.write() as conn:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -13,10 +13,10 @@ from numpy.typing import NDArray
 from lore.domain.episodes import ChangesetStatus, StoredChangeset
 from lore.domain.graph import Changeset
 from lore.errors import NotFoundError
-from lore.store.sqlite.db import Database
+from lore.store.sql import Database
 
 
-def changeset_from_row(row: sqlite3.Row) -> StoredChangeset:
+def changeset_from_row(row: Any) -> StoredChangeset:
     return StoredChangeset(
         id=row["id"],
         session_id=row["session_id"],
@@ -32,7 +32,7 @@ def changeset_from_row(row: sqlite3.Row) -> StoredChangeset:
     )
 
 
-class SQLiteChangesets:
+class SQLChangesets:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -46,10 +46,10 @@ class SQLiteChangesets:
     ) -> StoredChangeset:
         encoded = {ref: [float(x) for x in vector] for ref, vector in (vectors or {}).items()}
         with self.db.write() as conn:
-            cursor = conn.execute(
+            row = conn.execute(
                 "INSERT INTO changesets (session_id, episode_id, job_id, extraction_id, status,"
                 " data, vectors, embedding_model, created_at)"
-                " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?) RETURNING id",
                 (
                     changeset.session_id,
                     changeset.episode_id,
@@ -60,9 +60,8 @@ class SQLiteChangesets:
                     embedding_model,
                     time.time(),
                 ),
-            )
-        assert cursor.lastrowid is not None
-        return self.get(cursor.lastrowid)
+            ).fetchone()
+        return self.get(row[0])
 
     def get(self, changeset_id: int) -> StoredChangeset:
         row = self.db.conn.execute(

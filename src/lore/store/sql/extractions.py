@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
+from typing import Any
 
 from lore.domain.episodes import Extraction, ExtractionScope, ExtractionStatus
 from lore.errors import NotFoundError
-from lore.store.sqlite.db import Database
+from lore.store.sql import Database
 
 
-def extraction_from_row(row: sqlite3.Row) -> Extraction:
+def extraction_from_row(row: Any) -> Extraction:
     return Extraction(
         id=row["id"],
         session_id=row["session_id"],
@@ -25,7 +25,7 @@ def extraction_from_row(row: sqlite3.Row) -> Extraction:
     )
 
 
-class SQLiteExtractions:
+class SQLExtractions:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -39,13 +39,12 @@ class SQLiteExtractions:
         job_id: int | None = None,
     ) -> Extraction:
         with self.db.write() as conn:
-            cursor = conn.execute(
+            row = conn.execute(
                 "INSERT INTO session_extractions (session_id, episode_id, job_id, scope, runner,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                " created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (session_id, episode_id, job_id, scope, runner, time.time()),
-            )
-        assert cursor.lastrowid is not None
-        return self.get(cursor.lastrowid)
+            ).fetchone()
+        return self.get(row[0])
 
     def get(self, extraction_id: int) -> Extraction:
         row = self.db.conn.execute(

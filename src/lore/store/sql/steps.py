@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from lore.domain.episodes import Step
 from lore.errors import NotFoundError
-from lore.store.sqlite.db import Database
+from lore.store.sql import Database
 
 
-def step_from_row(row: sqlite3.Row) -> Step:
+def step_from_row(row: Any) -> Step:
     return Step(
         id=row["id"],
         session_id=row["session_id"],
@@ -35,7 +35,7 @@ def step_from_row(row: sqlite3.Row) -> Step:
     )
 
 
-class SQLiteSteps:
+class SQLSteps:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -49,14 +49,14 @@ class SQLiteSteps:
         event_id: int | None = None,
     ) -> Step:
         with self.db.write() as conn:
-            cursor = conn.execute(
+            row = conn.execute(
                 "INSERT INTO steps (session_id, episode_id, event_id, seq, observation, action,"
                 " created_at) VALUES (?, ?, ?,"
-                " (SELECT coalesce(max(seq), 0) + 1 FROM steps WHERE episode_id = ?), ?, ?, ?)",
+                " (SELECT coalesce(max(seq), 0) + 1 FROM steps WHERE episode_id = ?), ?, ?, ?)"
+                " RETURNING id",
                 (session_id, episode_id, event_id, episode_id, observation, action, time.time()),
-            )
-        assert cursor.lastrowid is not None
-        return self.get(cursor.lastrowid)
+            ).fetchone()
+        return self.get(row[0])
 
     def get(self, step_id: int) -> Step:
         row = self.db.conn.execute("SELECT * FROM steps WHERE id = ?", (step_id,)).fetchone()

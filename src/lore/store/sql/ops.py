@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from lore.domain.episodes import OpKind, PendingOp
 from lore.errors import ConflictError, NotFoundError
-from lore.store.sqlite.db import Database
+from lore.store.sql import Database
 
 
-def op_from_row(row: sqlite3.Row) -> PendingOp:
+def op_from_row(row: Any) -> PendingOp:
     return PendingOp(
         id=row["id"],
         session_id=row["session_id"],
@@ -28,7 +27,7 @@ def op_from_row(row: sqlite3.Row) -> PendingOp:
     )
 
 
-class SQLiteOps:
+class SQLOps:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -43,13 +42,12 @@ class SQLiteOps:
         now = time.time()
         status, finished = ("pending", None) if result is None else ("done", now)
         with self.db.write() as conn:
-            cursor = conn.execute(
+            row = conn.execute(
                 "INSERT INTO session_ops (session_id, op, args, status, result, created_at,"
-                " finished_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " finished_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (session_id, op, json.dumps(args), status, result, now, finished),
-            )
-        assert cursor.lastrowid is not None
-        return self.get(cursor.lastrowid)
+            ).fetchone()
+        return self.get(row[0])
 
     def get(self, op_id: int) -> PendingOp:
         found = self._select("WHERE id = ?", (op_id,))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 from lore.domain import ProjectSettings, SessionState, SessionStatus
 from lore.domain.graph import Changeset
 from lore.errors import ConflictError, NotFoundError, ValidationError
-from lore.store.base import PreparedEvent
+from lore.store.base import LLMCall, PreparedEvent
 from lore.store.postgres import PostgresStore
 from lore.store.sqlite import SQLiteStore
 from tests.postgres import fresh_database
@@ -200,3 +201,27 @@ def test_the_session_engines_records_round_trip(store: Any) -> None:
     assert store.changesets.pending(session.id) == []
     assert store.episodes.close(episode.id).closed_at is not None
     assert store.episodes.latest(session.id).id == episode.id
+
+
+def test_llm_calls_are_summed_by_day_and_model_as_integers(store: Any) -> None:
+    project = store.projects.create("shop", None, ProjectSettings()).id
+    day = 86400.0
+    noon = 20_000 * day + day / 2  # a UTC noon
+    calls = [
+        LLMCall("openai", "gpt", "enrich", 100, 20, 50.0, "ok", created_at=noon),
+        LLMCall("openai", "gpt", "enrich", 10, 0, 5.0, "error", "429", created_at=noon + 60),
+        LLMCall("openai", "mini", "embed", 7, 1, 2.0, "fallback", created_at=noon + day),
+    ]
+    stored = [store.llm_calls.add(replace(call, project_id=project)) for call in calls]
+    assert all(call.id for call in stored)
+    assert [c.id for c in store.llm_calls.recent(project_id=project, limit=2)] == [
+        stored[2].id,
+        stored[1].id,
+    ]
+    by_day = {u.key: u for u in store.llm_calls.usage("day", project_id=project)}
+    first = by_day["2024-10-04"]
+    assert (first.calls, first.errors, first.fallbacks, first.prompt_tokens) == (2, 1, 0, 110)
+    assert type(first.prompt_tokens) is int and type(first.errors) is int
+    assert by_day["2024-10-05"].fallbacks == 1
+    by_model = {u.key: u.completion_tokens for u in store.llm_calls.usage("model")}
+    assert by_model == {"gpt": 20, "mini": 1}

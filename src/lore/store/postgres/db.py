@@ -93,8 +93,14 @@ class Statements:
             return Result([], cursor.rowcount)
 
 
+class PostgresDialect:
+    def utc_day(self, seconds: str) -> str:
+        return f"to_char(to_timestamp({seconds}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+
+
 class PostgresDatabase:
     IntegrityError = psycopg.IntegrityError
+    dialect = PostgresDialect()
 
     def __init__(self, url: str, pool: ConnectionPool) -> None:
         self.url = url

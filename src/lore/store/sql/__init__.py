@@ -23,7 +23,18 @@ class Connection(Protocol):
     def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Cursor: ...
 
 
+class Dialect(Protocol):
+    """The few expressions the engines spell differently."""
+
+    def utc_day(self, seconds: str) -> str:
+        """The UTC date (``YYYY-MM-DD`` text) of the UNIX time expression ``seconds``."""
+        ...
+
+
 class Database(Protocol):
+    @property
+    def dialect(self) -> Dialect: ...
+
     @property
     def IntegrityError(self) -> type[Exception]:  # named as DB-API modules name it
         """What a statement breaking a unique or foreign key constraint raises."""
@@ -45,4 +56,4 @@ def like_escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-__all__ = ["Connection", "Cursor", "Database", "like_escaped"]
+__all__ = ["Connection", "Cursor", "Database", "Dialect", "like_escaped"]

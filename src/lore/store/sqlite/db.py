@@ -18,8 +18,14 @@ BUSY_TIMEOUT_MS = 10_000
 WAL_FILES = ("-wal", "-shm")
 
 
+class SQLiteDialect:
+    def utc_day(self, seconds: str) -> str:
+        return f"date({seconds}, 'unixepoch')"
+
+
 class Database:
     IntegrityError = sqlite3.IntegrityError
+    dialect = SQLiteDialect()
 
     def __init__(self, path: Path) -> None:
         self.path = path

@@ -74,7 +74,7 @@ class SQLiteOverview:
             what: {
                 str(row[0]): int(row[1])
                 for row in self.db.conn.execute(
-                    f"SELECT date({at}, 'unixepoch') AS day, count(*) FROM {table}"
+                    f"SELECT {self.db.dialect.utc_day(at)} AS day, count(*) FROM {table}"
                     f" WHERE project_id = ? AND {at} >= ?{extra} GROUP BY day",
                     (project_id, since),
                 )

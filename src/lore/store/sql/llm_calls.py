@@ -3,35 +3,33 @@
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 import time
 from typing import Any
 
 from lore.store.base import LLMCall, LLMUsage, UsageGroup
-from lore.store.sqlite.db import Database
+from lore.store.sql import Database
 
-# The SQL expression each usage group is keyed by; days are UTC dates.
+# The column each usage group is keyed by; days (UTC dates) are the dialect's.
 _GROUP_KEYS: dict[str, str] = {
     "job": "job_id",
     "stage": "stage",
     "step": "step",
     "model": "model",
     "provider": "provider",
-    "day": "date(created_at, 'unixepoch')",
 }
 
 
-class SQLiteLLMCalls:
+class SQLLLMCalls:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     def add(self, call: LLMCall) -> LLMCall:
         created_at = call.created_at if call.created_at is not None else time.time()
         with self.db.write() as conn:
-            cursor = conn.execute(
+            row = conn.execute(
                 "INSERT INTO llm_calls (project_id, job_id, stage, step, provider, model,"
                 " prompt_tokens, completion_tokens, duration_ms, outcome, error, fallback_from,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     call.project_id,
                     call.job_id,
@@ -47,8 +45,8 @@ class SQLiteLLMCalls:
                     call.fallback_from,
                     created_at,
                 ),
-            )
-        return dataclasses.replace(call, id=cursor.lastrowid, created_at=created_at)
+            ).fetchone()
+        return dataclasses.replace(call, id=row[0], created_at=created_at)
 
     def recent(
         self,
@@ -72,12 +70,15 @@ class SQLiteLLMCalls:
         job_id: int | None = None,
         since: float | None = None,
     ) -> list[LLMUsage]:
-        key = _GROUP_KEYS[group_by]
+        key = self.db.dialect.utc_day("created_at") if group_by == "day" else _GROUP_KEYS[group_by]
         where, params = _filters(project_id=project_id, job_id=job_id, since=since)
+        # Sums cast to integers: PostgreSQL sums integers as numeric.
         rows = self.db.conn.execute(
             f"SELECT {key} AS key, count(*) AS calls,"
-            " sum(outcome = 'error') AS errors, sum(outcome = 'fallback') AS fallbacks,"
-            " sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens,"
+            " CAST(sum(CASE WHEN outcome = 'error' THEN 1 ELSE 0 END) AS BIGINT) AS errors,"
+            " CAST(sum(CASE WHEN outcome = 'fallback' THEN 1 ELSE 0 END) AS BIGINT) AS fallbacks,"
+            " CAST(sum(prompt_tokens) AS BIGINT) AS prompt_tokens,"
+            " CAST(sum(completion_tokens) AS BIGINT) AS completion_tokens,"
             " sum(duration_ms) AS duration_ms"
             f" FROM llm_calls {where} GROUP BY {key} ORDER BY {key}",
             params,
@@ -105,6 +106,6 @@ def _filters(
     return "WHERE " + " AND ".join(used), tuple(used.values())
 
 
-def _call_from_row(row: sqlite3.Row) -> LLMCall:
+def _call_from_row(row: Any) -> LLMCall:
     fields = {field.name for field in dataclasses.fields(LLMCall)}
     return LLMCall(**{name: value for name, value in dict(row).items() if name in fields})

@@ -1,12 +1,13 @@
 """The shared repositories (``lore.store.sql``) on both backends, SQLite and a real PostgreSQL:
 projects and their state, events appended once into the session they join, sessions found,
-counted and filtered by status, the session engine's records. Each test runs on each
+counted and filtered by status, the session engine's records, LLM calls and jobs. Each test runs on each
 backend."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,9 @@ import pytest
 
 from lore.domain import ProjectSettings, SessionState, SessionStatus
 from lore.domain.graph import Changeset
-from lore.errors import ConflictError, NotFoundError, ValidationError
-from lore.store.base import LLMCall, PreparedEvent
+from lore.domain.jobs import JobStatus, StageStatus
+from lore.errors import ConflictError, LeaseLostError, NotFoundError, ValidationError
+from lore.store.base import LLMCall, PreparedEvent, StageOutcome
 from lore.store.postgres import PostgresStore
 from lore.store.sqlite import SQLiteStore
 from tests.postgres import fresh_database
@@ -225,3 +227,73 @@ def test_llm_calls_are_summed_by_day_and_model_as_integers(store: Any) -> None:
     assert by_day["2024-10-05"].fallbacks == 1
     by_model = {u.key: u.completion_tokens for u in store.llm_calls.usage("model")}
     assert by_model == {"gpt": 20, "mini": 1}
+
+
+def test_jobs_are_claimed_once_and_changed_only_by_their_leaseholder(store: Any) -> None:
+    project = store.projects.create("shop", None, ProjectSettings()).id
+    appended = store.events.append(project, [event("a"), event("b", source="vscode")], HOUR)
+    first_session, second_session = appended.session_ids
+    stages = ["enrich", "embed"]
+    job = store.jobs.enqueue(
+        project, first_session, "manual", stages, max_attempts=2, run_after=50.0, now=1.0
+    )
+    joined = store.jobs.enqueue(
+        project, first_session, "auto", stages, max_attempts=2, run_after=10.0, now=2.0
+    )
+    assert joined.id == job.id and joined.run_after == 10.0  # joined, run no later
+    other = store.jobs.enqueue(
+        project, second_session, "manual", stages, max_attempts=2, run_after=0.0, now=3.0
+    )
+    assert store.jobs.claim("w1", 30.0, now=5.0).id == other.id  # the first is not due yet
+    assert store.jobs.claim("w2", 30.0, now=5.0) is None
+    claimed = store.jobs.claim("w2", 30.0, now=11.0)
+    assert claimed.id == job.id and claimed.attempts == 1 and claimed.lease_owner == "w2"
+    assert sorted(store.jobs.lease_owners()) == ["w1", "w2"]
+    with pytest.raises(LeaseLostError):
+        store.jobs.start_stage(job.id, "w1", "enrich", 12.0)
+    store.jobs.start_stage(job.id, "w2", "enrich", 12.0)
+    store.jobs.end_stage(
+        job.id, "w2", "enrich", StageOutcome(StageStatus.COMPLETED, 3.5, output='{"x": 1}', items=2)
+    )
+    assert store.jobs.stage_output(job.id, "enrich") == '{"x": 1}'
+    assert store.jobs.renew(job.id, "w2", 30.0, 13.0) and not store.jobs.renew(
+        job.id, "w1", 30.0, 13.0
+    )
+    done = store.jobs.complete(job.id, "w2", 2, [appended.event_ids[0]], 14.0)
+    assert done.status is JobStatus.COMPLETED and done.stages[0].items == 2
+    assert store.events.get(appended.event_ids[0]).enriched_job_id == job.id
+
+    store.jobs.start_stage(other.id, "w1", "enrich", 15.0)
+    failed = store.jobs.release(
+        other.id, "w1", error="enrich: boom", error_detail="Traceback", run_after=None, now=16.0
+    )
+    assert failed.status is JobStatus.FAILED and failed.stages[0].status is StageStatus.FAILED
+    again = store.jobs.retry(other.id, 2, 17.0)
+    assert again.status is JobStatus.QUEUED and again.max_attempts == 3
+    assert store.jobs.claim("w3", 30.0, now=18.0).id == other.id
+    assert store.jobs.expire_leases(["w3"]) == 1
+    assert store.jobs.claim("w4", 30.0, now=19.0).lease_owner == "w4"  # the expired lease
+    found = store.jobs.find(project_id=project, statuses=[JobStatus.COMPLETED])
+    assert [j.id for j in found] == [job.id]
+
+
+def test_workers_claiming_together_never_take_the_same_job(store: Any) -> None:
+    project = store.projects.create("shop", None, ProjectSettings()).id
+    sessions = store.events.append(
+        project, [event(str(n), source=f"s{n}") for n in range(12)], HOUR
+    ).session_ids
+    for session in sessions:
+        store.jobs.enqueue(
+            project, session, "manual", ["enrich"], max_attempts=1, run_after=0.0, now=0.0
+        )
+
+    def work(worker: str) -> list[int]:
+        taken = []
+        while (job := store.jobs.claim(worker, 60.0, now=1.0)) is not None:
+            taken.append(job.id)
+        return taken
+
+    with ThreadPoolExecutor(4) as pool:
+        taken = [job for jobs in pool.map(work, ["a", "b", "c", "d"]) for job in jobs]
+    assert sorted(taken) == sorted(job.id for job in store.jobs.find(limit=100))
+    assert len(taken) == len(set(taken)) == 12

@@ -1,7 +1,7 @@
 """The PostgreSQL backend, for a team's shared store (``database_url = "postgresql://..."``).
 
 Being built in steps (issue 15): the database layer, its migrations and the shared repositories
-of projects, events, sessions, LLM calls and the session engine's records run on it now; jobs,
+of projects, events, sessions, LLM calls, jobs and the session engine's records run on it now;
 the graph, vectors (pgvector) and search (tsvector, pg_trgm) follow, then ``open_store``
 selects it by URL.
 """
@@ -16,6 +16,7 @@ from lore.store.base import (
     EpisodeStore,
     EventStore,
     ExtractionStore,
+    JobStore,
     LLMCallStore,
     OpStore,
     ProjectStore,
@@ -27,6 +28,7 @@ from lore.store.sql.changesets import SQLChangesets
 from lore.store.sql.episodes import SQLEpisodes
 from lore.store.sql.events import SQLEvents
 from lore.store.sql.extractions import SQLExtractions
+from lore.store.sql.jobs import SQLJobs
 from lore.store.sql.llm_calls import SQLLLMCalls
 from lore.store.sql.ops import SQLOps
 from lore.store.sql.projects import SQLProjects
@@ -41,6 +43,7 @@ class PostgresStore:
         self.events: EventStore = SQLEvents(db)
         self.sessions: SessionStore = SQLSessions(db)
         self.llm_calls: LLMCallStore = SQLLLMCalls(db)
+        self.jobs: JobStore = SQLJobs(db)
         self.episodes: EpisodeStore = SQLEpisodes(db)
         self.steps: StepStore = SQLSteps(db)
         self.extractions: ExtractionStore = SQLExtractions(db)

@@ -27,6 +27,7 @@ from lore.store.sql.changesets import SQLChangesets
 from lore.store.sql.episodes import SQLEpisodes
 from lore.store.sql.events import SQLEvents
 from lore.store.sql.extractions import SQLExtractions
+from lore.store.sql.jobs import SQLJobs
 from lore.store.sql.llm_calls import SQLLLMCalls
 from lore.store.sql.ops import SQLOps
 from lore.store.sql.projects import SQLProjects
@@ -35,7 +36,6 @@ from lore.store.sql.steps import SQLSteps
 from lore.store.sqlite.db import Database
 from lore.store.sqlite.graph import SQLiteGraph
 from lore.store.sqlite.item_matches import SQLiteItemMatches
-from lore.store.sqlite.jobs import SQLiteJobs
 from lore.store.sqlite.overview import SQLiteOverview
 from lore.store.sqlite.search import SQLiteSearch
 from lore.store.sqlite.vectors import SQLiteVectors
@@ -49,7 +49,7 @@ class SQLiteStore:
         self.sessions: SessionStore = SQLSessions(db)
         self.llm_calls: LLMCallStore = SQLLLMCalls(db)
         self.vectors: VectorStore = SQLiteVectors(db)
-        self.jobs: JobStore = SQLiteJobs(db)
+        self.jobs: JobStore = SQLJobs(db)
         self.item_matches: ItemMatchStore = SQLiteItemMatches(db)
         self.episodes: EpisodeStore = SQLEpisodes(db)
         self.steps: StepStore = SQLSteps(db)

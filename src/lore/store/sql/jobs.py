@@ -1,17 +1,16 @@
-"""Enrichment jobs in SQLite. A claim is one ``BEGIN IMMEDIATE`` transaction, so several worker
-processes on one database never take the same job; every later change names its worker and
-checks it still holds the lease."""
+"""Enrichment jobs. A claim is one write transaction (which the backends serialise), so several
+worker processes on one database never take the same job; every later change names its worker
+and checks it still holds the lease."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
 from lore.domain.jobs import Job, JobStatus, StageRun, StageStatus
 from lore.errors import ConflictError, LeaseLostError, NotFoundError
 from lore.store.base import StageOutcome
-from lore.store.sqlite.db import Database
+from lore.store.sql import Connection, Database
 
 _STAGE_COLUMNS = (
     "name, status, started_at, duration_ms, tokens, llm_calls, items, runs, note, error,"
@@ -19,7 +18,7 @@ _STAGE_COLUMNS = (
 )
 
 
-class SQLiteJobs:
+class SQLJobs:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -36,23 +35,22 @@ class SQLiteJobs:
     ) -> Job:
         with self.db.write() as conn:
             queued = conn.execute(
-                "SELECT id FROM jobs WHERE session_id = ? AND status = 'queued' ORDER BY id LIMIT 1",
+                "SELECT id, run_after FROM jobs WHERE session_id = ? AND status = 'queued'"
+                " ORDER BY id LIMIT 1",
                 (session_id,),
             ).fetchone()
             if queued is not None:
                 # The new work joins the queued job, which runs no later than the new work asks.
                 conn.execute(
-                    "UPDATE jobs SET run_after = min(run_after, ?) WHERE id = ?",
-                    (run_after, queued[0]),
+                    "UPDATE jobs SET run_after = ? WHERE id = ?",
+                    (min(queued[1], run_after), queued[0]),
                 )
                 return self.get(queued[0])
-            cursor = conn.execute(
+            job_id = conn.execute(
                 "INSERT INTO jobs (project_id, session_id, trigger, status, max_attempts,"
-                " run_after, created_at) VALUES (?, ?, ?, 'queued', ?, ?, ?)",
+                " run_after, created_at) VALUES (?, ?, ?, 'queued', ?, ?, ?) RETURNING id",
                 (project_id, session_id, trigger, max_attempts, run_after, now),
-            )
-            job_id = cursor.lastrowid
-            assert job_id is not None
+            ).fetchone()[0]
             conn.executemany(
                 "INSERT INTO job_stages (job_id, position, name) VALUES (?, ?, ?)",
                 [(job_id, position, name) for position, name in enumerate(stages)],
@@ -96,14 +94,14 @@ class SQLiteJobs:
     def claim(self, worker: str, lease_s: float, now: float) -> Job | None:
         with self.db.write() as conn:
             row = conn.execute(
-                "SELECT id FROM jobs AS job WHERE ((status = 'queued' AND run_after <= :now)"
-                " OR (status = 'processing' AND lease_expires_at < :now))"
+                "SELECT id FROM jobs AS job WHERE ((status = 'queued' AND run_after <= ?)"
+                " OR (status = 'processing' AND lease_expires_at < ?))"
                 " AND NOT EXISTS (SELECT 1 FROM jobs AS other WHERE other.session_id = job.session_id"
                 " AND other.id != job.id AND ((other.status = 'processing'"
-                " AND other.lease_expires_at >= :now) OR (other.id < job.id"
+                " AND other.lease_expires_at >= ?) OR (other.id < job.id"
                 " AND other.status IN ('queued', 'processing'))))"
                 " ORDER BY run_after, id LIMIT 1",
-                {"now": now},
+                (now, now, now),
             ).fetchone()
             if row is None:
                 return None
@@ -246,7 +244,7 @@ class SQLiteJobs:
             )
         return self.get(job_id)
 
-    def _jobs(self, rows: Sequence[sqlite3.Row]) -> list[Job]:
+    def _jobs(self, rows: Sequence[Any]) -> list[Job]:
         if not rows:
             return []
         ids = [row["id"] for row in rows]
@@ -261,7 +259,7 @@ class SQLiteJobs:
         return [_job_from_row(row, stages[row["id"]]) for row in rows]
 
 
-def _check_lease(conn: sqlite3.Connection, job_id: int, worker: str) -> None:
+def _check_lease(conn: Connection, job_id: int, worker: str) -> None:
     row = conn.execute("SELECT lease_owner, status FROM jobs WHERE id = ?", (job_id,)).fetchone()
     if row is None:
         raise NotFoundError(f"no job with id {job_id}")
@@ -269,14 +267,14 @@ def _check_lease(conn: sqlite3.Connection, job_id: int, worker: str) -> None:
         raise LeaseLostError(f"worker {worker} no longer holds job {job_id}")
 
 
-def _stage_from_row(row: sqlite3.Row) -> StageRun:
+def _stage_from_row(row: Any) -> StageRun:
     data: dict[str, Any] = dict(row)
     del data["job_id"]
     data["status"] = StageStatus(data["status"])
     return StageRun(**data)
 
 
-def _job_from_row(row: sqlite3.Row, stages: list[StageRun]) -> Job:
+def _job_from_row(row: Any, stages: list[StageRun]) -> Job:
     data: dict[str, Any] = dict(row)
     data["status"] = JobStatus(data["status"])
     return Job(**data, stages=stages)

@@ -12,8 +12,8 @@ from lore.domain import Project, ProjectSettings
 from lore.recall import ann as ann_module
 from lore.recall.ann import AnnIndex
 from lore.recall.vectors import ProjectMatrix, VectorCache
+from lore.store.sql import vectors as sql_vectors
 from lore.store.sqlite import SQLiteStore
-from lore.store.sqlite import vectors as sqlite_vectors
 from tests.integration.test_providers_embeddings import add_node
 
 MODEL = "test-model"
@@ -164,5 +164,5 @@ def test_vectors_are_read_for_more_ids_than_one_sql_statement_takes(
     many = list(range(1, 40_001))  # past SQLite's 32,766 variables: a catch-up after a big job
     assert store.vectors.get(many, model=MODEL) == {} and store.vectors.of_events(many, MODEL) == {}
     ids = fill(store, project, rows=5)
-    monkeypatch.setattr(sqlite_vectors, "IN_LIST", 2)  # three statements, their rows merged
+    monkeypatch.setattr(sql_vectors, "IN_LIST", 2)  # three statements, their rows merged
     assert set(store.vectors.get(ids, model=MODEL)) == set(ids)

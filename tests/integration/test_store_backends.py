@@ -1,6 +1,7 @@
 """The shared repositories (``lore.store.sql``) on both backends, SQLite and a real PostgreSQL:
 projects and their state, events appended once into the session they join, sessions found,
-counted and filtered by status, the session engine's records, LLM calls and jobs. Each test runs on each
+counted and filtered by status, the session engine's records, LLM calls, jobs, the graph
+with its vectors, Dedup's lookups and the dashboard's overview. Each test runs on each
 backend."""
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import numpy as np
 import pytest
 
 from lore.domain import ProjectSettings, SessionState, SessionStatus
-from lore.domain.graph import Changeset
+from lore.domain.graph import Changeset, Evidence, LinkDraft, NodeDraft
 from lore.domain.jobs import JobStatus, StageStatus
 from lore.errors import ConflictError, LeaseLostError, NotFoundError, ValidationError
-from lore.store.base import LLMCall, PreparedEvent, StageOutcome
+from lore.store.base import ItemFilter, LLMCall, PreparedEvent, StageOutcome
 from lore.store.postgres import PostgresStore
 from lore.store.sqlite import SQLiteStore
 from tests.postgres import fresh_database
@@ -297,3 +298,104 @@ def test_workers_claiming_together_never_take_the_same_job(store: Any) -> None:
         taken = [job for jobs in pool.map(work, ["a", "b", "c", "d"]) for job in jobs]
     assert sorted(taken) == sorted(job.id for job in store.jobs.find(limit=100))
     assert len(taken) == len(set(taken)) == 12
+
+
+def test_the_graph_applies_changesets_filters_items_and_logs_vector_changes(store: Any) -> None:
+    project = store.projects.create("shop", None, ProjectSettings()).id
+    appended = store.events.append(project, [event("JWT everywhere")], HOUR)
+    session, event_id = appended.session_ids[0], appended.event_ids[0]
+    drafts = [
+        NodeDraft(
+            ref="jwt", kind="semantic", type="decision", title="Auth uses JWT",
+            schema_key="root/backend/auth", tags=["auth"], files=["app/auth.py"],
+            evidence=[Evidence(event_id=event_id, quote="JWT"), Evidence(event_id=999, quote="x")],
+        ),
+        NodeDraft(ref="tag", kind="tag", title="Auth"),
+        NodeDraft(ref="tag-again", kind="tag", title="auth "),  # the same label: one node
+        NodeDraft(ref="ui", kind="procedural", title="Run the UI", schema_key="root/backendish"),
+    ]  # fmt: skip
+    links = [
+        LinkDraft(kind="membership", src="tag", dst="jwt"),
+        LinkDraft(kind="membership", src="tag-again", dst="jwt"),
+    ]
+    vectors = {"jwt": np.ones(4, dtype=np.float32), "ui": np.zeros(4, dtype=np.float32)}
+    applied = store.graph.apply(
+        project, Changeset(session_id=session, nodes=drafts, links=links),
+        vectors=vectors, embedding_model="m",
+    )  # fmt: skip
+    jwt, ui = applied.ids["jwt"], applied.ids["ui"]
+    assert applied.ids["tag"] == applied.ids["tag-again"] and applied.links == 1
+    assert store.graph.evidence(jwt) == [Evidence(event_id=event_id, quote="JWT")]
+    assert store.projects.get(project).embedding_model == "m"
+    titles = lambda **where: [n.title for n in store.graph.items(project, ItemFilter(**where))]  # noqa: E731
+    assert titles(tags=["auth"]) == ["Auth uses JWT"] == titles(files=["app/auth.py"])
+    assert titles(schema_key_prefix="root/backend") == ["Auth uses JWT"]  # whole segments
+    assert store.graph.count_items(project, ItemFilter(kinds=("procedural",))) == 1
+    assert store.graph.find_tag(project, "AUTH").id == applied.ids["tag"]
+    assert [link.kind for link in store.graph.links(jwt)] == ["membership"]
+    store.graph.record_access([jwt], 5.0)
+    store.graph.record_reward([jwt], 0.75)
+    store.graph.set_status([jwt], "approved")
+    node = store.graph.get(jwt)
+    assert (node.access_count, node.reward_sum, node.status) == (1, 0.75, "approved")
+
+    newer = store.graph.apply(
+        project,
+        Changeset(session_id=session, nodes=[NodeDraft(ref="n", kind="semantic", title="Sessions", supersedes=jwt)]),
+    ).ids["n"]  # fmt: skip
+    assert store.graph.get(jwt).superseded_by == newer
+    assert titles(current=True) == ["Sessions", "Run the UI"]  # the superseded one left out
+
+    assert store.vectors.count(project, model="m") == 2
+    ids, matrix = store.vectors.all_for_project(project, ["semantic", "procedural"])
+    assert ids.tolist() == [jwt, ui] and matrix.shape == (2, 4)
+    assert set(store.vectors.get([jwt, ui])) == {jwt, ui}
+    first = store.vectors.last_change(project)
+    assert store.graph.delete([ui]) == 1
+    seq, changed = store.vectors.changed_since(project, first)
+    assert seq > first and changed == [ui]
+    assert store.vectors.count(project) == 1
+    store.vectors.put_events("m", [event_id], np.full((1, 4), 0.5, dtype=np.float32))
+    assert store.vectors.of_events([event_id], "m")[event_id].tolist() == [0.5] * 4
+
+
+def test_repeats_are_found_and_folded_into_the_item_they_repeat(store: Any) -> None:
+    project = store.projects.create("shop", None, ProjectSettings()).id
+    session = store.events.append(project, [event("a")], HOUR).session_ids[0]
+    older = store.graph.apply(
+        project,
+        Changeset(session_id=session, nodes=[NodeDraft(ref="o", kind="semantic", title="Cents", dedup_hint="money", tags=["a"])]),
+    ).ids["o"]  # fmt: skip
+    found = store.item_matches.exact(project, [], ["money"])
+    assert [n.id for n in found] == [older]
+    repeat = NodeDraft(
+        ref="r", kind="semantic", title="Money in cents", tags=["b"],
+        data={"dedup": {"action": "merge", "node": older}},
+    )  # fmt: skip
+    repeat_id = store.graph.apply(project, Changeset(session_id=session, nodes=[repeat])).ids["r"]
+    assert store.item_matches.fold_merges(project, 10.0, [repeat_id]) == 1
+    merged = store.graph.get(older)
+    assert merged.merged_from == [repeat_id] and merged.tags == ["a", "b"]
+    assert store.graph.get(repeat_id).superseded_by == older
+    assert store.item_matches.fold_merges(project, 11.0) == 0  # folded once
+
+
+def test_the_overview_counts_items_keys_and_jobs(store: Any) -> None:
+    project = store.projects.create("shop", None, ProjectSettings()).id
+    session = store.events.append(project, [event("a")], HOUR).session_ids[0]
+    nodes = [
+        NodeDraft(ref="a", kind="semantic", title="A", schema_key="root/api", confidence=0.3),
+        NodeDraft(ref="b", kind="semantic", title="B", schema_key="root/api", status="review"),
+        NodeDraft(ref="c", kind="procedural", title="C"),
+    ]
+    store.graph.apply(project, Changeset(session_id=session, nodes=nodes))
+    assert store.overview.item_counts() == {project: 3}
+    assert store.overview.schema_keys(project) == {"": 1, "root/api": 2}
+    assert [n.title for n in store.overview.review_items(project, below_confidence=0.5)] == [
+        "B",
+        "A",
+    ]
+    assert store.overview.count_review_items(project, below_confidence=0.5) == 2
+    assert store.overview.job_counts()[JobStatus.QUEUED] == 0
+    today = store.overview.activity(project, time.time() - 60)
+    assert [sum(days.values()) for days in today.values()] == [1, 1, 3]

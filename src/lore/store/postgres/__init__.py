@@ -1,9 +1,9 @@
 """The PostgreSQL backend, for a team's shared store (``database_url = "postgresql://..."``).
 
-Being built in steps (issue 15): the database layer, its migrations and the shared repositories
-of projects, events, sessions, LLM calls, jobs and the session engine's records run on it now;
-the graph, vectors (pgvector) and search (tsvector, pg_trgm) follow, then ``open_store``
-selects it by URL.
+Being built in steps (issue 15): the database layer, its migrations and every shared repository
+(lore.store.sql: projects, events, sessions, LLM calls, jobs, the session engine's records, the
+graph, its vectors and the dashboard's overview) run on it now; search (tsvector, pg_trgm,
+pgvector) follows, then ``open_store`` selects it by URL.
 """
 
 from __future__ import annotations
@@ -16,24 +16,32 @@ from lore.store.base import (
     EpisodeStore,
     EventStore,
     ExtractionStore,
+    GraphStore,
+    ItemMatchStore,
     JobStore,
     LLMCallStore,
     OpStore,
+    OverviewStore,
     ProjectStore,
     SessionStore,
     StepStore,
+    VectorStore,
 )
 from lore.store.postgres.db import PostgresDatabase
 from lore.store.sql.changesets import SQLChangesets
 from lore.store.sql.episodes import SQLEpisodes
 from lore.store.sql.events import SQLEvents
 from lore.store.sql.extractions import SQLExtractions
+from lore.store.sql.graph import SQLGraph
+from lore.store.sql.item_matches import SQLItemMatches
 from lore.store.sql.jobs import SQLJobs
 from lore.store.sql.llm_calls import SQLLLMCalls
 from lore.store.sql.ops import SQLOps
+from lore.store.sql.overview import SQLOverview
 from lore.store.sql.projects import SQLProjects
 from lore.store.sql.sessions import SQLSessions
 from lore.store.sql.steps import SQLSteps
+from lore.store.sql.vectors import SQLVectors
 
 
 class PostgresStore:
@@ -49,6 +57,10 @@ class PostgresStore:
         self.extractions: ExtractionStore = SQLExtractions(db)
         self.ops: OpStore = SQLOps(db)
         self.changesets: ChangesetStore = SQLChangesets(db)
+        self.vectors: VectorStore = SQLVectors(db)
+        self.graph: GraphStore = SQLGraph(db)
+        self.item_matches: ItemMatchStore = SQLItemMatches(db)
+        self.overview: OverviewStore = SQLOverview(db)
 
     @classmethod
     def open(cls, url: str) -> PostgresStore:

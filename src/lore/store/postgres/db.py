@@ -97,6 +97,12 @@ class PostgresDialect:
     def utc_day(self, seconds: str) -> str:
         return f"to_char(to_timestamp({seconds}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 
+    def json_values(self, column: str) -> str:
+        return f"jsonb_array_elements_text({column}::jsonb) AS elements(value)"
+
+    def json_text(self, column: str, path: str) -> str:
+        return f"({column}::jsonb #>> '{{{path.replace('.', ',')}}}')"
+
 
 class PostgresDatabase:
     IntegrityError = psycopg.IntegrityError

@@ -30,6 +30,14 @@ class Dialect(Protocol):
         """The UTC date (``YYYY-MM-DD`` text) of the UNIX time expression ``seconds``."""
         ...
 
+    def json_values(self, column: str) -> str:
+        """A table of the JSON text array in ``column``, one row per element, as ``value``."""
+        ...
+
+    def json_text(self, column: str, path: str) -> str:
+        """The text at the dotted ``path`` (``dedup.action``) of the JSON object in ``column``."""
+        ...
+
 
 class Database(Protocol):
     @property

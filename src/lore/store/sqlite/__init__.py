@@ -27,18 +27,18 @@ from lore.store.sql.changesets import SQLChangesets
 from lore.store.sql.episodes import SQLEpisodes
 from lore.store.sql.events import SQLEvents
 from lore.store.sql.extractions import SQLExtractions
+from lore.store.sql.graph import SQLGraph
+from lore.store.sql.item_matches import SQLItemMatches
 from lore.store.sql.jobs import SQLJobs
 from lore.store.sql.llm_calls import SQLLLMCalls
 from lore.store.sql.ops import SQLOps
+from lore.store.sql.overview import SQLOverview
 from lore.store.sql.projects import SQLProjects
 from lore.store.sql.sessions import SQLSessions
 from lore.store.sql.steps import SQLSteps
+from lore.store.sql.vectors import SQLVectors
 from lore.store.sqlite.db import Database
-from lore.store.sqlite.graph import SQLiteGraph
-from lore.store.sqlite.item_matches import SQLiteItemMatches
-from lore.store.sqlite.overview import SQLiteOverview
 from lore.store.sqlite.search import SQLiteSearch
-from lore.store.sqlite.vectors import SQLiteVectors
 
 
 class SQLiteStore:
@@ -48,17 +48,17 @@ class SQLiteStore:
         self.events: EventStore = SQLEvents(db)
         self.sessions: SessionStore = SQLSessions(db)
         self.llm_calls: LLMCallStore = SQLLLMCalls(db)
-        self.vectors: VectorStore = SQLiteVectors(db)
+        self.vectors: VectorStore = SQLVectors(db)
         self.jobs: JobStore = SQLJobs(db)
-        self.item_matches: ItemMatchStore = SQLiteItemMatches(db)
+        self.item_matches: ItemMatchStore = SQLItemMatches(db)
         self.episodes: EpisodeStore = SQLEpisodes(db)
         self.steps: StepStore = SQLSteps(db)
         self.extractions: ExtractionStore = SQLExtractions(db)
         self.ops: OpStore = SQLOps(db)
         self.changesets: ChangesetStore = SQLChangesets(db)
-        self.graph: GraphStore = SQLiteGraph(db)
+        self.graph: GraphStore = SQLGraph(db)
         self.search: SearchStore = SQLiteSearch(db)
-        self.overview: OverviewStore = SQLiteOverview(db)
+        self.overview: OverviewStore = SQLOverview(db)
 
     @classmethod
     def open(cls, path: Path) -> SQLiteStore:

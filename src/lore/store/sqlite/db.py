@@ -22,6 +22,12 @@ class SQLiteDialect:
     def utc_day(self, seconds: str) -> str:
         return f"date({seconds}, 'unixepoch')"
 
+    def json_values(self, column: str) -> str:
+        return f"json_each({column})"
+
+    def json_text(self, column: str, path: str) -> str:
+        return f"json_extract({column}, '$.{path}')"
+
 
 class Database:
     IntegrityError = sqlite3.IntegrityError

@@ -1,7 +1,7 @@
 """Embeddings as float32 blobs: one row per node, tagged with the model and dimension that made it.
 
-Recall loads a project's vectors as one matrix and searches it with numpy (this Python cannot load
-SQLite vector extensions); a matrix is built from one query with a single ``frombuffer``.
+Recall loads a project's vectors as one matrix and searches it with numpy or its approximate
+index (lore.recall.ann); a matrix is built from one query with a single ``frombuffer``.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from numpy.typing import NDArray
 
 from lore.errors import EmbeddingMismatchError, ValidationError
 from lore.store.base import TextToEmbed
-from lore.store.sqlite.db import Database
+from lore.store.sql import Database
 
-# Ids per IN list (SQLite allows 32,766 variables in one statement).
+# Ids per IN list (SQLite allows 32,766 variables in one statement, PostgreSQL 65,535).
 IN_LIST = 10_000
 
 
-class SQLiteVectors:
+class SQLVectors:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -155,7 +155,8 @@ class SQLiteVectors:
         rows = self.db.conn.execute(
             "SELECT n.id, n.title, n.body FROM nodes n JOIN embeddings e ON e.node_id = n.id"
             " WHERE n.project_id = ? AND n.id > ?"
-            " AND NOT (n.kind = 'source' AND json_extract(n.data, '$.centre') IS NOT NULL)"
+            f" AND NOT (n.kind = 'source' AND {self.db.dialect.json_text('n.data', 'centre')}"
+            " IS NOT NULL)"
             " ORDER BY n.id LIMIT ?",
             (project_id, after_id, limit),
         ).fetchall()

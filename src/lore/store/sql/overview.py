@@ -6,8 +6,8 @@ from __future__ import annotations
 from lore.domain.graph import ITEM_KINDS, Node
 from lore.domain.jobs import JobStatus
 from lore.store.base import ItemFilter
-from lore.store.sqlite.db import Database
-from lore.store.sqlite.graph import _item_clause, node_from_row
+from lore.store.sql import Database
+from lore.store.sql.graph import item_clause, node_from_row
 
 _ITEM_KINDS_SQL = ", ".join(f"'{kind}'" for kind in ITEM_KINDS)
 # Current items that need a person: flagged by drift check, or drafts of low confidence.
@@ -17,7 +17,7 @@ _REVIEW_WHERE = (
 )
 
 
-class SQLiteOverview:
+class SQLOverview:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -29,7 +29,7 @@ class SQLiteOverview:
         return {int(row[0]): int(row[1]) for row in rows}
 
     def schema_keys(self, project_id: int, where: ItemFilter = ItemFilter()) -> dict[str, int]:
-        clause, params = _item_clause(project_id, where)
+        clause, params = item_clause(project_id, where, self.db.dialect)
         rows = self.db.conn.execute(
             f"SELECT coalesce(schema_key, ''), count(*) FROM nodes WHERE {clause}"
             " GROUP BY coalesce(schema_key, '') ORDER BY 1",

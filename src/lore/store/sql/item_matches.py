@@ -4,29 +4,31 @@ folding a committed repeat into the older item it repeats."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 from lore.domain.graph import Node
-from lore.store.sqlite.db import Database
-from lore.store.sqlite.graph import REINFORCEMENT, node_from_row
-
-# Set by the Dedup stage on a draft that repeats a stored item (see lore.pipeline.stages.dedup).
-_PENDING_MERGE = "json_extract(data, '$.dedup.action') = 'merge'"
+from lore.store.sql import Connection, Database
+from lore.store.sql.graph import REINFORCEMENT, node_from_row
 
 
-class SQLiteItemMatches:
+class SQLItemMatches:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     def exact(self, project_id: int, hashes: Sequence[str], hints: Sequence[str]) -> list[Node]:
         if not hashes and not hints:
             return []
+        matches: list[str] = []
+        params: list[str] = []
+        for column, values in (("content_hash", hashes), ("dedup_hint", hints)):
+            if values:
+                matches.append(f"{column} IN ({_marks(values)})")
+                params.extend(values)
         rows = self.db.conn.execute(
             "SELECT * FROM nodes WHERE project_id = ? AND kind IN ('semantic', 'procedural')"
-            " AND valid_to IS NULL AND (content_hash IN (SELECT value FROM json_each(?))"
-            " OR dedup_hint IN (SELECT value FROM json_each(?))) ORDER BY id",
-            (project_id, json.dumps(list(hashes)), json.dumps(list(hints))),
+            f" AND valid_to IS NULL AND ({' OR '.join(matches)}) ORDER BY id",
+            (project_id, *params),
         ).fetchall()
         return [node_from_row(row) for row in rows]
 
@@ -34,18 +36,25 @@ class SQLiteItemMatches:
         self, project_id: int, now: float, node_ids: Sequence[int] | None = None
     ) -> int:
         with self.db.write() as conn:
-            sql = f"SELECT * FROM nodes WHERE project_id = ? AND valid_to IS NULL AND {_PENDING_MERGE}"
+            # Set by the Dedup stage on a draft that repeats a stored item (pipeline.stages.dedup).
+            action = self.db.dialect.json_text("data", "dedup.action")
+            sql = (
+                "SELECT * FROM nodes WHERE project_id = ? AND valid_to IS NULL"
+                f" AND {action} = 'merge'"
+            )
             params: tuple[object, ...] = (project_id,)
             if node_ids is not None:
-                sql += " AND id IN (SELECT value FROM json_each(?))"
-                params = (*params, json.dumps(list(node_ids)))
+                if not node_ids:
+                    return 0
+                sql += f" AND id IN ({_marks(node_ids)})"
+                params = (*params, *node_ids)
             folded = 0
             for repeat in conn.execute(sql + " ORDER BY id", params).fetchall():
                 folded += _fold(conn, repeat, now)
         return folded
 
 
-def _fold(conn: sqlite3.Connection, repeat: sqlite3.Row, now: float) -> int:
+def _fold(conn: Connection, repeat: Any, now: float) -> int:
     """Fold one repeat into its older item: the item is reinforced and lists the repeat in
     ``merged_from``, takes its evidence, files and tags; the repeat's validity ends there."""
     data = json.loads(repeat["data"])
@@ -72,8 +81,8 @@ def _fold(conn: sqlite3.Connection, repeat: sqlite3.Row, now: float) -> int:
         ),
     )
     conn.execute(
-        "INSERT OR IGNORE INTO node_events (node_id, event_id, quote)"
-        " SELECT ?, event_id, quote FROM node_events WHERE node_id = ?",
+        "INSERT INTO node_events (node_id, event_id, quote)"
+        " SELECT ?, event_id, quote FROM node_events WHERE node_id = ? ON CONFLICT DO NOTHING",
         (older["id"], repeat["id"]),
     )
     conn.execute(
@@ -85,3 +94,7 @@ def _fold(conn: sqlite3.Connection, repeat: sqlite3.Row, now: float) -> int:
 
 def _union(first: str, second: str) -> str:
     return json.dumps(sorted(set(json.loads(first)) | set(json.loads(second))))
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))

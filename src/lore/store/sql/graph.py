@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -32,9 +31,8 @@ from lore.domain.graph import (
 )
 from lore.errors import NotFoundError, ValidationError
 from lore.store.base import AppliedChangeset, ItemFilter
-from lore.store.sql import like_escaped
-from lore.store.sqlite.db import Database
-from lore.store.sqlite.vectors import SQLiteVectors
+from lore.store.sql import Connection, Database, Dialect, like_escaped
+from lore.store.sql.vectors import SQLVectors
 
 log = logging.getLogger("lore.store")
 
@@ -58,7 +56,7 @@ JSON_FIELDS = frozenset({"data", "files", "tags"})
 REINFORCEMENT = 0.1
 
 
-def node_from_row(row: sqlite3.Row) -> Node:
+def node_from_row(row: Any) -> Node:
     return Node(
         id=row["id"],
         project_id=row["project_id"],
@@ -93,7 +91,7 @@ def node_from_row(row: sqlite3.Row) -> Node:
     )
 
 
-def link_from_row(row: sqlite3.Row) -> Link:
+def link_from_row(row: Any) -> Link:
     return Link(
         id=row["id"],
         kind=row["kind"],
@@ -111,10 +109,10 @@ def draft_hash(draft: NodeDraft) -> str:
     return content_hash(draft.kind, draft.title, draft.body)
 
 
-class SQLiteGraph:
+class SQLGraph:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._vectors = SQLiteVectors(db)
+        self._vectors = SQLVectors(db)
 
     def apply(
         self,
@@ -137,7 +135,7 @@ class SQLiteGraph:
 
     def _store_vectors(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         project_id: int,
         ids: Mapping[str, int],
         vectors: Mapping[str, NDArray[np.float32]],
@@ -206,7 +204,7 @@ class SQLiteGraph:
         limit: int = 50,
         offset: int = 0,
     ) -> list[Node]:
-        clause, params = _item_clause(project_id, where)
+        clause, params = item_clause(project_id, where, self.db.dialect)
         rows = self.db.conn.execute(
             f"SELECT * FROM nodes WHERE {clause} ORDER BY created_at DESC, id DESC"
             " LIMIT ? OFFSET ?",
@@ -215,7 +213,7 @@ class SQLiteGraph:
         return [node_from_row(row) for row in rows]
 
     def count_items(self, project_id: int, where: ItemFilter = ItemFilter()) -> int:
-        clause, params = _item_clause(project_id, where)
+        clause, params = item_clause(project_id, where, self.db.dialect)
         row = self.db.conn.execute(f"SELECT count(*) FROM nodes WHERE {clause}", params).fetchone()
         return int(row[0])
 
@@ -263,9 +261,7 @@ class SQLiteGraph:
 class _Applier:
     """Applies one changeset inside the caller's transaction, remembering ref -> node id."""
 
-    def __init__(
-        self, conn: sqlite3.Connection, project_id: int, changeset: Changeset, now: float
-    ) -> None:
+    def __init__(self, conn: Connection, project_id: int, changeset: Changeset, now: float) -> None:
         self.conn = conn
         self.project_id = project_id
         self.changeset = changeset
@@ -315,12 +311,12 @@ class _Applier:
     def _insert(self, draft: NodeDraft) -> int:
         item = draft.kind in ITEM_KINDS
         reward = draft.data.get("reward")
-        cursor = self.conn.execute(
+        row = self.conn.execute(
             "INSERT INTO nodes (project_id, kind, type, title, body, data, schema_key, status,"
             " confidence, importance, files, tags, dedup_hint, content_hash, session_id, job_id,"
             " commit_from, commit_to, valid_from, reward_sum, reward_count, created_at,"
             " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-            " ?, ?)",
+            " ?, ?) RETURNING id",
             (
                 self.project_id,
                 draft.kind,
@@ -346,10 +342,10 @@ class _Applier:
                 self.now,
                 self.now,
             ),
-        )
-        assert cursor.lastrowid is not None
-        self._add_evidence(cursor.lastrowid, draft)
-        return cursor.lastrowid
+        ).fetchone()
+        node_id = int(row[0])
+        self._add_evidence(node_id, draft)
+        return node_id
 
     def _fold(self, target: int, draft: NodeDraft) -> None:
         """The draft is knowledge the target already holds: reinforce the target (items), or
@@ -364,7 +360,7 @@ class _Applier:
             self._reinforce(node, draft)
         self._add_evidence(target, draft)
 
-    def _reinforce(self, node: sqlite3.Row, draft: NodeDraft) -> None:
+    def _reinforce(self, node: Any, draft: NodeDraft) -> None:
         best = max(node["confidence"] or 0.0, draft.confidence or 0.0)
         files = sorted(set(json.loads(node["files"])) | set(draft.files))
         tags = sorted(set(json.loads(node["tags"])) | set(draft.tags))
@@ -392,23 +388,22 @@ class _Applier:
     def _add_evidence(self, node_id: int, draft: NodeDraft) -> None:
         # Evidence naming an event that is not stored is dropped rather than failing the commit.
         self.conn.executemany(
-            "INSERT OR IGNORE INTO node_events (node_id, event_id, quote)"
-            " SELECT ?, id, ? FROM events WHERE id = ?",
+            "INSERT INTO node_events (node_id, event_id, quote)"
+            " SELECT ?, id, ? FROM events WHERE id = ? ON CONFLICT DO NOTHING",
             [(node_id, evidence.quote, evidence.event_id) for evidence in draft.evidence],
         )
 
-    def _check_owned(self, node_id: int) -> sqlite3.Row:
+    def _check_owned(self, node_id: int) -> Any:
         row = self.conn.execute(
             "SELECT * FROM nodes WHERE id = ? AND project_id = ?", (node_id, self.project_id)
         ).fetchone()
         if row is None:
             raise ValidationError(f"node {node_id} is not in this project", "changeset")
-        found: sqlite3.Row = row
-        return found
+        return row
 
 
 def _insert_link(
-    conn: sqlite3.Connection,
+    conn: Connection,
     project_id: int,
     kind: LinkKind,
     src: int,
@@ -417,14 +412,14 @@ def _insert_link(
     now: float,
 ) -> int:
     cursor = conn.execute(
-        "INSERT OR IGNORE INTO links (project_id, kind, src, dst, weight, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO links (project_id, kind, src, dst, weight, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (project_id, kind, src, dst, weight, now),
     )
     return cursor.rowcount
 
 
-def _model_fits(conn: sqlite3.Connection, project_id: int, model: str, dim: int) -> bool:
+def _model_fits(conn: Connection, project_id: int, model: str, dim: int) -> bool:
     """Record the project's embedding model on its first vectors. Vectors of another model
     are not stored (they would not be comparable); the nodes can be re-embedded later."""
     row = conn.execute(
@@ -449,7 +444,7 @@ def _model_fits(conn: sqlite3.Connection, project_id: int, model: str, dim: int)
     return False
 
 
-def _item_clause(project_id: int, where: ItemFilter) -> tuple[str, list[Any]]:
+def item_clause(project_id: int, where: ItemFilter, dialect: Dialect) -> tuple[str, list[Any]]:
     clauses = ["project_id = ?", f"kind IN ({','.join('?' * len(where.kinds))})"]
     params: list[Any] = [project_id, *where.kinds]
     for column, values in (("type", where.types), ("status", where.statuses)):
@@ -459,7 +454,7 @@ def _item_clause(project_id: int, where: ItemFilter) -> tuple[str, list[Any]]:
     for column, values in (("tags", where.tags), ("files", where.files)):
         if values:
             clauses.append(
-                f"EXISTS (SELECT 1 FROM json_each(nodes.{column}) WHERE value IN"
+                f"EXISTS (SELECT 1 FROM {dialect.json_values('nodes.' + column)} WHERE value IN"
                 f" ({','.join('?' * len(values))}))"
             )
             params.extend(values)

@@ -103,6 +103,15 @@ class PostgresDialect:
     def json_text(self, column: str, path: str) -> str:
         return f"({column}::jsonb #>> '{{{path.replace('.', ',')}}}')"
 
+    def id_list(self, column: str) -> str:
+        return f"string_agg({column}::text, ',')"
+
+    def last_chars(self, value: str) -> str:
+        return f"right({value}, ?)"
+
+    def by_id(self, table: str) -> str:
+        return table
+
 
 class PostgresDatabase:
     IntegrityError = psycopg.IntegrityError
@@ -136,6 +145,9 @@ class PostgresDatabase:
     @property
     def conn(self) -> Statements:
         return self._statements
+
+    def tuples(self, sql: str, parameters: Sequence[Any] = (), /) -> list[tuple[Any, ...]]:
+        return list(self._statements.execute(sql, parameters).fetchall())
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[Any]]:

@@ -38,6 +38,19 @@ class Dialect(Protocol):
         """The text at the dotted ``path`` (``dedup.action``) of the JSON object in ``column``."""
         ...
 
+    def id_list(self, column: str) -> str:
+        """An aggregate of the integer ``column`` as comma-separated text."""
+        ...
+
+    def last_chars(self, value: str) -> str:
+        """The last N characters of ``value``, N the next parameter."""
+        ...
+
+    def by_id(self, table: str) -> str:
+        """``table`` (with its alias) as a lookup by id reads it: SQLite's planner needs telling
+        not to scan a project's rows through another index."""
+        ...
+
 
 class Database(Protocol):
     @property
@@ -51,6 +64,10 @@ class Database(Protocol):
     @property
     def conn(self) -> Connection:
         """For reads (and writes that need no transaction of their own)."""
+        ...
+
+    def tuples(self, sql: str, parameters: Sequence[Any] = (), /) -> list[tuple[Any, ...]]:
+        """Rows as plain tuples, for recall's hot paths."""
         ...
 
     def write(self) -> AbstractContextManager[Connection]:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from lore.errors import StoreError
 from lore.private import private_file
@@ -27,6 +28,15 @@ class SQLiteDialect:
 
     def json_text(self, column: str, path: str) -> str:
         return f"json_extract({column}, '$.{path}')"
+
+    def id_list(self, column: str) -> str:
+        return f"group_concat({column})"
+
+    def last_chars(self, value: str) -> str:
+        return f"substr({value}, -?)"
+
+    def by_id(self, table: str) -> str:
+        return f"{table} NOT INDEXED"
 
 
 class Database:
@@ -79,6 +89,12 @@ class Database:
         with self._connections_lock:
             self._connections.append(conn)
         return conn
+
+    def tuples(self, sql: str, parameters: Sequence[Any] = (), /) -> list[tuple[Any, ...]]:
+        """Rows as plain tuples: cheaper than ``sqlite3.Row`` on the hot paths."""
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        return cursor.execute(sql, parameters).fetchall()
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:

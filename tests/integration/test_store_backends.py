@@ -1,7 +1,8 @@
 """The shared repositories (``lore.store.sql``) on both backends, SQLite and a real PostgreSQL:
 projects and their state, events appended once into the session they join, sessions found,
 counted and filtered by status, the session engine's records, LLM calls, jobs, the graph
-with its vectors, Dedup's lookups and the dashboard's overview. Each test runs on each
+with its vectors, Dedup's lookups, the dashboard's overview and recall's reads (full text is
+each engine's own: FTS5 on SQLite, tsvector and pg_trgm on PostgreSQL). Each test runs on each
 backend."""
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ from lore.domain import ProjectSettings, SessionState, SessionStatus
 from lore.domain.graph import Changeset, Evidence, LinkDraft, NodeDraft
 from lore.domain.jobs import JobStatus, StageStatus
 from lore.errors import ConflictError, LeaseLostError, NotFoundError, ValidationError
-from lore.store.base import ItemFilter, LLMCall, PreparedEvent, StageOutcome
+from lore.store.base import (
+    ItemFilter,
+    LLMCall,
+    PreparedEvent,
+    RecallFilter,
+    StageOutcome,
+    WindowDraft,
+)
 from lore.store.postgres import PostgresStore
 from lore.store.sqlite import SQLiteStore
 from tests.postgres import fresh_database
@@ -399,3 +407,57 @@ def test_the_overview_counts_items_keys_and_jobs(store: Any) -> None:
     assert store.overview.job_counts()[JobStatus.QUEUED] == 0
     today = store.overview.activity(project, time.time() - 60)
     assert [sum(days.values()) for days in today.values()] == [1, 1, 3]
+
+
+def test_recall_reads_words_identifiers_rows_and_windows_on_each_engine(store: Any) -> None:
+    project = store.projects.create("shop", None, ProjectSettings()).id
+    other = store.projects.create("blog", None, ProjectSettings()).id
+    appended = store.events.append(project, [event("a"), event("b"), event("c")], HOUR)
+    session, events = appended.session_ids[0], appended.event_ids
+    nodes = [
+        NodeDraft(ref="hooks", kind="semantic", title="The useStateHook wrapper",
+                  body="Components keep their totals in cents", files=["src/ui/totals.tsx"],
+                  tags=["frontend"], evidence=[Evidence(event_id=events[0], quote="a")]),
+        NodeDraft(ref="money", kind="semantic", title="Money", body="Totals are integer cents",
+                  status="deprecated"),
+        NodeDraft(ref="deploy", kind="procedural", title="Deploying", body="Run make deploy"),
+    ]  # fmt: skip
+    ids = store.graph.apply(project, Changeset(session_id=session, nodes=nodes)).ids
+    elsewhere = store.events.append(other, [event("z")], HOUR).session_ids[0]
+    store.graph.apply(
+        other,
+        Changeset(session_id=elsewhere, nodes=[NodeDraft(ref="x", kind="semantic", title="Totals in cents")]),
+    )  # fmt: skip
+    where = RecallFilter()
+
+    found = store.search.lexical(project, '"totals" OR "cent"', where, 10)
+    assert list(found) == [ids["hooks"]]  # deprecated hidden, the other project's never
+    assert all(score > 0 for score in found.values())
+    assert store.search.lexical(project, '"kubernetes"', where, 10) == {}
+    procedures = RecallFilter(kinds=("procedural",))
+    assert list(store.search.lexical(project, '"deploying" OR "totals"', procedures, 10)) == [
+        ids["deploy"]
+    ]  # stemmed, and of that kind only
+    inside = store.search.substring(project, '"usestate"', where, 10)
+    assert list(inside) == [ids["hooks"]]  # inside a longer word
+    assert store.search.match_counts(['"totals"', '"nothing"'], 100) == [3, 0]
+    assert list(
+        store.search.lexical(project, '"totals"', RecallFilter(files=["totals.tsx"]), 10)
+    ) == [ids["hooks"]]
+    assert list(store.search.lexical(project, '"totals"', RecallFilter(tags=["Frontend"]), 10)) == [
+        ids["hooks"]
+    ]
+
+    rows = store.search.rows(project, [ids["hooks"], ids["money"]], where)
+    assert [(r.id, r.event_ids, r.files) for r in rows] == [
+        (ids["hooks"], (events[0],), ["src/ui/totals.tsx"])
+    ]
+    assert store.search.kinds_of([ids["deploy"]]) == {ids["deploy"]: "procedural"}
+    window = WindowDraft(events[1], (events[0], events[1], events[2]), "a b c", "2026-12-07", 5.0)
+    [window_id] = store.search.put_windows(project, session, [window])
+    assert store.search.session_windows(session) == {events[1]: (window_id, "a b c")}
+    assert store.search.put_windows(project, session, [window]) == [window_id]  # rewritten
+    assert store.search.window_sessions(project) == [session]
+    walked = store.search.ranked_items(project, RecallFilter(statuses=None), limit=5)
+    assert {row.id for row in walked} == {ids["hooks"], ids["deploy"]}
+    assert store.search.version(project) >= 0 and len(store.search.fingerprint(project)) == 20

@@ -1,9 +1,8 @@
 """The PostgreSQL backend, for a team's shared store (``database_url = "postgresql://..."``).
 
-Being built in steps (issue 15): the database layer, its migrations and every shared repository
-(lore.store.sql: projects, events, sessions, LLM calls, jobs, the session engine's records, the
-graph, its vectors and the dashboard's overview) run on it now; search (tsvector, pg_trgm,
-pgvector) follows, then ``open_store`` selects it by URL.
+Every repository runs on it: those written once for both engines (lore.store.sql: projects,
+events, sessions, LLM calls, jobs, the session engine's records, the graph, its vectors, the
+dashboard's overview and recall's shared SQL) and its own full text (tsvector and pg_trgm).
 """
 
 from __future__ import annotations
@@ -23,11 +22,13 @@ from lore.store.base import (
     OpStore,
     OverviewStore,
     ProjectStore,
+    SearchStore,
     SessionStore,
     StepStore,
     VectorStore,
 )
 from lore.store.postgres.db import PostgresDatabase
+from lore.store.postgres.search import PostgresSearch
 from lore.store.sql.changesets import SQLChangesets
 from lore.store.sql.episodes import SQLEpisodes
 from lore.store.sql.events import SQLEvents
@@ -61,6 +62,7 @@ class PostgresStore:
         self.graph: GraphStore = SQLGraph(db)
         self.item_matches: ItemMatchStore = SQLItemMatches(db)
         self.overview: OverviewStore = SQLOverview(db)
+        self.search: SearchStore = PostgresSearch(db)
 
     @classmethod
     def open(cls, url: str) -> PostgresStore:

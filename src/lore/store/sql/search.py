@@ -133,7 +133,7 @@ class SQLSearch:
 
     def fingerprint(self, project_id: int) -> str:
         items = self.db.conn.execute(
-            "SELECT count(*), max(updated_at), sum(id) FROM nodes"
+            "SELECT count(*), max(updated_at), CAST(sum(id) AS BIGINT) FROM nodes"
             " WHERE project_id = ? AND kind IN ('semantic', 'procedural')",
             (project_id,),
         ).fetchone()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -279,6 +280,14 @@ class Settings(Section):
         return database_file(self.database_url) if self.database_url else self.home / "lore.db"
 
     @property
+    def database(self) -> str:
+        """The database lore opens: the PostgreSQL URL ``database_url`` names, else the SQLite
+        file's path. ``shown_database`` is the form for messages."""
+        if self.database_url and is_postgres(self.database_url):
+            return self.database_url
+        return str(self.db_path)
+
+    @property
     def token_path(self) -> Path:
         return self.home / "token"
 
@@ -310,6 +319,15 @@ ENV_ALIASES = {
     "LORE_EMBEDDING_BASE_URL": "embedding.base_url",
     "LORE_EMBEDDING_API_KEY": "embedding.api_key",
 }
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def shown_database(database: str) -> str:
+    """A database path or URL as messages show it: without a password."""
+    return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", database)
 
 
 def database_file(url: str) -> Path:

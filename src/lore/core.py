@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lore.capture.ingest import Capture
-from lore.config import LoadedSettings, Settings, load_settings
+from lore.config import LoadedSettings, Settings, load_settings, shown_database
 from lore.domain import EventIn, IngestResult, Project, ProjectSettings, Session, SessionState
 from lore.domain.jobs import JobStatus
 from lore.domain.models import MAX_INT
@@ -127,7 +127,8 @@ class Lore:
         found = self.store.projects.by_name(ref)
         if found is None:
             raise NotFoundError(
-                f"no project named {ref!r} in {self.settings.db_path}: run `lore init` in its"
+                f"no project named {ref!r} in {shown_database(self.settings.database)}: run"
+                " `lore init` in its"
                 " repository, or point LORE_HOME (or LORE_DATABASE_URL) at the lore that has it"
             )
         return found

@@ -334,6 +334,7 @@ def test_the_graph_applies_changesets_filters_items_and_logs_vector_changes(stor
     jwt, ui = applied.ids["jwt"], applied.ids["ui"]
     assert applied.ids["tag"] == applied.ids["tag-again"] and applied.links == 1
     assert store.graph.evidence(jwt) == [Evidence(event_id=event_id, quote="JWT")]
+    assert store.graph.get_many([]) == [] and store.events.get_many([]) == {}  # empty IN lists
     assert store.projects.get(project).embedding_model == "m"
     titles = lambda **where: [n.title for n in store.graph.items(project, ItemFilter(**where))]  # noqa: E731
     assert titles(tags=["auth"]) == ["Auth uses JWT"] == titles(files=["app/auth.py"])

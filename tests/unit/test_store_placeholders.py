@@ -16,3 +16,10 @@ def test_marks_become_psycopg_placeholders_and_literal_percents_are_doubled() ->
     assert placeholders("SELECT '?', 'it''s 5%' WHERE x = ?") == (
         "SELECT '?', 'it''s 5%%' WHERE x = %s"
     )
+
+
+def test_empty_in_lists_keep_their_sqlite_meaning() -> None:
+    assert placeholders("SELECT * FROM t WHERE id IN () AND s NOT IN ( )") == (
+        "SELECT * FROM t WHERE id = ANY('{}') AND s <> ALL('{}')"
+    )
+    assert placeholders("SELECT 'IN ()' WHERE x IN (?)") == "SELECT 'IN ()' WHERE x IN (%s)"

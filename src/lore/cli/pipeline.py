@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from lore.cli.app import app, console, err_console, handles_errors, open_lore, print_json, when
+from lore.config import shown_database
 from lore.core import Lore
 from lore.domain.jobs import Job, JobStatus, StageRun
 from lore.errors import ValidationError
@@ -169,7 +170,7 @@ def worker(
     """
     with open_lore() as lore:
         runner = lore.pipeline.worker(name)
-        console.print(f"worker {runner.name} on {lore.settings.db_path}")
+        console.print(f"worker {runner.name} on {shown_database(lore.settings.database)}")
         try:
             with _stop_on_signals(runner):
                 ran = runner.run(until_idle=until_idle)

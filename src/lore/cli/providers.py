@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from contextlib import closing
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -13,7 +14,7 @@ from rich.table import Table
 
 from lore.cli.app import app, console, handles_errors, open_lore, print_json, settings
 from lore.cli.bench import bench_app
-from lore.config import LoadedSettings, describe
+from lore.config import LoadedSettings, describe, is_postgres, shown_database
 from lore.errors import LoreError
 
 if TYPE_CHECKING:
@@ -119,15 +120,16 @@ def _fallback_rows(loaded: LoadedSettings) -> list[tuple[str, str, str]]:
 
 
 def _check_database(loaded: LoadedSettings) -> tuple[bool, str]:
-    path = loaded.settings.db_path
-    if not path.exists():
-        return True, f"Database: not created yet at {path} (created on first use)"
+    database = loaded.settings.database
+    shown = shown_database(database)
+    if not is_postgres(database) and not Path(database).exists():
+        return True, f"Database: not created yet at {shown} (created on first use)"
     try:
         with open_lore() as lore:
             count = len(lore.projects())
     except LoreError as exc:
-        return False, f"Database: {path}: {exc}"
-    return True, f"Database: {path} ({count} projects)"
+        return False, f"Database: {shown}: {exc}"
+    return True, f"Database: {shown} ({count} projects)"
 
 
 def _check_embedder(loaded: LoadedSettings) -> tuple[bool, str]:

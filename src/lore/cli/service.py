@@ -91,7 +91,7 @@ def start() -> None:
     loaded = settings().settings
     home = loaded.home
     if client.ask(home, {"op": "status"}) is None:
-        client.spawn(home, str(Path.cwd()), str(loaded.db_path))
+        client.spawn(home, str(Path.cwd()), loaded.database)
     deadline = time.monotonic() + START_WAIT_S
     while (answer := client.ask(home, {"op": "status"})) is None:
         if time.monotonic() > deadline:

@@ -183,4 +183,4 @@ def hand_to_service(settings: Settings) -> None:
     """Have the local service run the queued jobs of this database: woken, or started."""
     from lore.service import client
 
-    client.wake(settings.home, os.getcwd(), str(settings.db_path))
+    client.wake(settings.home, os.getcwd(), settings.database)

@@ -33,6 +33,9 @@ from pathlib import Path
 from typing import Any
 
 ASK_TIMEOUT_S = 2.0
+# The environment variable that hands a new service its first database (not its arguments,
+# which every user of the machine can read).
+SERVICE_DATABASE = "LORE_SERVICE_DATABASE"
 COMMAND_TIMEOUT_S = 600.0
 _children: list[int] = []  # services this process spawned, until they are reaped
 
@@ -85,14 +88,15 @@ def spawn(home: Path, cwd: str, database: str = "") -> None:
     ``database`` (the one ``cwd``'s settings name when empty) as it starts. A service already
     running makes the new one exit at once."""
     command = [sys.executable, "-m", "lore.service.daemon", str(home), "--cwd", cwd]
-    if database:
-        command += ["--database", database]
+    environment = {**os.environ, SERVICE_DATABASE: database} if database else os.environ
     _reap()
     null = os.open(os.devnull, os.O_RDWR)
     try:
         streams = [(os.POSIX_SPAWN_DUP2, null, fd) for fd in (0, 1, 2)]
         # posix_spawn, not Popen: no handle to keep, or to warn about when it is dropped.
-        pid = os.posix_spawn(sys.executable, command, os.environ, file_actions=streams, setsid=True)
+        pid = os.posix_spawn(
+            sys.executable, command, environment, file_actions=streams, setsid=True
+        )
     finally:
         os.close(null)
     _children.append(pid)

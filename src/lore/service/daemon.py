@@ -59,7 +59,7 @@ class Service:
 
         overrides = {"database_url": database} if database else {}
         settings = load_settings(cwd=Path(cwd) if os.path.isdir(cwd) else None, overrides=overrides)
-        key = str(settings.settings.db_path)
+        key = settings.settings.database
         with self.guard:
             if key not in self.lores:
                 lore = Lore.open(settings=settings)
@@ -116,8 +116,10 @@ class Service:
         return {"stdout": out.getvalue(), "stderr": err.getvalue(), "exit_code": code}
 
     def status(self) -> dict[str, Any]:
+        from lore.config import shown_database
+
         with self.guard:
-            databases = sorted(self.lores)
+            databases = sorted(shown_database(database) for database in self.lores)
         return {
             "pid": os.getpid(),
             "started_at": self.started_at,
@@ -266,7 +268,12 @@ def _stop_when_idle(server: _Server, service: Service) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description="lore's local service (started on demand)")
     parser.add_argument("home", type=Path)
-    parser.add_argument("--database", default="", help="a database to serve from the start")
+    parser.add_argument(
+        "--database",
+        # Passed in the environment by client.spawn: a URL's password never shows in ps.
+        default=os.environ.get(client.SERVICE_DATABASE, ""),
+        help="a database to serve from the start",
+    )
     parser.add_argument("--cwd", default="", help="the folder whose settings apply")
     args = parser.parse_args()
     if os.path.isdir(args.cwd):

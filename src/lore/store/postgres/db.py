@@ -23,6 +23,7 @@ import psycopg
 from psycopg.rows import RowMaker
 from psycopg_pool import ConnectionPool
 
+from lore.config import shown_database
 from lore.errors import StoreError
 
 # Keys of PostgreSQL advisory locks lore takes (any two distinct numbers would do).
@@ -137,7 +138,7 @@ class PostgresDatabase:
             pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
         except Exception as exc:
             pool.close()
-            raise StoreError(f"cannot reach the database {_safe(url)}: {exc}") from exc
+            raise StoreError(f"cannot reach the database {shown_database(url)}: {exc}") from exc
         db = cls(url, pool)
         db.migrate()
         return db
@@ -199,12 +200,14 @@ class PostgresDatabase:
         self.pool.close()
 
 
-_QUOTED_OR_MARK = re.compile(r"'(?:[^']|'')*'|\?|%")
+_QUOTED_OR_MARK = re.compile(r"'(?:[^']|'')*'|\bNOT\s+IN\s*\(\s*\)|\bIN\s*\(\s*\)|\?|%", re.I)
 
 
 def placeholders(sql: str) -> str:
-    """The shared SQL's ``?`` placeholders as psycopg's ``%s`` (a literal ``%`` doubled);
-    text inside quotes is left alone."""
+    """The shared SQL as psycopg reads it: ``?`` placeholders as ``%s`` (a literal ``%``
+    doubled), and an empty ``IN ()`` list, which SQLite accepts and PostgreSQL refuses, as a
+    comparison with an empty array (false; ``NOT IN ()`` true). Text inside quotes is left
+    alone."""
 
     def swap(match: re.Match[str]) -> str:
         token = match.group(0)
@@ -212,7 +215,9 @@ def placeholders(sql: str) -> str:
             return "%s"
         if token == "%":
             return "%%"
-        return token.replace("%", "%%")
+        if token[0] == "'":
+            return token.replace("%", "%%")
+        return "<> ALL('{}')" if token.upper().startswith("NOT") else "= ANY('{}')"
 
     return _QUOTED_OR_MARK.sub(swap, sql)
 
@@ -221,8 +226,3 @@ def _migrations() -> list[tuple[str, str]]:
     folder = resources.files("lore.store.postgres") / "migrations"
     files = sorted((f.name, f) for f in folder.iterdir() if f.name.endswith(".sql"))
     return [(name, f.read_text()) for name, f in files]
-
-
-def _safe(url: str) -> str:
-    """The URL without its password, for messages."""
-    return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -45,9 +47,18 @@ def store(tmp_path: Path) -> Iterator[SQLiteStore]:
 
 
 @pytest.fixture
-def lore(lore_home: Path) -> Iterator[Lore]:
-    with Lore.open(settings=load_settings()) as opened:
-        yield opened
+def lore(
+    lore_home: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Lore]:
+    """An open ``Lore`` on the test's home: on its SQLite file, or, when the run sets
+    ``LORE_TEST_BACKEND=postgres``, on a new database of the run's PostgreSQL server."""
+    with ExitStack() as stack:
+        if os.environ.get("LORE_TEST_BACKEND") == "postgres":
+            from tests.postgres import fresh_database
+
+            url = stack.enter_context(fresh_database(request.getfixturevalue("postgres_url")))
+            monkeypatch.setenv("LORE_DATABASE_URL", url)
+        yield stack.enter_context(Lore.open(settings=load_settings()))
 
 
 @pytest.fixture

@@ -41,3 +41,18 @@ def fresh_database(server_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(server_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def stored_bytes(home: Path) -> bytes:
+    """Everything lore stored: the SQLite files in ``home``, or, when the test's lore is on
+    PostgreSQL (``LORE_DATABASE_URL``), every row of every table as text."""
+    url = os.environ.get("LORE_DATABASE_URL", "")
+    if not url.startswith("postgresql://"):
+        return b"".join(path.read_bytes() for path in home.glob("lore.db*"))
+    with psycopg.connect(url) as conn:
+        tables = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        return b"".join(
+            str(row[0]).encode()
+            for (table,) in tables.fetchall()
+            for row in conn.execute(f'SELECT t::text FROM "{table}" t')
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 
 from lore import ConflictError, Lore, ValidationError
 from lore.domain import Project, SessionState
+from tests.postgres import stored_bytes
 
 
 def note(text: str, **extra: object) -> dict[str, object]:
@@ -107,7 +107,7 @@ def test_a_session_older_than_the_window_is_not_reused(lore: Lore, project: Proj
 
 def test_events_are_immutable(lore: Lore, project: Project) -> None:
     event_id = lore.capture_events([note("1")], project=project).event_ids[0]
-    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+    with pytest.raises(lore.store.db.IntegrityError, match="immutable"):  # type: ignore[attr-defined]
         lore.store.events.db.conn.execute(
             "UPDATE events SET payload = '{}' WHERE id = ?", (event_id,)
         )  # type: ignore[attr-defined]
@@ -142,7 +142,8 @@ def test_secrets_never_reach_the_database_file(
         project=project,
     )
     lore.shutdown()
-    raw = b"".join(p.read_bytes() for p in lore_home.glob("lore.db*"))
+    raw = stored_bytes(lore_home)
+    assert raw, "the database is where the test looks"
     for secret in secrets:
         assert secret.encode() not in raw
 

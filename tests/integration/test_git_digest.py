@@ -13,6 +13,7 @@ from lore.capture.git import STATE_KEY
 from lore.config import load_settings
 from lore.domain import Project
 from tests.gitrepo import GitRepo
+from tests.postgres import stored_bytes
 
 ANTHROPIC_KEY = "sk-ant-api03-" + "Q" * 40
 ENV_PASSWORD = "hunter2-env-only-value"
@@ -206,8 +207,8 @@ def test_secrets_in_diffs_messages_and_env_files_never_reach_the_database(
     assert "[diff truncated" in pad["diff"]
     lore.shutdown()
 
-    stored = b"".join(path.read_bytes() for path in lore_home.glob("lore.db*"))
-    assert stored, "the database file is where the test looks"
+    stored = stored_bytes(lore_home)
+    assert stored, "the database is where the test looks"
     for secret in (
         ENV_PASSWORD,
         ANTHROPIC_KEY,

@@ -47,13 +47,12 @@ def fake() -> Iterator[FakeLLM]:
 
 def add_node(store: SQLiteStore, project_id: int, kind: str, title: str, body: str = "") -> int:
     with store.db.write() as conn:
-        cursor = conn.execute(
+        row = conn.execute(
             "INSERT INTO nodes (project_id, kind, title, body, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (project_id, kind, title, body, time.time(), time.time()),
-        )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+        ).fetchone()
+    return int(row[0])
 
 
 def add_step_with_subgoal(store: SQLiteStore, project_id: int, subgoal: str) -> int:

@@ -168,7 +168,7 @@ class SQLSessions:
 
     def inactive(self, before: float) -> list[Session]:
         rows = self.db.conn.execute(
-            "SELECT * FROM sessions WHERE state = 'collecting' AND NOT managed"
+            "SELECT * FROM sessions WHERE state = 'collecting' AND managed = 0"
             " AND coalesce(last_event_at, created_at) < ? ORDER BY id",
             (before,),
         ).fetchall()

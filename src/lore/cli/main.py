@@ -14,7 +14,8 @@ import lore.cli.providers
 import lore.cli.recall
 import lore.cli.serve
 import lore.cli.service
-import lore.cli.sources  # noqa: F401
+import lore.cli.sources
+import lore.cli.store  # noqa: F401
 from lore.cli.app import app
 
 __all__ = ["app", "run"]

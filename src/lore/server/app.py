@@ -32,6 +32,8 @@ STATUS_OF_ERROR: list[tuple[type[errors.LoreError], int]] = [
     (errors.SessionError, 409),
     (errors.ConflictError, 409),
     (errors.ProviderError, 502),
+    # The database is down or restarting: nothing was accepted, the client may send it again.
+    (errors.StoreError, 503),
     # Not the server failing: this lore is not set up for the request (ask without an LLM).
     (errors.NotConfiguredError, 409),
     (errors.ConfigError, 500),

@@ -21,7 +21,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import RowMaker
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from lore.config import shown_database
 from lore.errors import StoreError
@@ -31,6 +31,9 @@ WRITE_LOCK = 0x6C6F7265  # "lore"
 MIGRATE_LOCK = WRITE_LOCK + 1
 POOL_MAX = 10
 CONNECT_TIMEOUT_S = 10.0
+# How long a statement waits for a connection (all in use, or the server down) before it
+# fails with StoreError: a request then answers 503 in seconds rather than hanging.
+CHECKOUT_WAIT_S = 5.0
 
 
 class Row(tuple[Any, ...]):
@@ -83,15 +86,29 @@ class Statements:
         self.db = db
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Result:
-        with self.db.connection() as conn, conn.cursor(row_factory=_rows) as cursor:
+        with (
+            unavailable_as_store_error(),
+            self.db.connection() as conn,
+            conn.cursor(row_factory=_rows) as cursor,
+        ):
             cursor.execute(placeholders(sql), tuple(parameters))
             rows = cursor.fetchall() if cursor.description else []
             return Result(rows, cursor.rowcount)
 
     def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Result:
-        with self.db.connection() as conn, conn.cursor() as cursor:
+        with unavailable_as_store_error(), self.db.connection() as conn, conn.cursor() as cursor:
             cursor.executemany(placeholders(sql), [tuple(p) for p in parameters])
             return Result([], cursor.rowcount)
+
+
+@contextmanager
+def unavailable_as_store_error() -> Iterator[None]:
+    """A database that is down, restarting or out of connections is lore's StoreError (the
+    REST API answers 503); constraint violations stay IntegrityError for the repositories."""
+    try:
+        yield
+    except (psycopg.OperationalError, PoolTimeout) as exc:
+        raise StoreError(f"the database is unavailable: {exc}") from exc
 
 
 class PostgresDialect:
@@ -131,7 +148,9 @@ class PostgresDatabase:
             min_size=1,
             max_size=POOL_MAX,
             kwargs={"autocommit": True},
-            timeout=CONNECT_TIMEOUT_S,
+            # A connection the server dropped (a restart) is replaced before it is handed out.
+            check=ConnectionPool.check_connection,
+            timeout=CHECKOUT_WAIT_S,
             open=False,
         )
         try:
@@ -166,7 +185,11 @@ class PostgresDatabase:
         if getattr(self._local, "conn", None) is not None:  # nested use joins the outer one
             yield self._statements
             return
-        with self.pool.connection() as conn, conn.transaction():
+        with (
+            unavailable_as_store_error(),
+            self.pool.connection() as conn,
+            conn.transaction(),
+        ):
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
             self._local.conn = conn
             try:

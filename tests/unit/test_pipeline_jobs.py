@@ -14,7 +14,13 @@ from lore.domain import Project, ProjectSettings, Session, SessionState
 from lore.domain.episodes import Extraction
 from lore.domain.graph import Changeset, NodeDraft
 from lore.domain.jobs import STAGES, JobStatus, StageStatus
-from lore.errors import ConflictError, LeaseLostError, TransientProviderError, ValidationError
+from lore.errors import (
+    ConflictError,
+    LeaseLostError,
+    StoreError,
+    TransientProviderError,
+    ValidationError,
+)
 from lore.pipeline.context import PipelineState, StageContext, StageResult
 from lore.pipeline.service import Pipeline
 from lore.providers.embeddings import Embedder
@@ -324,3 +330,18 @@ def test_the_memory_is_committed_before_the_job_is_completed(
     done = pipeline.worker("w2").run_once()
     assert done is not None and done.status is JobStatus.COMPLETED
     assert hooks.finished[-1] == (job.id, True, None, 5)  # the engine's side is idempotent
+
+
+def test_a_worker_stopped_while_its_store_closes_ends_without_an_error(
+    pipeline: Pipeline, caplog: pytest.LogCaptureFixture
+) -> None:
+    worker = pipeline.worker("w1")
+
+    def closed_under_it() -> None:  # lore shuts down: the stop, then the store goes
+        worker.stop(timeout=0)
+        raise StoreError("the store is closed")
+
+    worker.run_once = closed_under_it  # type: ignore[method-assign,assignment]
+    with caplog.at_level("ERROR"):
+        assert worker.run() == 0
+    assert "unexpected error" not in caplog.text

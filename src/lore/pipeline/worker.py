@@ -88,6 +88,8 @@ class Worker:
             try:
                 job = self.run_once()
             except Exception:  # a broken job must not end the worker; the lease frees it
+                if self._stop.is_set():  # lore closed its store under the job: not an error
+                    break
                 log.exception("worker %s: unexpected error", self.name)
                 job = None
             if job is not None:

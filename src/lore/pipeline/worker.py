@@ -114,10 +114,16 @@ class Worker:
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
+        """Stop after the current stage. Past ``timeout`` it still waits for the thread to
+        end: the caller closes the store next, and a connection closed under a running query
+        crashes the process (SQLite)."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("worker %s: waiting for its stage to end before stopping", self.name)
+                self._thread.join()
             self._thread = None
 
     @contextmanager

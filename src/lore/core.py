@@ -78,10 +78,13 @@ class Lore:
         return self.loaded.settings
 
     def shutdown(self) -> None:
-        """Shut lore down: stop the session engine and recall, close the store. ``with
-        Lore.open() as mem:`` does it on leaving the block; ``close`` is a session's."""
+        """Shut lore down: stop the session engine, the pipeline's worker and recall, then close
+        the store. ``with Lore.open() as mem:`` does it on leaving the block; ``close`` is a
+        session's."""
         if self._engine is not None:
             self._engine.shutdown()
+        if self._pipeline is not None:  # its worker, whoever runs the engine's extractions
+            self._pipeline.close()
         if "recall_service" in self.__dict__:  # built on first use
             self.recall_service.close()
         self.store.close()

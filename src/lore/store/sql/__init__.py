@@ -70,6 +70,8 @@ class Database(Protocol):
         """Rows as plain tuples, for recall's hot paths."""
         ...
 
+    def close(self) -> None: ...
+
     def write(self) -> AbstractContextManager[Connection]:
         """A write transaction: committed on success, rolled back on any error; nested use
         joins the outer one."""

@@ -2,75 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from lore.store.base import (
-    ChangesetStore,
-    EpisodeStore,
-    EventStore,
-    ExtractionStore,
-    GraphStore,
-    ItemMatchStore,
-    JobStore,
-    LLMCallStore,
-    OpStore,
-    OverviewStore,
-    ProjectStore,
-    SearchStore,
-    SessionStore,
-    StepStore,
-    VectorStore,
-)
-from lore.store.sql.changesets import SQLChangesets
-from lore.store.sql.episodes import SQLEpisodes
-from lore.store.sql.events import SQLEvents
-from lore.store.sql.extractions import SQLExtractions
-from lore.store.sql.graph import SQLGraph
-from lore.store.sql.item_matches import SQLItemMatches
-from lore.store.sql.jobs import SQLJobs
-from lore.store.sql.llm_calls import SQLLLMCalls
-from lore.store.sql.ops import SQLOps
-from lore.store.sql.overview import SQLOverview
-from lore.store.sql.projects import SQLProjects
-from lore.store.sql.sessions import SQLSessions
-from lore.store.sql.steps import SQLSteps
-from lore.store.sql.vectors import SQLVectors
+from lore.store.sql.store import SQLStore
 from lore.store.sqlite.db import Database
 from lore.store.sqlite.search import SQLiteSearch
 
 
-class SQLiteStore:
+class SQLiteStore(SQLStore[Database]):
     def __init__(self, db: Database) -> None:
-        self.db = db
-        self.projects: ProjectStore = SQLProjects(db)
-        self.events: EventStore = SQLEvents(db)
-        self.sessions: SessionStore = SQLSessions(db)
-        self.llm_calls: LLMCallStore = SQLLLMCalls(db)
-        self.vectors: VectorStore = SQLVectors(db)
-        self.jobs: JobStore = SQLJobs(db)
-        self.item_matches: ItemMatchStore = SQLItemMatches(db)
-        self.episodes: EpisodeStore = SQLEpisodes(db)
-        self.steps: StepStore = SQLSteps(db)
-        self.extractions: ExtractionStore = SQLExtractions(db)
-        self.ops: OpStore = SQLOps(db)
-        self.changesets: ChangesetStore = SQLChangesets(db)
-        self.graph: GraphStore = SQLGraph(db)
-        self.search: SearchStore = SQLiteSearch(db)
-        self.overview: OverviewStore = SQLOverview(db)
+        super().__init__(db, SQLiteSearch(db))
 
     @classmethod
     def open(cls, path: Path) -> SQLiteStore:
         return cls(Database.open(path))
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self.db.write():
-            yield
-
-    def close(self) -> None:
-        self.db.close()
 
 
 __all__ = ["SQLiteStore"]
